@@ -1,0 +1,48 @@
+{
+  # Exception mode: C++ exceptions are ON (NAPI_CPP_EXCEPTIONS). The sampler uses the
+  # standard library (std::thread, std::string, containers) whose failures are exceptions;
+  # node-addon-api turns an exception escaping a binding method into a JavaScript Error
+  # instead of aborting the process. The sampling thread catches everything itself: no
+  # exception crosses a thread boundary or reaches Node-API off the JavaScript thread.
+  "variables": { "openssl_fips": "" },
+  "targets": [
+    {
+      "target_name": "let_sampler",
+      "sources": [
+        "native/addon.cpp",
+        "native/accumulator.cpp",
+        "native/sampler.cpp"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-fvisibility=hidden", "-Wall", "-Wextra"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "native/linux/powercap.cpp",
+            "native/linux/msr.cpp",
+            "native/linux/nvml.cpp",
+            "native/linux/procstat.cpp",
+            "native/linux/discovery.cpp"
+          ],
+          "libraries": ["-ldl", "-static-libstdc++", "-static-libgcc"]
+        }, {
+          "sources": ["native/stub/discovery_stub.cpp"]
+        }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+            "CLANG_CXX_LIBRARY": "libc++",
+            "MACOSX_DEPLOYMENT_TARGET": "10.15",
+            "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-fvisibility=hidden"]
+          }
+        }],
+        ["OS=='win'", {
+          "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } }
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,193 @@
+/**
+ * The typed interface of the native addon (`build/Release/let_sampler.node` or a prebuild).
+ *
+ * This file is the contract between `native/` (C++) and the TypeScript layer: the addon's
+ * exports must match it exactly. Energies are integer microjoules carried in JavaScript
+ * numbers (exact up to 2^53 µJ ≈ 9 GJ ≈ 2,500 kWh per sampler lifetime); times are
+ * nanoseconds of the monotonic clock (CLOCK_MONOTONIC), as numbers.
+ */
+
+/** What a domain measures. */
+export type DomainKind = 'package' | 'core' | 'uncore' | 'dram' | 'psys' | 'graphics' | 'gpu';
+
+/** How a domain's energy is obtained. */
+export type SensorMethod =
+  | 'powercap' // Linux powercap sysfs energy_uj (intel-rapl / intel-rapl-mmio)
+  | 'msr' // /dev/cpu/N/msr RAPL energy status registers
+  | 'nvml-energy' // nvmlDeviceGetTotalEnergyConsumption (mJ counter)
+  | 'nvml-power'; // nvmlDeviceGetPowerUsage integrated on the sampling thread (trapezoid)
+
+/** One measured energy domain, as discovered. Index in `domains` = index in every reading. */
+export interface DomainInfo {
+  /** Stable identifier, e.g. `powercap:intel-rapl:0:1`, `msr:cpu0:0x611`, `nvml:GPU-…uuid`. */
+  id: string;
+  /** `cpu` for RAPL domains (including dram/psys), `gpu` for NVML devices. */
+  device: 'cpu' | 'gpu';
+  kind: DomainKind;
+  /** The zone/domain name as reported (`package-0`, `package-0-die-1`, `dram`, `core`, or the GPU name). */
+  name: string;
+  /** CPU package (socket) id for RAPL domains, NVML index for GPUs. */
+  index: number;
+  /** Die id for `package-N-die-D` zones; -1 otherwise. */
+  die: number;
+  /** Identifier of the containing domain for subzones (core/uncore/dram under a package), else null. A subzone is contained in its parent: never add it to the parent. */
+  parentId: string | null;
+  method: SensorMethod;
+  /** Smallest energy step in µJ (61.035 for Intel RAPL, 15.26 AMD, 1000 for NVML mJ). */
+  resolutionUj: number;
+  /** Counter wrap range in µJ (powercap max_energy_range_uj, 2^32 × unit for MSR), 0 when it does not wrap. */
+  wrapRangeUj: number;
+  /** Where the counter is read (file path under the hardware root, or `nvml`). */
+  source: string;
+  /** GPU UUID (`GPU-…`) for NVML domains, else null. */
+  uuid: string | null;
+  /** Typical update period of the counter in ms (RAPL ~1, NVML energy ~10–100). */
+  updatePeriodMs: number;
+}
+
+/** A sensor that exists but cannot be read, with a reason a person can act on. */
+export interface UnavailableSensor {
+  /** `powercap`, `msr`, `nvml`. */
+  method: 'powercap' | 'msr' | 'nvml';
+  /** The path or device concerned (e.g. `/sys/class/powercap/intel-rapl:0/energy_uj`). */
+  target: string;
+  /** What is wrong, in words. */
+  reason: string;
+  /** The command or step that fixes it, when one exists. */
+  fix: string | null;
+}
+
+/** Options for opening a sampler. */
+export interface NativeSamplerOptions {
+  /** Root under which /sys, /proc and /dev are resolved. Default: `LET_HARDWARE_ROOT` or `/`. */
+  hardwareRoot?: string;
+  /** Path of the NVML library. Default: `LET_NVML_LIBRARY` or `libnvidia-ml.so.1`. `''` disables NVML. */
+  nvmlLibrary?: string;
+  /** GPUs to measure, by NVML index (`"0"`) or UUID / UUID prefix (`"GPU-1a2b"`). Default: all. */
+  gpuIds?: string[];
+  /** PID whose CPU time is used for process attribution. Default: the calling process. */
+  attributionPid?: number;
+  /** Also count the CPU time of the attribution PID's descendants (scanned from /proc each sample). */
+  includeDescendants?: boolean;
+}
+
+/** CPU time counters read together with the energy counters (Linux /proc; 0 when unknown). */
+export interface CpuTimes {
+  /** Whether /proc/stat could be read (false: the fields below are 0). */
+  available: boolean;
+  /** Sum of all fields of the `cpu` line of /proc/stat, in seconds (all CPUs). */
+  machineTotalS: number;
+  /** Busy time of all CPUs (total minus idle and iowait), in seconds. */
+  machineBusyS: number;
+  /** utime + stime of the attribution process (and descendants if enabled), in seconds. */
+  processS: number;
+  /**
+   * ∫ (0.1 + 0.9·u³) dt in seconds, u the machine's busy share in each sampling interval:
+   * CodeCarbon's CPU load model integrated per interval. Multiply by TDP (W) for joules.
+   */
+  loadModelS: number;
+  /** Number of logical CPUs seen in /proc/stat. */
+  logicalCpus: number;
+}
+
+/** Cumulative totals since the sampler opened. */
+export interface Reading {
+  /** CLOCK_MONOTONIC time of the reading, ns. */
+  timestampNs: number;
+  /** Cumulative energy per domain (same order as `domains`), integer µJ. */
+  energyUj: number[];
+  /**
+   * Cumulative energy per domain attributed to the attribution process: for each sampling
+   * interval, the domain's energy delta × the process's share of all CPU time in that
+   * interval (GPU domains: not attributed, same as energyUj). Integer µJ.
+   */
+  attributedUj: number[];
+  cpu: CpuTimes;
+}
+
+/** One entry of the recent-samples ring. */
+export interface Sample {
+  timestampNs: number;
+  /** Cumulative energy per domain at this time, µJ. */
+  energyUj: number[];
+}
+
+/** Counters of trouble seen by the sampler since it opened. */
+export interface SamplerStats {
+  /** Samples taken (thread + fresh reads). */
+  samples: number;
+  /** Failed or unparsable reads (each skipped, the domain re-baselined). */
+  readErrors: number;
+  /** Deltas discarded as physically impossible (above the power bound). */
+  anomalies: number;
+  /** Counter resets seen (NVML energy counter decreased). */
+  resets: number;
+  /** Wraps handled. */
+  wraps: number;
+  /** Whether the sampling thread is running. */
+  threadRunning: boolean;
+  /** Effective sampling interval (ms), after clamping to a quarter of the shortest wrap time. */
+  intervalMs: number;
+  /** Per-domain counts, same order as `domains`. */
+  perDomain: Array<{ readErrors: number; anomalies: number; resets: number; wraps: number }>;
+}
+
+/** Result of discovery. */
+export interface ProbeResult {
+  /** `linux` when the platform code is compiled in, `stub` elsewhere. */
+  platform: 'linux' | 'stub';
+  hardwareRoot: string;
+  domains: DomainInfo[];
+  unavailable: UnavailableSensor[];
+  /** `GenuineIntel`, `AuthenticAMD`, `HygonGenuine`, or '' when unknown. */
+  cpuVendor: string;
+  /** `model name` from /proc/cpuinfo, '' when unknown. */
+  cpuModel: string;
+  /** Whether NVML was loaded and initialised. */
+  nvmlLoaded: boolean;
+  /** NVML driver version when loaded, else ''. */
+  nvmlDriverVersion: string;
+}
+
+/**
+ * A native sampler: discovery is done at construction; the thread runs while at least one
+ * `acquire()` is outstanding. All methods run on the JavaScript thread and are synchronous.
+ */
+export interface NativeSampler {
+  /** Sensors found and sensors that could not be read. */
+  probe(): ProbeResult;
+  /** Domains measured, in reading order. */
+  readonly domains: DomainInfo[];
+  /**
+   * Register a user of the sampling thread with its wanted interval (1–60000 ms); starts the
+   * thread on the first acquire. The thread runs at the shortest interval asked by any
+   * holder, never longer than a quarter of the shortest wrap time. Returns a token for release.
+   */
+  acquire(intervalMs: number): number;
+  /** Release a token from `acquire`; the thread is stopped and joined when none remain. */
+  release(token: number): void;
+  /** Take a fresh reading of every counter now (exact start/stop), then return the totals. */
+  read(): Reading;
+  /** Return the latest totals without touching hardware (cheap). */
+  latest(): Reading;
+  /** Recent samples (oldest first), at most `capacity` (default 4096) kept. */
+  recentSamples(): Sample[];
+  stats(): SamplerStats;
+  /** Stop the thread, close files, shut NVML down. Idempotent; later calls to read throw. */
+  close(): void;
+}
+
+/** The addon's exports. */
+export interface NativeBinding {
+  /** `linux` or `stub`. */
+  readonly platform: 'linux' | 'stub';
+  /** Version of the native code (matches package.json at build time). */
+  readonly version: string;
+  Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
+  /** Threads currently alive that this addon instance started (for leak tests). */
+  liveThreads(): number;
+  /** Open file descriptors this addon instance holds (for leak tests). */
+  openFiles(): number;
+  /** An empty native call (benchmark baseline). */
+  noop(): void;
+}
