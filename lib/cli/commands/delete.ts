@@ -1,0 +1,45 @@
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { deleteResults, emissionsFile, loadResults } from '../../store/index.js';
+import { filtersFrom, type FilterFlags } from '../arguments.js';
+import { addFilterOptions } from './filters.js';
+
+interface DeleteFlags extends FilterFlags {
+  yes?: boolean;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    throw new Error('refusing to delete without confirmation: stdin is not a terminal; pass --yes to confirm');
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+/** `delete`: delete stored runs matching the filters (all of them without filters). */
+export function registerDeleteCommand(program: Command): void {
+  const command = new Command('delete').description('delete stored runs matching the filters (the whole file without filters)');
+  addFilterOptions(command)
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (flags: DeleteFlags) => {
+      const filters = filtersFrom(flags);
+      const matching = loadResults(filters).length;
+      const file = emissionsFile(flags.outputDir);
+      if (matching === 0) {
+        process.stdout.write(`No stored runs match in ${file}.\n`);
+        return;
+      }
+      if (!flags.yes && !(await confirm(`Delete ${matching} run(s) from ${file}?`))) {
+        process.stdout.write('Nothing deleted.\n');
+        return;
+      }
+      const deleted = deleteResults(filters);
+      process.stdout.write(`Deleted ${deleted} run(s) from ${file}.\n`);
+    });
+  program.addCommand(command);
+}

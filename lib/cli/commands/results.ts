@@ -1,0 +1,56 @@
+import { Command, Option } from 'commander';
+import { loadResults } from '../../store/index.js';
+import { ALL_COLUMNS, type LoadedRecord } from '../../store/schema.js';
+import { formatEnergy } from '../../format.js';
+import { filtersFrom, type FilterFlags } from '../arguments.js';
+import { addFilterOptions } from './filters.js';
+
+interface ResultsFlags extends FilterFlags {
+  format: 'table' | 'csv' | 'json';
+}
+
+function csvField(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function table(records: LoadedRecord[]): string {
+  const header = ['timestamp', 'project', 'user', 'host', 'duration', 'energy', 'CO2eq', 'cpu', 'gpu', 'ram'];
+  const rows = records.map((record) => [
+    record.timestamp,
+    record.project_name,
+    record.user,
+    record.hostname,
+    `${(record.duration ?? 0).toFixed(1)} s`,
+    formatEnergy((record.energy_consumed ?? 0) * 3.6e6),
+    `${((record.emissions ?? 0) * 1000).toPrecision(4)} g`,
+    record.cpu_energy_method || 'codecarbon',
+    record.gpu_energy_method || 'codecarbon',
+    record.ram_energy_method || 'codecarbon',
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** `results`: list stored runs. */
+export function registerResultsCommand(program: Command): void {
+  const command = new Command('results').description('list stored runs (yours, CodeCarbon\'s and the Python package\'s)');
+  addFilterOptions(command)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .action((flags: ResultsFlags) => {
+      const records = loadResults(filtersFrom(flags));
+      if (flags.format === 'json') {
+        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      } else if (flags.format === 'csv') {
+        const columns = [...ALL_COLUMNS];
+        const lines = [columns.join(','), ...records.map((record) => columns.map((column) => csvField(record[column])).join(','))];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } else if (records.length === 0) {
+        process.stdout.write('No stored runs match.\n');
+      } else {
+        process.stdout.write(`${table(records)}\n${records.length} run(s)\n`);
+      }
+    });
+  program.addCommand(command);
+}

@@ -1,0 +1,63 @@
+import { Command, Option } from 'commander';
+import { bibtex, customPaperStatement, paperStatement } from '../../statement/index.js';
+import { listCountries } from '../../carbon/index.js';
+import { filtersFrom, parseNumber, type FilterFlags } from '../arguments.js';
+import { addFilterOptions } from './filters.js';
+
+interface StatementFlags extends FilterFlags {
+  methodology?: string;
+  hardware?: string;
+  consumedEnergy?: number;
+  carbonIntensity?: number;
+  comparison?: boolean;
+  bibtex?: boolean;
+  format: 'text' | 'latex' | 'json';
+  listCountries?: boolean;
+}
+
+/** `statement`: the paper statement over stored runs, or a custom one. */
+export function registerStatementCommand(program: Command): void {
+  const command = new Command('statement')
+    .description('print the impact statement for your paper (over stored runs, or custom with --methodology --hardware --consumed-energy)');
+  addFilterOptions(command)
+    .option('--methodology <text>', 'custom statement: how the energy was obtained')
+    .option('--hardware <text>', 'custom statement: the hardware, e.g. "NVIDIA GTX 1080 GPU"')
+    .option('--consumed-energy <kWh>', 'custom statement: energy in kWh', parseNumber('--consumed-energy', { min: 0 }))
+    .option('--carbon-intensity <g/kWh>', 'custom statement: carbon intensity (default 380)', parseNumber('--carbon-intensity', { min: 0 }))
+    .option('--comparison', 'add a comparison with an everyday item')
+    .option('--bibtex', 'also print the BibTeX entries of the cited works')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'latex', 'json']).default('text'))
+    .option('--list-countries', 'list the ISO 3166-1 alpha-3 codes and carbon intensities known to the tracker')
+    .action((flags: StatementFlags) => {
+      if (flags.listCountries) {
+        for (const country of listCountries()) {
+          process.stdout.write(`${country.isoCode}  ${country.gramsPerKwh.toFixed(2).padStart(8)} gCO2/kWh  ${country.countryName}\n`);
+        }
+        return;
+      }
+      const custom = [flags.methodology, flags.hardware, flags.consumedEnergy];
+      const given = custom.filter((value) => value !== undefined).length;
+      if (given > 0 && given < 3) {
+        throw new Error('a custom statement needs all of --methodology, --hardware and --consumed-energy');
+      }
+      let text: string;
+      if (given === 3) {
+        text = customPaperStatement({
+          methodology: flags.methodology!,
+          hardware: flags.hardware!,
+          consumedEnergy: flags.consumedEnergy!,
+          ...(flags.carbonIntensity !== undefined ? { carbonIntensity: flags.carbonIntensity } : {}),
+          comparison: flags.comparison === true,
+          format: flags.format,
+        });
+      } else {
+        if (flags.carbonIntensity !== undefined) {
+          throw new Error('--carbon-intensity applies to custom statements; stored runs carry their own intensity');
+        }
+        text = paperStatement({ ...filtersFrom(flags), comparison: flags.comparison === true, format: flags.format });
+      }
+      process.stdout.write(`${text}\n`);
+      if (flags.bibtex) process.stdout.write(`\n${bibtex({ comparison: flags.comparison === true })}\n`);
+    });
+  program.addCommand(command);
+}

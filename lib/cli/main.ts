@@ -1,0 +1,41 @@
+/**
+ * `lamarr-energy-tracker`: statement, results, delete, probe and run.
+ */
+import { Command, CommanderError } from 'commander';
+import { TRACKER_VERSION } from '../version.js';
+import { normalizeFlags } from './arguments.js';
+import { registerStatementCommand } from './commands/statement.js';
+import { registerResultsCommand } from './commands/results.js';
+import { registerDeleteCommand } from './commands/delete.js';
+import { registerProbeCommand } from './commands/probe.js';
+import { registerRunCommand } from './commands/run.js';
+
+/** Build the program (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command('lamarr-energy-tracker')
+    .description('Measure the energy and CO2 of your code, and write the impact statement for your paper.')
+    .version(TRACKER_VERSION)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  registerStatementCommand(program);
+  registerResultsCommand(program);
+  registerDeleteCommand(program);
+  registerProbeCommand(program);
+  registerRunCommand(program);
+  for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
+  return program;
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(normalizeFlags(argv), { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`lamarr-energy-tracker: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Turns two readings of the sampler (start and stop of a run) into the energy of each
+ * component (CPU, GPU, RAM), each labelled with how it was obtained. Pure functions: the
+ * tracker, `measureEnergy` and the tests share them.
+ */
+import type { CpuTimes, DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import type { EnergyMethod } from '../store/schema.js';
+import type { TrackingMode } from './options.js';
+
+/** Energy of one component over a run. */
+export interface ComponentEnergy {
+  /** Joules (before PUE). */
+  joules: number;
+  /** How it was obtained, as stored in the `*_energy_method` column. */
+  method: EnergyMethod;
+}
+
+/** What the estimation models need when a counter is missing. */
+export interface EstimationInputs {
+  /** CPU TDP in W (from the TDP table or CodeCarbon's per-thread default). */
+  cpuTdpWatts: number;
+  /** RAM power from the DIMM model, W. */
+  ramModelWatts: number;
+  /** Share of the machine's RAM used by the attributed process (process mode), 0–1. */
+  processRamShare: number;
+}
+
+/** Energy of the components of one run. */
+export interface RunEnergy {
+  cpu: ComponentEnergy;
+  gpu: ComponentEnergy;
+  ram: ComponentEnergy;
+  /** GPU domains that contributed (for gpu_count/gpu_model). */
+  gpuDomains: DomainInfo[];
+  /** Machine CPU busy share over the run in percent, null when unknown. */
+  cpuUtilizationPercent: number | null;
+}
+
+/** CPU domains whose energy is the CPU's: top-level packages (and dies); psys only when no package exists. */
+export function cpuEnergyDomains(domains: readonly DomainInfo[]): number[] {
+  const packages = domains
+    .map((domain, index) => ({ domain, index }))
+    .filter(({ domain }) => domain.device === 'cpu' && domain.kind === 'package' && domain.parentId === null);
+  if (packages.length > 0) return packages.map(({ index }) => index);
+  return domains
+    .map((domain, index) => ({ domain, index }))
+    .filter(({ domain }) => domain.device === 'cpu' && domain.kind === 'psys')
+    .map(({ index }) => index);
+}
+
+/** DRAM domains (one per socket; never de-duplicated by name). */
+export function ramEnergyDomains(domains: readonly DomainInfo[]): number[] {
+  return domains
+    .map((domain, index) => ({ domain, index }))
+    .filter(({ domain }) => domain.device === 'cpu' && domain.kind === 'dram')
+    .map(({ index }) => index);
+}
+
+/** GPU domains. */
+export function gpuEnergyDomains(domains: readonly DomainInfo[]): number[] {
+  return domains
+    .map((domain, index) => ({ domain, index }))
+    .filter(({ domain }) => domain.device === 'gpu')
+    .map(({ index }) => index);
+}
+
+function sumDelta(indices: number[], start: number[], end: number[]): number {
+  let microjoules = 0;
+  for (const index of indices) microjoules += (end[index] ?? 0) - (start[index] ?? 0);
+  return microjoules / 1e6;
+}
+
+function methodOf(domains: readonly DomainInfo[], indices: number[]): string {
+  return [...new Set(indices.map((index) => domains[index]!.method))].sort().join('+');
+}
+
+/** CPU time deltas between two readings. */
+export function cpuTimeDelta(start: CpuTimes, end: CpuTimes): CpuTimes {
+  return {
+    available: start.available && end.available,
+    machineTotalS: end.machineTotalS - start.machineTotalS,
+    machineBusyS: end.machineBusyS - start.machineBusyS,
+    processS: end.processS - start.processS,
+    loadModelS: end.loadModelS - start.loadModelS,
+    logicalCpus: end.logicalCpus || start.logicalCpus,
+  };
+}
+
+/**
+ * Energy per component between `start` and `end`.
+ * - CPU: RAPL packages when present (process mode: the attributed share), else the TDP model.
+ * - RAM: RAPL DRAM domains when present, else the DIMM model over the run's duration.
+ * - GPU: NVML domains; no GPU is `none:no-gpu`, an NVML that exists but failed is `none:nvml-unavailable`.
+ */
+export function runEnergy(input: {
+  domains: readonly DomainInfo[];
+  unavailable: readonly UnavailableSensor[];
+  start: Reading;
+  end: Reading;
+  durationS: number;
+  mode: TrackingMode;
+  estimation: EstimationInputs;
+}): RunEnergy {
+  const { domains, start, end, mode, estimation, durationS } = input;
+  const cpuTimes = cpuTimeDelta(start.cpu, end.cpu);
+  const counters = (index: number[]) =>
+    mode === 'process' ? sumDelta(index, start.attributedUj, end.attributedUj) : sumDelta(index, start.energyUj, end.energyUj);
+
+  const cpuIndices = cpuEnergyDomains(domains);
+  let cpu: ComponentEnergy;
+  if (cpuIndices.length > 0) {
+    cpu = { joules: counters(cpuIndices), method: `measured:${methodOf(domains, cpuIndices)}` };
+  } else if (mode === 'process') {
+    const cpus = Math.max(1, cpuTimes.logicalCpus);
+    cpu = { joules: (estimation.cpuTdpWatts * Math.max(0, cpuTimes.processS)) / cpus, method: 'estimated:tdp-process-share' };
+  } else {
+    cpu = { joules: estimation.cpuTdpWatts * Math.max(0, cpuTimes.loadModelS), method: 'estimated:tdp-load-model' };
+  }
+
+  const ramIndices = ramEnergyDomains(domains);
+  let ram: ComponentEnergy;
+  if (ramIndices.length > 0) {
+    ram = { joules: counters(ramIndices), method: `measured:${methodOf(domains, ramIndices)}` };
+  } else if (mode === 'process') {
+    ram = {
+      joules: estimation.ramModelWatts * durationS * Math.min(1, Math.max(0, estimation.processRamShare)),
+      method: 'estimated:dimm-model-rss-share',
+    };
+  } else {
+    ram = { joules: estimation.ramModelWatts * durationS, method: 'estimated:dimm-model' };
+  }
+
+  const gpuIndices = gpuEnergyDomains(domains);
+  let gpu: ComponentEnergy;
+  if (gpuIndices.length > 0) {
+    // GPU energy is never attributed to a process: NVML gives whole-device energy.
+    gpu = { joules: sumDelta(gpuIndices, start.energyUj, end.energyUj), method: `measured:${methodOf(domains, gpuIndices)}` };
+  } else if (input.unavailable.some((sensor) => sensor.method === 'nvml')) {
+    gpu = { joules: 0, method: 'none:nvml-unavailable' };
+  } else {
+    gpu = { joules: 0, method: 'none:no-gpu' };
+  }
+
+  const cpuUtilizationPercent =
+    cpuTimes.available && cpuTimes.machineTotalS > 0 ? (100 * cpuTimes.machineBusyS) / cpuTimes.machineTotalS : null;
+
+  return { cpu, gpu, ram, gpuDomains: gpuIndices.map((index) => domains[index]!), cpuUtilizationPercent };
+}
+
+/** Words for a method, as used in summaries, `probe` and statements. */
+export function describeMethod(method: string): string {
+  const [kind, detail = ''] = method.split(':', 2) as [string, string | undefined];
+  const sensors: Record<string, string> = {
+    powercap: 'RAPL (Linux powercap)',
+    msr: 'RAPL (MSR)',
+    'nvml-energy': "NVML's energy counter",
+    'nvml-power': 'NVML power readings integrated over time',
+    'tdp-load-model': "the CPU's TDP and load",
+    'tdp-process-share': "the CPU's TDP and this process's CPU time",
+    'dimm-model': 'a DIMM power model',
+    'dimm-model-rss-share': "a DIMM power model and this process's memory share",
+    'no-gpu': 'no GPU found',
+    'nvml-unavailable': 'NVML could not be used',
+    'no-sensor': 'no sensor',
+  };
+  const words = detail
+    .split('+')
+    .map((part) => sensors[part] ?? part)
+    .join(' and ');
+  if (kind === 'measured') return `measured with ${words}`;
+  if (kind === 'estimated') return `estimated from ${words}`;
+  return `not counted (${words})`;
+}

@@ -1,0 +1,318 @@
+/**
+ * EnergyTracker: measures the energy of a section of code (or a child process) and stores it
+ * as a row of the central, CodeCarbon-compatible `emissions.csv`.
+ *
+ * Several trackers may run at once, nested or overlapping: each holds its own lease on the
+ * shared native sampler and measures its own window (a fresh counter reading at start and
+ * at stop, so the window is exact whatever the sampling interval).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { TRACKER_VERSION } from '../version.js';
+import { formatDuration, formatEnergy } from '../format.js';
+import type { Reading } from '../native/types.js';
+import type { EmissionsRecord, RunStatus } from '../store/schema.js';
+import { appendRecord, loadResults } from '../store/index.js';
+import { carbonIntensity as countryCarbonIntensity } from '../carbon/index.js';
+import { statementFromRecords } from '../statement/index.js';
+import { lookupCpuTdp, ramDimmModel } from '../estimate/index.js';
+import { resolveTrackerOptions, type EnergyTrackerOptions, type ResolvedTrackerOptions } from './options.js';
+import { openMeasurement, type MeasurementSource } from './measurement.js';
+import { describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
+import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
+import { LiveLine } from '../live/index.js';
+import { gpuModelField, localTimestamp } from './record-fields.js';
+
+const JOULES_PER_KWH = 3.6e6;
+
+/** Energy and power so far, for live views. */
+export interface TrackerSnapshot {
+  elapsedS: number;
+  /** Energy so far per component, J (PUE not applied). */
+  energyJ: { cpu: number; gpu: number; ram: number };
+  /** Mean power since the previous snapshot per component, W. */
+  powerW: { cpu: number; gpu: number; ram: number };
+}
+
+/** Options of `stop()`. */
+export interface StopOptions {
+  /** How the run ended. Default `'completed'`. */
+  status?: RunStatus;
+}
+
+/**
+ * Tracks the energy of a run.
+ *
+ * ```ts
+ * const tracker = new EnergyTracker({ projectName: 'my-paper' }).start();
+ * // … work …
+ * const record = tracker.stop();
+ * ```
+ */
+export class EnergyTracker implements Disposable, AsyncDisposable {
+  /** The options in force, defaults applied. */
+  readonly options: Readonly<ResolvedTrackerOptions>;
+  private source: MeasurementSource | null = null;
+  private startReading: Reading | null = null;
+  private startWallMs = 0;
+  private startPerfMs = 0;
+  private system: SystemInfo | null = null;
+  private estimation: EstimationInputs | null = null;
+  private lastSnapshot: { atMs: number; energyJ: TrackerSnapshot['energyJ'] } | null = null;
+  private live: LiveLine | null = null;
+  private lastRecord: EmissionsRecord | null = null;
+
+  /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
+  constructor(options?: EnergyTrackerOptions) {
+    this.options = Object.freeze(resolveTrackerOptions(options));
+    // Resolve the country now so that a wrong code fails at construction, not at stop().
+    if (this.options.carbonIntensity === null) countryCarbonIntensity(this.options.countryIsoCode);
+  }
+
+  /** Whether the tracker is between start() and stop(). */
+  get running(): boolean {
+    return this.source !== null;
+  }
+
+  /** The record of the last completed run, or null. */
+  get lastResult(): EmissionsRecord | null {
+    return this.lastRecord;
+  }
+
+  /** Start measuring. Returns the tracker (for `using t = new EnergyTracker().start()`). */
+  start(): this {
+    if (this.source !== null) throw new Error('EnergyTracker.start(): the tracker is already running; call stop() first');
+    const source = openMeasurement(this.options);
+    try {
+      this.system = systemInfo(source.cpuModel);
+      this.estimation = {
+        cpuTdpWatts: lookupCpuTdp(this.system.cpuModel, this.system.cpuCount).tdpWatts,
+        ramModelWatts: ramDimmModel(this.system.ramTotalGiB, this.system.arch).powerWatts,
+        processRamShare: 0,
+      };
+      this.startWallMs = Date.now();
+      this.startPerfMs = performance.now();
+      this.startReading = source.read();
+    } catch (error) {
+      source.release();
+      throw error;
+    }
+    this.source = source;
+    this.lastSnapshot = null;
+    if (this.options.live) {
+      this.live = new LiveLine(() => this.snapshot());
+      this.live.start();
+    }
+    return this;
+  }
+
+  /** Energy so far and recent power per component (cheap: no hardware access). */
+  snapshot(): TrackerSnapshot {
+    const { source, startReading, estimation } = this.requireRunning('snapshot');
+    const now = performance.now();
+    const elapsedS = (now - this.startPerfMs) / 1000;
+    const energy = this.energyBetween(source, startReading, source.latest(), elapsedS, estimation);
+    const energyJ = { cpu: energy.cpu.joules, gpu: energy.gpu.joules, ram: energy.ram.joules };
+    const previous = this.lastSnapshot ?? { atMs: this.startPerfMs, energyJ: { cpu: 0, gpu: 0, ram: 0 } };
+    const dt = Math.max((now - previous.atMs) / 1000, 1e-9);
+    this.lastSnapshot = { atMs: now, energyJ };
+    return {
+      elapsedS,
+      energyJ,
+      powerW: {
+        cpu: (energyJ.cpu - previous.energyJ.cpu) / dt,
+        gpu: (energyJ.gpu - previous.energyJ.gpu) / dt,
+        ram: (energyJ.ram - previous.energyJ.ram) / dt,
+      },
+    };
+  }
+
+  /**
+   * Stop measuring, store the run (unless `save: false`), print the summary and statement
+   * (unless `printSummary: false`), and return the record exactly as stored.
+   */
+  stop(options: StopOptions = {}): EmissionsRecord {
+    const { source, startReading, estimation, system } = this.requireRunning('stop');
+    const status: RunStatus = options.status ?? 'completed';
+    if (status !== 'completed' && status !== 'interrupted' && status !== 'failed') {
+      throw new RangeError(`stop(): status must be 'completed', 'interrupted' or 'failed', got ${String(status)}`);
+    }
+    let record: EmissionsRecord;
+    try {
+      const endReading = source.read();
+      const durationS = (performance.now() - this.startPerfMs) / 1000;
+      const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
+      record = this.buildRecord(system, energy, durationS, status);
+    } finally {
+      this.live?.stop();
+      this.live = null;
+      source.release();
+      this.source = null;
+      this.startReading = null;
+    }
+    this.lastRecord = record;
+    if (this.options.save) appendRecord(record, this.options.outputDir);
+    if (this.options.printSummary) this.printSummary(record);
+    return record;
+  }
+
+  /**
+   * Track an async (or sync) callback: starts, runs it, stops even when it throws (the row is
+   * then stored with `run_status` `failed` and the error rethrown), and returns its value.
+   */
+  async track<T>(work: (tracker: this) => T | Promise<T>): Promise<T> {
+    this.start();
+    let result: T;
+    try {
+      result = await work(this);
+    } catch (error) {
+      if (this.running) this.stop({ status: 'failed' });
+      throw error;
+    }
+    if (this.running) this.stop();
+    return result;
+  }
+
+  /** `using`: stops the tracker if it is still running. */
+  [Symbol.dispose](): void {
+    if (this.running) this.stop();
+  }
+
+  /** `await using`: stops the tracker if it is still running. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.running) this.stop();
+  }
+
+  private requireRunning(method: string) {
+    if (this.source === null || this.startReading === null || this.estimation === null || this.system === null) {
+      throw new Error(`EnergyTracker.${method}(): the tracker is not running; call start() first`);
+    }
+    return { source: this.source, startReading: this.startReading, estimation: this.estimation, system: this.system };
+  }
+
+  private energyBetween(
+    source: MeasurementSource,
+    start: Reading,
+    end: Reading,
+    durationS: number,
+    estimation: EstimationInputs,
+  ): RunEnergy {
+    let processRamShare = 0;
+    if (this.options.trackingMode === 'process') {
+      processRamShare = process.memoryUsage.rss() / (this.system!.ramTotalGiB * 2 ** 30);
+    }
+    return runEnergy({
+      domains: source.domains,
+      unavailable: source.unavailable,
+      start,
+      end,
+      durationS,
+      mode: this.options.trackingMode,
+      estimation: { ...estimation, processRamShare },
+    });
+  }
+
+  private carbon(): { gramsPerKwh: number; countryName: string; isoCode: string } {
+    const country = countryCarbonIntensity(this.options.countryIsoCode);
+    return {
+      gramsPerKwh: this.options.carbonIntensity ?? country.gramsPerKwh,
+      countryName: country.countryName,
+      isoCode: country.isoCode,
+    };
+  }
+
+  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus): EmissionsRecord {
+    const { pue } = this.options;
+    const carbon = this.carbon();
+    const kwh = (joules: number) => (joules * pue) / JOULES_PER_KWH;
+    const cpuEnergy = kwh(energy.cpu.joules);
+    const gpuEnergy = kwh(energy.gpu.joules);
+    const ramEnergy = kwh(energy.ram.joules);
+    const energyConsumed = cpuEnergy + gpuEnergy + ramEnergy;
+    const emissions = (energyConsumed * carbon.gramsPerKwh) / 1000;
+    const power = (joules: number) => (durationS > 0 ? (joules * pue) / durationS : 0);
+    const ram = ramInUse();
+    const { projectName } = this.options;
+    return {
+      timestamp: localTimestamp(new Date(this.startWallMs + durationS * 1000)),
+      project_name: projectName,
+      run_id: randomUUID(),
+      experiment_id: `${projectName}___${system.user}___${system.hostname}`,
+      duration: durationS,
+      emissions,
+      emissions_rate: durationS > 0 ? emissions / durationS : 0,
+      cpu_power: power(energy.cpu.joules),
+      gpu_power: power(energy.gpu.joules),
+      ram_power: power(energy.ram.joules),
+      cpu_energy: cpuEnergy,
+      gpu_energy: gpuEnergy,
+      ram_energy: ramEnergy,
+      energy_consumed: energyConsumed,
+      water_consumed: 0,
+      country_name: carbon.countryName,
+      country_iso_code: carbon.isoCode,
+      region: '',
+      cloud_provider: '',
+      cloud_region: '',
+      os: system.os,
+      python_version: '',
+      codecarbon_version: '',
+      cpu_count: system.cpuCount,
+      cpu_model: system.cpuModel,
+      gpu_count: energy.gpuDomains.length,
+      gpu_model: gpuModelField(energy.gpuDomains.map((domain) => domain.name)),
+      longitude: null,
+      latitude: null,
+      ram_total_size: system.ramTotalGiB,
+      tracking_mode: this.options.trackingMode,
+      cpu_utilization_percent: energy.cpuUtilizationPercent,
+      gpu_utilization_percent: null,
+      ram_utilization_percent: ram.percent,
+      ram_used_gb: ram.usedGiB,
+      on_cloud: 'N',
+      pue,
+      wue: 0,
+      hostname: system.hostname,
+      user: system.user,
+      tracker_version: TRACKER_VERSION,
+      cpu_energy_method: energy.cpu.method,
+      gpu_energy_method: energy.gpu.method,
+      ram_energy_method: energy.ram.method,
+      carbon_intensity: carbon.gramsPerKwh,
+      run_status: status,
+    };
+  }
+
+  private printSummary(record: EmissionsRecord): void {
+    const joules = (kwh: number | null) => ((kwh ?? 0) * JOULES_PER_KWH) / (record.pue ?? 1);
+    const parts = [
+      `CPU ${formatEnergy(joules(record.cpu_energy))} ${describeMethod(record.cpu_energy_method)}`,
+      record.gpu_energy_method.startsWith('none:')
+        ? `GPU ${describeMethod(record.gpu_energy_method)}`
+        : `GPU ${formatEnergy(joules(record.gpu_energy))} ${describeMethod(record.gpu_energy_method)}`,
+      `RAM ${formatEnergy(joules(record.ram_energy))} ${describeMethod(record.ram_energy_method)}`,
+    ];
+    const total = formatEnergy((record.energy_consumed ?? 0) * JOULES_PER_KWH);
+    const lines = [
+      `Tracker stopped - this experiment consumed ${total} in ${formatDuration(record.duration ?? 0)}` +
+        `${(record.pue ?? 1) !== 1 ? ` (PUE ${record.pue} applied)` : ''}: ${parts.join('; ')}.`,
+    ];
+    const filters = {
+      outputDir: this.options.outputDir,
+      projectName: record.project_name,
+      user: record.user,
+      hostname: record.hostname,
+    };
+    const history = this.options.save ? loadResults(filters) : [...loadResultsOrEmpty(filters), record];
+    lines.push(statementFromRecords(history, {}).text);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+}
+
+function loadResultsOrEmpty(filters: Parameters<typeof loadResults>[0]): EmissionsRecord[] {
+  try {
+    return loadResults(filters);
+  } catch {
+    return [];
+  }
+}

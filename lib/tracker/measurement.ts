@@ -1,0 +1,129 @@
+/**
+ * Where a tracker's readings come from: the shared native sampler when the addon loads, else
+ * the pure-JavaScript CPU-time sampler (estimates only). The fallback is announced once per
+ * process with the reason and the fix; `LET_REQUIRE_NATIVE=1` turns it into an error.
+ */
+import { cpus } from 'node:os';
+import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import { acquireSampler, type SamplerLease } from '../native/sampler-pool.js';
+import { tryLoadNativeBinding } from '../native/loader.js';
+import { JsCpuSampler } from '../estimate/index.js';
+
+/** Options a measurement source needs. */
+export interface MeasurementOptions {
+  samplingIntervalMs: number;
+  hardwareRoot: string | null;
+  nvmlLibrary: string | null;
+  gpuIds: string[] | null;
+  attributionPid: number | null;
+  includeDescendants: boolean;
+}
+
+/** A source of cumulative readings for one tracker. */
+export interface MeasurementSource {
+  /** `native`: the addon's sampler; `fallback`: the JavaScript estimator (no counters). */
+  readonly kind: 'native' | 'fallback';
+  readonly domains: readonly DomainInfo[];
+  readonly unavailable: readonly UnavailableSensor[];
+  /** CPU model name as the sampler found it ('' when unknown). */
+  readonly cpuModel: string;
+  /** Why the addon could not be used (fallback only). */
+  readonly fallbackReason: string | null;
+  /** Fresh reading (exact). */
+  read(): Reading;
+  /** Latest reading without touching hardware. */
+  latest(): Reading;
+  /** Give the source back; idempotent. */
+  release(): void;
+}
+
+let fallbackWarned = false;
+
+/** True when `LET_REQUIRE_NATIVE` asks for measurements or an error. */
+export function nativeRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.LET_REQUIRE_NATIVE;
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
+
+class NativeSource implements MeasurementSource {
+  readonly kind = 'native' as const;
+  readonly fallbackReason = null;
+  readonly domains: readonly DomainInfo[];
+  readonly unavailable: readonly UnavailableSensor[];
+  readonly cpuModel: string;
+  constructor(private readonly lease: SamplerLease) {
+    const probe = lease.sampler.probe();
+    this.domains = lease.sampler.domains;
+    this.unavailable = probe.unavailable;
+    this.cpuModel = probe.cpuModel;
+  }
+  read(): Reading {
+    return this.lease.read();
+  }
+  latest(): Reading {
+    return this.lease.latest();
+  }
+  release(): void {
+    this.lease.release();
+  }
+}
+
+class FallbackSource implements MeasurementSource {
+  readonly kind = 'fallback' as const;
+  readonly domains: readonly DomainInfo[] = [];
+  readonly unavailable: readonly UnavailableSensor[] = [];
+  readonly cpuModel: string = cpus()[0]?.model?.trim() ?? '';
+  private readonly sampler: JsCpuSampler;
+  private released = false;
+  constructor(readonly fallbackReason: string, samplingIntervalMs: number) {
+    this.sampler = new JsCpuSampler({ intervalMs: Math.max(samplingIntervalMs, 100) });
+    this.sampler.start();
+  }
+  private reading(): Reading {
+    return { timestampNs: Number(process.hrtime.bigint()), energyUj: [], attributedUj: [], cpu: this.sampler.read() };
+  }
+  read(): Reading {
+    return this.reading();
+  }
+  latest(): Reading {
+    return this.reading();
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.sampler.stop();
+  }
+}
+
+/**
+ * Open a measurement source for one tracker. Throws only when `LET_REQUIRE_NATIVE` is set
+ * and the addon cannot be loaded.
+ */
+export function openMeasurement(options: MeasurementOptions): MeasurementSource {
+  const loaded = tryLoadNativeBinding();
+  if (loaded.binding !== null) {
+    const lease = acquireSampler({
+      samplingIntervalMs: options.samplingIntervalMs,
+      ...(options.hardwareRoot !== null ? { hardwareRoot: options.hardwareRoot } : {}),
+      ...(options.nvmlLibrary !== null ? { nvmlLibrary: options.nvmlLibrary } : {}),
+      ...(options.gpuIds !== null ? { gpuIds: options.gpuIds } : {}),
+      ...(options.attributionPid !== null ? { attributionPid: options.attributionPid } : {}),
+      ...(options.includeDescendants ? { includeDescendants: true } : {}),
+    });
+    return new NativeSource(lease);
+  }
+  const reason = loaded.error.message;
+  if (nativeRequired()) {
+    throw new Error(`${reason}\n(LET_REQUIRE_NATIVE is set, so energy tracking refuses to fall back to estimates.)`, {
+      cause: loaded.error,
+    });
+  }
+  if (!fallbackWarned) {
+    fallbackWarned = true;
+    process.emitWarning(
+      `lamarr-energy-tracker: the native sampler could not be loaded, so energy is ESTIMATED from CPU load and TDP (no hardware counters are read).\n${reason}\nSet LET_REQUIRE_NATIVE=1 to make this an error.`,
+      { code: 'LET_NATIVE_UNAVAILABLE' },
+    );
+  }
+  return new FallbackSource(reason, options.samplingIntervalMs);
+}

@@ -1,0 +1,65 @@
+/**
+ * Facts about the machine and the user that go into every record, gathered as CodeCarbon does.
+ */
+import { arch, cpus, freemem, hostname, machine, platform, release, totalmem, type, userInfo } from 'node:os';
+
+/** Machine facts for a record. */
+export interface SystemInfo {
+  hostname: string;
+  user: string;
+  /** CodeCarbon-style `platform.platform()`: `Linux-6.1.0-18-amd64-x86_64-with-glibc2.36`. */
+  os: string;
+  cpuModel: string;
+  /** Logical CPUs. */
+  cpuCount: number;
+  /** Total RAM, GiB. */
+  ramTotalGiB: number;
+  arch: string;
+}
+
+/** The login name: `os.userInfo()`, else USER/LOGNAME/USERNAME, else `unknown`. */
+export function currentUser(): string {
+  try {
+    const name = userInfo().username;
+    if (name) return name;
+  } catch {
+    // No passwd entry (containers with an arbitrary uid): fall back to the environment.
+  }
+  return process.env.USER ?? process.env.LOGNAME ?? process.env.USERNAME ?? 'unknown';
+}
+
+function glibcVersion(): string | null {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ?? null;
+}
+
+let cachedGlibc: string | null | undefined;
+
+/** Describe the operating system as CodeCarbon does. */
+export function operatingSystem(): string {
+  const base = `${type()}-${release()}-${machine()}`;
+  if (platform() !== 'linux') return base;
+  if (cachedGlibc === undefined) cachedGlibc = glibcVersion();
+  return cachedGlibc ? `${base}-with-glibc${cachedGlibc}` : base;
+}
+
+/** Gather the machine facts (cheap; no hardware access). */
+export function systemInfo(cpuModelFromSampler = ''): SystemInfo {
+  const cpuList = cpus();
+  return {
+    hostname: hostname(),
+    user: currentUser(),
+    os: operatingSystem(),
+    cpuModel: cpuModelFromSampler || cpuList[0]?.model?.trim() || '',
+    cpuCount: cpuList.length,
+    ramTotalGiB: totalmem() / 2 ** 30,
+    arch: arch(),
+  };
+}
+
+/** RAM in use on the machine now, GiB, and as a percentage. */
+export function ramInUse(): { usedGiB: number; percent: number } {
+  const total = totalmem();
+  const used = total - freemem();
+  return { usedGiB: used / 2 ** 30, percent: (100 * used) / total };
+}
