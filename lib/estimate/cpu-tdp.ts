@@ -1,0 +1,223 @@
+/**
+ * CPU TDP lookup in CodeCarbon's table (`data/cpu-tdp.json`, generated from CodeCarbon's
+ * `cpu_power.csv`, MIT licence in `data/LICENSE-codecarbon`).
+ *
+ * The matcher reproduces CodeCarbon 3.x `TDP._get_matching_cpu` (codecarbon/core/cpu.py),
+ * non-greedy, in this order:
+ *
+ * 1. exact match of the raw model name, case-insensitive (`fuzz.ratio` = 100 after `lower()`);
+ * 2. exact match after CodeCarbon's stripping: remove `(R)`, cut at ` CPU @ `, remove ` CPU`,
+ *    remove ` @ N.NNGHz` (case-sensitive, as CodeCarbon does; `(TM)` is *not* removed there);
+ * 3. **(ours)** exact match of both sides under {@link normalizeCpuModel}, which also removes
+ *    `(TM)`, collapses white space and ignores case;
+ * 4. token-set match of the stripped name from step 2 (`fuzz.token_set_ratio` = 100 with
+ *    rapidfuzz's `default_process`): after replacing every non-alphanumeric character by a
+ *    space and lower-casing, the word set of the table name is a subset of the model's word
+ *    set or the other way round. Accepted only when exactly one table row qualifies;
+ *    several rows mean "ambiguous", which CodeCarbon (non-greedy) treats as unknown.
+ *
+ * Differences from CodeCarbon, on purpose:
+ * - step 3 is an addition: it can only turn a name CodeCarbon would have resolved by step 4,
+ *   or found ambiguous in step 4, into the table row that is equal to it apart from `(TM)`,
+ *   spacing and case;
+ * - rows whose TDP is unusable in the source (`27.29.5`, `0.0`: `unparsableTdp` in the JSON)
+ *   are matched like any row but give the unknown-CPU default (CodeCarbon's `float()` would
+ *   raise on the first kind and treat `0.0` as "no power" and use the default);
+ * - unknown CPUs get 4 W per logical CPU as CodeCarbon does, but we take the CPU count given by
+ *   the caller (CodeCarbon uses psutil's count or the SLURM allocation).
+ */
+import { readFileSync } from 'node:fs';
+
+/** CodeCarbon's `DEFAULT_POWER_PER_CORE`: watts per logical CPU (thread) for an unknown CPU. */
+export const DEFAULT_WATTS_PER_THREAD = 4;
+
+/** One row of the TDP table: the CPU name as written in CodeCarbon's CSV and its TDP (W), null when unusable. */
+export type TdpEntry = readonly [name: string, tdpWatts: number | null];
+
+/** The TDP table as stored in `data/cpu-tdp.json`. */
+export interface TdpTable {
+  source: string;
+  license: string;
+  count: number;
+  entries: readonly TdpEntry[];
+}
+
+/** How a CPU model name was matched to a table row. */
+export type CpuMatchKind = 'exact' | 'stripped' | 'normalised' | 'token-set';
+
+/** Result of matching a model name against the table. */
+export interface CpuMatch {
+  /** The table row's name. */
+  name: string;
+  /** The table row's TDP in W, null when the source value is unusable. */
+  tdpWatts: number | null;
+  /** Which step matched. */
+  kind: CpuMatchKind;
+}
+
+/** Result of {@link lookupCpuTdp}. */
+export interface CpuTdpLookup {
+  /** TDP to use, W: the table's value, or 4 W × logical CPUs for an unknown CPU. */
+  tdpWatts: number;
+  /** The table row matched (also set when its TDP was unusable and the default was used), else null. */
+  matchedName: string | null;
+  /** `table` when the TDP comes from the table, `default-per-thread` otherwise. */
+  source: 'table' | 'default-per-thread';
+  /** Which matching step found `matchedName`; null when nothing matched. */
+  matchKind: CpuMatchKind | null;
+}
+
+const TABLE_URL = new URL('../../data/cpu-tdp.json', import.meta.url);
+let cachedTable: TdpTable | null = null;
+
+/**
+ * Load the TDP table. Without a path, `data/cpu-tdp.json` of this package (cached after the
+ * first call). Throws if the file is missing or malformed.
+ */
+export function loadTdpTable(path?: string): TdpTable {
+  if (path === undefined && cachedTable) return cachedTable;
+  const text = readFileSync(path ?? TABLE_URL, 'utf8');
+  const parsed = JSON.parse(text) as Partial<TdpTable>;
+  if (!Array.isArray(parsed.entries)) throw new Error(`TDP table ${path ?? TABLE_URL.pathname} has no entries array`);
+  const table: TdpTable = {
+    source: String(parsed.source ?? ''),
+    license: String(parsed.license ?? ''),
+    count: parsed.entries.length,
+    entries: parsed.entries,
+  };
+  if (path === undefined) cachedTable = table;
+  return table;
+}
+
+/**
+ * CodeCarbon's stripping of a raw model name (step 2): remove `(R)`, cut at ` CPU @ `, remove
+ * ` CPU`, remove ` @ N.NNGHz`. Case and `(TM)` are left as they are.
+ */
+export function codecarbonStripCpuModel(raw: string): string {
+  let model = raw.replaceAll('(R)', '');
+  const cut = model.indexOf(' CPU @ ');
+  if (cut > 0) model = model.slice(0, cut);
+  model = model.replaceAll(' CPU', '');
+  return model.replace(/ @\s*\d+\.\d+GHz/g, '');
+}
+
+/**
+ * Normalise a CPU model name for comparison: remove `(R)`, `(TM)` (any case), the word `CPU`,
+ * the clock speed (`@ 2.60GHz`), collapse white space, trim and lower-case.
+ *
+ * @example normalizeCpuModel('Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz') === 'intel core i7-10610u'
+ */
+export function normalizeCpuModel(name: string): string {
+  return name
+    .replace(/\((?:r|tm)\)/gi, ' ')
+    .replace(/@\s*\d+(?:\.\d+)?\s*[gm]hz/gi, ' ')
+    .replace(/\bcpu\b/gi, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+/** rapidfuzz `utils.default_process` then whitespace split: the word set used by `token_set_ratio`. */
+function tokenSet(text: string): Set<string> {
+  const processed = text.replace(/[^\p{L}\p{N}]/gu, ' ').toLowerCase().trim();
+  return new Set(processed.split(/\s+/).filter((t) => t !== ''));
+}
+
+function isSubset(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const t of a) if (!b.has(t)) return false;
+  return true;
+}
+
+interface PreparedTable {
+  lower: string[];
+  normalised: string[];
+  tokens: Array<Set<string>>;
+}
+const prepared = new WeakMap<readonly TdpEntry[], PreparedTable>();
+
+function prepare(entries: readonly TdpEntry[]): PreparedTable {
+  let p = prepared.get(entries);
+  if (!p) {
+    p = {
+      lower: entries.map(([n]) => n.toLowerCase()),
+      normalised: entries.map(([n]) => normalizeCpuModel(n)),
+      tokens: entries.map(([n]) => tokenSet(n)),
+    };
+    prepared.set(entries, p);
+  }
+  return p;
+}
+
+/** Options of {@link matchCpuModel}. */
+export interface MatchOptions {
+  /** Skip our step 3 (full normalisation) and match exactly as CodeCarbon does. Default false. */
+  codecarbonOnly?: boolean;
+}
+
+/**
+ * Match a raw CPU model name (as in `/proc/cpuinfo` or `os.cpus()[0].model`) to a table row
+ * with CodeCarbon's rules (see the module comment). Returns null when nothing matches or
+ * the token-set step finds several rows.
+ */
+export function matchCpuModel(
+  modelName: string,
+  table: TdpTable = loadTdpTable(),
+  options: MatchOptions = {},
+): CpuMatch | null {
+  const entries = table.entries;
+  if (modelName.trim() === '' || entries.length === 0) return null;
+  const p = prepare(entries);
+  const hit = (i: number, kind: CpuMatchKind): CpuMatch => ({ name: entries[i]![0], tdpWatts: entries[i]![1], kind });
+
+  // 1. exact, case-insensitive (first row wins, as extractOne returns the first best).
+  let i = p.lower.indexOf(modelName.toLowerCase());
+  if (i >= 0) return hit(i, 'exact');
+
+  // 2. exact after CodeCarbon's stripping.
+  const stripped = codecarbonStripCpuModel(modelName);
+  i = p.lower.indexOf(stripped.toLowerCase());
+  if (i >= 0) return hit(i, 'stripped');
+
+  // 3. (ours) exact under full normalisation.
+  const normalised = normalizeCpuModel(modelName);
+  if (normalised !== '' && options.codecarbonOnly !== true) {
+    i = p.normalised.indexOf(normalised);
+    if (i >= 0) return hit(i, 'normalised');
+  }
+
+  // 4. token-set ratio 100: one word set contains the other; unique hit only (non-greedy).
+  const words = tokenSet(stripped);
+  if (words.size === 0) return null;
+  let found = -1;
+  for (let k = 0; k < entries.length; k++) {
+    const t = p.tokens[k]!;
+    if (t.size === 0) continue;
+    if (isSubset(t, words) || isSubset(words, t)) {
+      if (found >= 0) return null; // ambiguous
+      found = k;
+    }
+  }
+  return found >= 0 ? hit(found, 'token-set') : null;
+}
+
+/**
+ * The TDP to use for a CPU: the table's value when the model matches (see {@link matchCpuModel}),
+ * else CodeCarbon's default of 4 W per logical CPU.
+ *
+ * @param modelName Raw model name, e.g. `Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz`.
+ * @param logicalCpus Logical CPUs (threads) of the machine; values below 1 count as 1.
+ * @param table The table to search; default: the packaged `data/cpu-tdp.json`.
+ */
+export function lookupCpuTdp(modelName: string, logicalCpus: number, table?: TdpTable): CpuTdpLookup {
+  const match = matchCpuModel(modelName, table ?? loadTdpTable());
+  if (match && match.tdpWatts !== null && match.tdpWatts > 0) {
+    return { tdpWatts: match.tdpWatts, matchedName: match.name, source: 'table', matchKind: match.kind };
+  }
+  const threads = Number.isFinite(logicalCpus) ? Math.max(1, Math.floor(logicalCpus)) : 1;
+  return {
+    tdpWatts: DEFAULT_WATTS_PER_THREAD * threads,
+    matchedName: match ? match.name : null,
+    source: 'default-per-thread',
+    matchKind: match ? match.kind : null,
+  };
+}
