@@ -1,0 +1,16 @@
+/**
+ * Energy per operation for microbenchmarks: {@link measureEnergy} and the tinybench adapter.
+ */
+export {
+  measureEnergy,
+  worstQuality,
+  type MeasureEnergyOptions,
+  type MeasurementQuality,
+  type EnergyMeasurement,
+  type EnergyFigure,
+  type DomainEnergy,
+  type ConfidenceInterval,
+  type DeviceKind,
+} from './measure.js';
+export type { EnergyCounterSource, CounterReading } from './source.js';
+export { studentT975 } from './stats.js';
