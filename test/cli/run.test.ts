@@ -1,0 +1,189 @@
+/**
+ * `run` with real child processes, through a small local commander program that registers
+ * only the run command (spawned as its own process, so that signals can be sent to it).
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadResults } from '../../lib/store/index.js';
+import { exitCodeForSignal } from '../../lib/cli/commands/run.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('lamarr-energy-tracker run', function () {
+  this.timeout(60000);
+  let dir: string;
+  let program: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'let-run-'));
+    program = join(dir, 'cli.ts');
+    const runModule = pathToFileURL(join(REPO, 'lib/cli/commands/run.ts')).href;
+    writeFileSync(
+      program,
+      [
+        "import { Command, CommanderError } from 'commander';",
+        `import { registerRunCommand } from ${JSON.stringify(runModule)};`,
+        "const program = new Command('lamarr-energy-tracker').exitOverride();",
+        'registerRunCommand(program);',
+        'for (const c of program.commands) c.exitOverride();',
+        'try {',
+        "  await program.parseAsync(process.argv.slice(2), { from: 'user' });",
+        '} catch (error) {',
+        '  if (error instanceof CommanderError) process.exitCode = error.exitCode;',
+        "  else { process.stderr.write(`lamarr-energy-tracker: ${(error as Error).message}\\n`); process.exitCode = 1; }",
+        '}',
+      ].join('\n'),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  let outputDir: string;
+  beforeEach(() => {
+    outputDir = mkdtempSync(join(dir, 'out-'));
+  });
+
+  function cli(args: string[]): ChildProcess {
+    return spawn(process.execPath, ['--import', 'tsx', program, 'run', '--output-dir', outputDir, '--no-summary', ...args], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LET_OUTPUT_DIR: outputDir },
+    });
+  }
+
+  function finish(child: ChildProcess): Promise<Result> {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  }
+
+  function waitFor(child: ChildProcess, text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let seen = '';
+      const onData = (d: Buffer): void => {
+        seen += d.toString();
+        if (seen.includes(text)) {
+          child.stdout!.off('data', onData);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.once('close', () => reject(new Error(`exited before printing ${JSON.stringify(text)}; got ${JSON.stringify(seen)}`)));
+    });
+  }
+
+  const rows = () => loadResults({ outputDir });
+
+  it('passes the exit code through, inherits stdout and records a failed run', async () => {
+    const r = await finish(cli(['--', process.execPath, '-e', "console.log('hello from the child'); process.exit(3)"]));
+    expect(r.code, r.stderr).to.equal(3);
+    expect(r.stdout).to.contain('hello from the child');
+    const rs = rows();
+    expect(rs).to.have.length(1);
+    expect(rs[0]!.run_status).to.equal('failed');
+    expect(rs[0]!.project_name).to.equal('node'); // basename of the command
+    expect(rs[0]!.duration).to.be.a('number');
+  });
+
+  it('records a completed run with exit code 0 and the project name given', async () => {
+    const r = await finish(
+      cli(['--project-name', 'demo-project', '--', process.execPath, '-e', 'setTimeout(() => {}, 300)']),
+    );
+    expect(r.code, r.stderr).to.equal(0);
+    const rs = rows();
+    expect(rs).to.have.length(1);
+    expect(rs[0]!.run_status).to.equal('completed');
+    expect(rs[0]!.project_name).to.equal('demo-project');
+    expect(rs[0]!.duration!).to.be.at.least(0.25);
+  });
+
+  it('forwards SIGINT to the child (Ctrl-C) and records the run as interrupted', async () => {
+    // The child has no handler: the forwarded SIGINT kills it; only the tracker is signalled here.
+    const child = cli(['--', process.execPath, '-e', "console.log('ready'); setInterval(() => {}, 1000)"]);
+    const done = finish(child);
+    await waitFor(child, 'ready');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.signal).to.equal(null); // the tracker itself survived the signal and exited normally
+    expect(r.code, r.stderr).to.equal(130);
+    expect(exitCodeForSignal('SIGINT')).to.equal(130);
+    const rs = rows();
+    expect(rs).to.have.length(1);
+    expect(rs[0]!.run_status).to.equal('interrupted');
+  });
+
+  it('forwards SIGTERM to the child, lets it clean up, and exits with its exit code', async () => {
+    const script =
+      "process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(7); });" +
+      "console.log('ready'); setInterval(() => {}, 1000);";
+    const child = cli(['--', process.execPath, '-e', script]);
+    const done = finish(child);
+    await waitFor(child, 'ready');
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, r.stderr).to.equal(7);
+    expect(r.stdout).to.contain('child got SIGTERM');
+    const rs = rows();
+    expect(rs).to.have.length(1);
+    expect(rs[0]!.run_status).to.equal('interrupted');
+  });
+
+  it('exits with 128 + signal when the child is killed by a signal, and records the run', async () => {
+    const r = await finish(cli(['--', 'sh', '-c', 'kill -KILL $$']));
+    expect(r.code, r.stderr).to.equal(137);
+    const rs = rows();
+    expect(rs).to.have.length(1);
+    expect(rs[0]!.run_status).to.equal('interrupted');
+    expect(rs[0]!.project_name).to.equal('sh');
+  });
+
+  it('charges the child process tree in process mode', async () => {
+    const r = await finish(
+      cli(['--tracking-mode', 'process', '--', 'sh', '-c', `${JSON.stringify(process.execPath)} -e "let x=0; for (let i=0;i<3e7;i++) x+=i"`]),
+    );
+    expect(r.code, r.stderr).to.equal(0);
+    const rs = rows();
+    expect(rs).to.have.length(1);
+    expect(rs[0]!.tracking_mode).to.equal('process');
+    expect(rs[0]!.run_status).to.equal('completed');
+  });
+
+  it('gives a clear error, exit 127 and no row for a command that does not exist', async () => {
+    const r = await finish(cli(['--', 'let-no-such-command-xyz', '--flag']));
+    expect(r.code).to.equal(127);
+    expect(r.stderr).to.match(/command not found: let-no-such-command-xyz/);
+    expect(rows()).to.have.length(0);
+    expect(existsSync(join(outputDir, 'emissions.csv'))).to.equal(false);
+  });
+
+  it('writes no row with --no-save', async () => {
+    const r = await finish(cli(['--no-save', '--', process.execPath, '-e', '0']));
+    expect(r.code, r.stderr).to.equal(0);
+    expect(rows()).to.have.length(0);
+  });
+
+  it('rejects a bad option before starting the command', async () => {
+    const marker = join(outputDir, 'ran');
+    const r = await finish(cli(['--pue', '0.5', '--', 'touch', marker]));
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.match(/--pue/);
+    expect(existsSync(marker)).to.equal(false);
+    const r2 = await finish(cli(['--country-iso-code', 'Germany', '--', 'touch', marker]));
+    expect(r2.code).to.not.equal(0);
+    expect(r2.stderr).to.match(/countryIsoCode/);
+    expect(existsSync(marker)).to.equal(false);
+    expect(rows()).to.have.length(0);
+  });
+});
