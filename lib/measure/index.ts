@@ -14,3 +14,13 @@ export {
 } from './measure.js';
 export type { EnergyCounterSource, CounterReading } from './source.js';
 export { studentT975 } from './stats.js';
+export {
+  measureBenchEnergy,
+  withEnergy,
+  energyOf,
+  energyTable,
+  formatEnergyPerOp,
+  type TaskEnergy,
+  type BenchEnergyOptions,
+  type EnergyBench,
+} from './tinybench.js';

@@ -40,8 +40,8 @@ export class SimSource implements EnergyCounterSource {
     this.domains = channels.map((c) => c.domain);
   }
   /** The function under test calls this once per call. */
-  call(): void {
-    this.calls++;
+  call(times = 1): void {
+    this.calls += times;
   }
   read(): CounterReading {
     this.reads++;

@@ -1,0 +1,197 @@
+/**
+ * A thin tinybench adapter: joules per operation for each task of a `Bench`.
+ *
+ * tinybench (a peer dependency, only its types are imported here) times each call on its
+ * own, which is right for latency but far below what an energy counter resolves. The adapter
+ * therefore runs each task's function again under {@link measureEnergy} (batches, idle
+ * subtraction, 95% interval, quality label) and puts the figures next to tinybench's.
+ *
+ * ```ts
+ * import { Bench } from 'tinybench';
+ * import { withEnergy } from 'lamarr-energy-tracker/measure/tinybench';
+ * const bench = withEnergy(new Bench({ time: 500 }), { devices: ['cpu'] });
+ * bench.add('JSON.parse', () => JSON.parse(text));
+ * await bench.run();          // tinybench's run, then the energy of each task
+ * console.table(bench.table()); // tinybench's columns + "Energy/op" and "Energy quality"
+ * ```
+ */
+import type { Bench, Task } from 'tinybench';
+import { measureEnergy, type ConfidenceInterval, type EnergyMeasurement, type MeasureEnergyOptions, type MeasurementQuality } from './measure.js';
+
+/** Options of the adapter: those of measureEnergy, applied to every task. */
+export type BenchEnergyOptions = MeasureEnergyOptions;
+
+/** The energy of one tinybench task. */
+export interface TaskEnergy {
+  /** Task name. */
+  name: string;
+  /** How far the figure can be trusted (see MeasurementQuality). */
+  quality: MeasurementQuality;
+  /** Why, in words. */
+  message: string;
+  /** Active energy per operation (above idle), J; null unless `quality` is `measured`. */
+  joulesPerOp: number | null;
+  /** 95% interval of `joulesPerOp`, J. */
+  ci95J: ConfidenceInterval | null;
+  /** Energy per operation idle included, J; null when the counters did not resolve it. */
+  totalJoulesPerOp: number | null;
+  /** For `below-resolution`: the active energy per operation is at most this, J. */
+  upperBoundJ: number | null;
+  /** tinybench's mean latency, ms, when the task has been run by tinybench; else null. */
+  latencyMeanMs: number | null;
+  /** The full measurement (per domain and device). */
+  measurement: EnergyMeasurement;
+}
+
+type TaskFn = (this: Task) => unknown;
+type Hook = (this: Task, mode?: 'run' | 'warmup') => unknown;
+interface TaskInternals {
+  fn?: unknown;
+  fnOpts?: { beforeAll?: Hook; afterAll?: Hook; beforeEach?: Hook; afterEach?: Hook };
+}
+
+const results = new WeakMap<Task, TaskEnergy>();
+
+/** The energy figures stored for `task` by {@link measureBenchEnergy}, or undefined. */
+export function energyOf(task: Task): TaskEnergy | undefined {
+  return results.get(task);
+}
+
+function taskFunction(task: Task): { fn: TaskFn; hooks: NonNullable<TaskInternals['fnOpts']> } {
+  const internals = task as unknown as TaskInternals;
+  if (typeof internals.fn !== 'function') {
+    throw new TypeError(
+      `measureBenchEnergy: cannot reach the function of task "${task.name}" (tinybench ^5 keeps it as task.fn)`,
+    );
+  }
+  return { fn: internals.fn as TaskFn, hooks: internals.fnOpts ?? {} };
+}
+
+/**
+ * Measure the energy per operation of every task of `bench` (or of the tasks named in
+ * `only`), one after another. Each task's `beforeAll`/`afterAll` hooks and the bench's
+ * `setup`/`teardown` run around its measurement; `beforeEach`/`afterEach` run with every
+ * call and their energy is included (they cannot be separated at counter resolution).
+ * The figures are also kept for {@link energyOf} and {@link energyTable}.
+ */
+export async function measureBenchEnergy(
+  bench: Bench,
+  options: BenchEnergyOptions = {},
+  only?: readonly string[],
+): Promise<TaskEnergy[]> {
+  const out: TaskEnergy[] = [];
+  for (const task of bench.tasks) {
+    if (only !== undefined && !only.includes(task.name)) continue;
+    const { fn, hooks } = taskFunction(task);
+    const call =
+      hooks.beforeEach === undefined && hooks.afterEach === undefined
+        ? (): unknown => fn.call(task)
+        : async (): Promise<unknown> => {
+            await hooks.beforeEach?.call(task, 'run');
+            try {
+              return await fn.call(task);
+            } finally {
+              await hooks.afterEach?.call(task, 'run');
+            }
+          };
+    await bench.opts.setup(task, 'run');
+    await hooks.beforeAll?.call(task, 'run');
+    let m: EnergyMeasurement;
+    try {
+      m = await measureEnergy(call, options);
+    } finally {
+      await hooks.afterAll?.call(task, 'run');
+      await bench.opts.teardown(task, 'run');
+    }
+    const latency = task.result?.latency?.mean;
+    const entry: TaskEnergy = {
+      name: task.name,
+      quality: m.quality,
+      message: m.message,
+      joulesPerOp: m.quality === 'measured' ? m.activeJ : null,
+      ci95J: m.quality === 'measured' ? m.activeCi95J : null,
+      totalJoulesPerOp: m.totalJ,
+      upperBoundJ: m.upperBoundJ,
+      latencyMeanMs: typeof latency === 'number' && Number.isFinite(latency) ? latency : null,
+      measurement: m,
+    };
+    results.set(task, entry);
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Energy per operation for a table cell: `12.3 µJ ± 0.4` / `< 2.1 µJ` / `n/a (estimate-only)`. */
+export function formatEnergyPerOp(e: TaskEnergy): string {
+  const unit = (j: number): string => {
+    const a = Math.abs(j);
+    if (a >= 1) return `${j.toPrecision(4)} J`;
+    if (a >= 1e-3) return `${(j * 1e3).toPrecision(4)} mJ`;
+    if (a >= 1e-6) return `${(j * 1e6).toPrecision(4)} µJ`;
+    return `${(j * 1e9).toPrecision(4)} nJ`;
+  };
+  if (e.quality === 'measured' && e.joulesPerOp !== null) {
+    const half = e.ci95J ? (e.ci95J.high - e.ci95J.low) / 2 : null;
+    return half !== null ? `${unit(e.joulesPerOp)} ± ${unit(half)}` : unit(e.joulesPerOp);
+  }
+  if (e.quality === 'below-resolution' && e.upperBoundJ !== null) return `< ${unit(e.upperBoundJ)}`;
+  return `n/a (${e.quality})`;
+}
+
+/**
+ * tinybench's `bench.table()` rows with two more columns, `Energy/op` and `Energy quality`,
+ * for the tasks measured by {@link measureBenchEnergy}.
+ */
+export function energyTable(bench: Bench): Array<Record<string, string | number | undefined> | null> {
+  const rows = bench.table();
+  return rows.map((row, i) => {
+    const task = bench.tasks[i];
+    const e = task ? results.get(task) : undefined;
+    if (row === null && e === undefined) return null;
+    const base: Record<string, string | number | undefined> = row ?? { 'Task name': task?.name };
+    if (e === undefined) return base;
+    return { ...base, 'Energy/op': formatEnergyPerOp(e), 'Energy quality': e.quality };
+  });
+}
+
+/** A Bench whose `run()` also measures energy and whose `table()` shows it. */
+export type EnergyBench<B extends Bench> = B & {
+  /** Energy per task from the last `run()`, in task order. */
+  readonly energy: readonly TaskEnergy[];
+};
+
+/**
+ * Make `bench.run()` measure each task's energy after tinybench's own run, and `bench.table()`
+ * show it (see {@link energyTable}). Returns the same object, typed with `energy`.
+ */
+export function withEnergy<B extends Bench>(bench: B, options: BenchEnergyOptions = {}): EnergyBench<B> {
+  const originalRun = bench.run.bind(bench);
+  const originalTable = bench.table.bind(bench);
+  let last: TaskEnergy[] = [];
+  Object.defineProperty(bench, 'energy', { get: () => last, enumerable: false, configurable: true });
+  Object.defineProperty(bench, 'run', {
+    configurable: true,
+    writable: true,
+    value: async (): Promise<Task[]> => {
+      const tasks = await originalRun();
+      last = await measureBenchEnergy(bench, options);
+      return tasks;
+    },
+  });
+  Object.defineProperty(bench, 'table', {
+    configurable: true,
+    writable: true,
+    value: (convert?: (task: Task) => Record<string, number | string | undefined>) => {
+      if (convert !== undefined) return originalTable(convert);
+      const saved = bench.table;
+      // energyTable calls bench.table(): give it tinybench's own for the base rows
+      (bench as { table: Bench['table'] }).table = originalTable;
+      try {
+        return energyTable(bench);
+      } finally {
+        (bench as { table: Bench['table'] }).table = saved;
+      }
+    },
+  });
+  return bench as EnergyBench<B>;
+}
