@@ -52,6 +52,11 @@ export interface MeasureEnergyOptions {
   batches?: number;
   /** Budget for the whole measurement (idle, warm-up, calibration, batches), ms. Default 60000. */
   maxTimeMs?: number;
+  /**
+   * Calls per batch, fixed: skips calibration (the criteria are still checked and the quality
+   * says whether they were met). Default: calibrated.
+   */
+  iterationsPerBatch?: number;
   /** Warm-up time before calibration, ms (at least one call). Default 100. */
   warmupMs?: number;
   /** Idle windows read before and after the batches, each the length of a batch's minimum duration. Default 3 each side. */
@@ -137,6 +142,8 @@ export interface EnergyMeasurement extends EnergyFigure {
   iterationsPerBatch: number;
   /** Mean duration of a batch, ms. */
   batchMs: number | null;
+  /** Duration of each measured batch, ms (between its two counter readings). */
+  batchDurationsMs: number[];
   /** Minimum batch duration required, ms. */
   minBatchMs: number | null;
   /** Wall time of the whole measurement, ms. */
@@ -219,6 +226,7 @@ function unmeasured(
     batches: 0,
     iterationsPerBatch: 0,
     batchMs: null,
+    batchDurationsMs: [],
     minBatchMs: null,
     elapsedMs: (nowNs() - startNs) / 1e6,
     async: false,
@@ -272,6 +280,7 @@ export async function measureEnergy(fn: () => unknown, options: MeasureEnergyOpt
   const maxTimeMs = positive('maxTimeMs', options.maxTimeMs) ?? 60000;
   const warmupMs = options.warmupMs === 0 ? 0 : positive('warmupMs', options.warmupMs) ?? 100;
   const idleWindows = positive('idleWindows', options.idleWindows, true) ?? 3;
+  const fixedN = positive('iterationsPerBatch', options.iterationsPerBatch, true);
   const minBatchMsOption = positive('minBatchMs', options.minBatchMs);
   const minBatchEnergyOption = positive('minBatchEnergyJ', options.minBatchEnergyJ);
   const devices = options.devices ?? ['cpu', 'gpu'];
@@ -297,6 +306,7 @@ export async function measureEnergy(fn: () => unknown, options: MeasureEnergyOpt
       maxTimeMs,
       warmupMs,
       idleWindows,
+      fixedN,
       minBatchMsOption,
       minBatchEnergyOption,
       devices,
@@ -313,6 +323,7 @@ interface Resolved {
   maxTimeMs: number;
   warmupMs: number;
   idleWindows: number;
+  fixedN: number | undefined;
   minBatchMsOption: number | undefined;
   minBatchEnergyOption: number | undefined;
   devices: readonly DeviceKind[];
@@ -448,7 +459,8 @@ async function measureWithSource(fn: Fn, source: EnergyCounterSource, o: Resolve
   // 3. calibration
   let n = Math.max(1, Math.ceil((minBatchMs * 1e6) / warmNsPerCall));
   let nsPerCall = warmNsPerCall;
-  for (let round = 0; round < 40; round++) {
+  if (o.fixedN !== undefined) n = o.fixedN;
+  for (let round = 0; o.fixedN === undefined && round < 40; round++) {
     const capMs = batchCapMs();
     n = Math.max(1, Math.min(n, Math.floor((capMs * 1e6) / nsPerCall)));
     const a = read();
@@ -490,9 +502,9 @@ async function measureWithSource(fn: Fn, source: EnergyCounterSource, o: Resolve
         const e = rec.energyUj[k]!;
         shortfall = Math.max(shortfall, e > 0 ? domainMinUj[k]! / e : 10);
       }
-      if (shortfall > 1) break;
+      if (shortfall > 1 && o.fixedN === undefined) break;
     }
-    if (shortfall <= 1 || attempt >= 4) break;
+    if (shortfall <= 1 || attempt >= 4 || o.fixedN !== undefined) break;
     const recNsPerCall = records.reduce((s2, r) => s2 + r.durationNs, 0) / (records.length * n);
     const maxN = Math.max(1, Math.floor((batchCapMs() * 1e6) / recNsPerCall));
     const next = Math.min(maxN, Math.ceil(n * Math.min(100, shortfall * 1.5)));
@@ -711,6 +723,7 @@ async function measureWithSource(fn: Fn, source: EnergyCounterSource, o: Resolve
     batches: records.length,
     iterationsPerBatch: n,
     batchMs: meanBatchMs,
+    batchDurationsMs: records.map((r) => r.durationNs / 1e6),
     minBatchMs,
     elapsedMs: elapsedMs(),
     async: isAsync,

@@ -237,3 +237,24 @@ async function expectReject(p: Promise<unknown>, re: RegExp): Promise<void> {
   }
   expect.fail(`expected a rejection matching ${re}`);
 }
+
+describe('measureEnergy with a fixed batch size', function () {
+  this.timeout(30000);
+  it('runs exactly the calls asked for and says when the criteria are not met', async () => {
+    const src = new SimSource([{ domain: domain(), idleW: 5, perCallUj: 1 }]);
+    let calls = 0;
+    const m = await measureEnergy(
+      () => {
+        calls++;
+        src.call();
+      },
+      { source: src, iterationsPerBatch: 7, batches: 4, idlePowerW: 5, warmupMs: 0 },
+    );
+    expect(m.iterationsPerBatch).to.equal(7);
+    expect(m.batches).to.equal(4);
+    expect(m.batchDurationsMs).to.have.length(4);
+    expect(calls).to.equal(1 + 28); // one warm-up call, no calibration
+    expect(m.quality).to.equal('below-resolution'); // 7 calls last far less than 50 ms
+    expect(m.activeJ).to.equal(null);
+  });
+});
