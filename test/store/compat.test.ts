@@ -84,10 +84,11 @@ describe('store: appending to CodeCarbon and Python-package files', () => {
 
   it('keeps every row of a Python-package file and reads project, user and host from experiment_id', () => {
     // CodeCarbon 3.2.3 order: cloud_provider and cloud_region moved to the end.
-    const cols = CODECARBON_COLUMNS.filter((c) => c !== 'cloud_provider' && c !== 'cloud_region').concat([
+    const cols: string[] = [
+      ...CODECARBON_COLUMNS.filter((c) => c !== 'cloud_provider' && c !== 'cloud_region'),
       'cloud_provider',
       'cloud_region',
-    ]);
+    ];
     expect(cols).to.have.length(38);
     const base = table(readFileSync(join(SAMPLES_DIR, samples.find((s) => s.startsWith('Eron'))!), 'utf8')).rows[0]!;
     const triples = ['resnet___alice___gpu-node-1', 'my___odd___project___bob___laptop', 'resnet___alice___gpu-node-1'];
