@@ -172,8 +172,14 @@ export async function runTracked(command: string, args: readonly string[], flags
 
     const { code, signal } = await exit;
     const status: RunStatus = interrupted || signal !== null ? 'interrupted' : code === 0 ? 'completed' : 'failed';
-    tracker.stop({ status });
-    return signal !== null ? exitCodeForSignal(signal) : (code ?? 1);
+    const exitCode = signal !== null ? exitCodeForSignal(signal) : (code ?? 1);
+    try {
+      tracker.stop({ status });
+    } catch (error) {
+      // The command's exit code matters more than our bookkeeping: report and pass it on.
+      process.stderr.write(`lamarr-energy-tracker run: the run could not be recorded: ${(error as Error).message}\n`);
+    }
+    return exitCode;
   } finally {
     removeHandlers();
   }
