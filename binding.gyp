@@ -13,14 +13,20 @@
         "native/accumulator.cpp",
         "native/sampler.cpp"
       ],
+      # Version of the native code, from package.json at build time (exports.version).
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: when a worker is terminated, Node-API calls fail
+      # with a pending termination that cannot be thrown; swallow it instead of aborting.
+      "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED",
+                  "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
+                  "LET_VERSION=<!(node -p \"require('./package.json').version\")"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-fvisibility=hidden", "-Wall", "-Wextra"],
       "conditions": [
         ["OS=='linux'", {
           "sources": [
+            "native/linux/fsutil.cpp",
             "native/linux/powercap.cpp",
             "native/linux/msr.cpp",
             "native/linux/nvml.cpp",

@@ -1,0 +1,349 @@
+// Node-API surface of the sampler (lib/native/types.ts: NativeBinding, NativeSampler).
+//
+// Per-environment state only: one AddonData per loaded instance (main thread or worker), set as
+// the env's instance data, with an env cleanup hook that closes every sampler of that env (stops
+// and joins its thread, closes its files, shuts NVML down) so worker.terminate(), process.exit()
+// in a worker and environment teardown never leave a thread running. No thread is owned by a
+// static. Every function in this file runs on the JavaScript thread of its env.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "platform.h"
+#include "sampler.h"
+
+#define LET_STR2(x) #x
+#define LET_STR(x) LET_STR2(x)
+#ifndef LET_VERSION
+#define LET_VERSION 0.0.0
+#endif
+
+namespace let {
+
+namespace {
+
+// Samplers of one env, for liveThreads/openFiles and the cleanup hook. Shared with nothing off
+// the JS thread, so it needs no lock.
+struct Registry {
+  std::vector<std::weak_ptr<Sampler>> samplers;
+  void Prune() {
+    std::vector<std::weak_ptr<Sampler>> keep;
+    for (auto& w : samplers)
+      if (auto s = w.lock(); s && !s->closed()) keep.push_back(w);
+    samplers.swap(keep);
+  }
+};
+
+struct AddonData {
+  std::shared_ptr<Registry> registry = std::make_shared<Registry>();
+  Napi::FunctionReference sampler_ctor;
+};
+
+// ---- argument helpers (early returns with a TypeError / RangeError)
+
+std::string OptString(const Napi::Object& o, const char* key, const std::string& fallback, bool* present) {
+  *present = false;
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string("options.") + key + " must be a string");
+  *present = true;
+  return v.As<Napi::String>().Utf8Value();
+}
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+SamplerOptions ParseOptions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SamplerOptions o;
+  o.hardware_root = EnvOr("LET_HARDWARE_ROOT", "/");
+  {
+    const char* nv = std::getenv("LET_NVML_LIBRARY");
+    if (nv != nullptr) o.nvml_library = nv;  // '' disables, as the option does
+  }
+  const char* unpriv = std::getenv("LET_TEST_UNPRIVILEGED");
+  o.simulate_unprivileged = unpriv != nullptr && std::string(unpriv) == "1";
+  if (info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull()) return o;
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
+  Napi::Object opts = info[0].As<Napi::Object>();
+  bool present = false;
+  std::string root = OptString(opts, "hardwareRoot", o.hardware_root, &present);
+  if (present && root.empty()) throw Napi::RangeError::New(env, "options.hardwareRoot must not be empty");
+  o.hardware_root = root;
+  o.nvml_library = OptString(opts, "nvmlLibrary", o.nvml_library, &present);
+  Napi::Value gpus = opts.Get("gpuIds");
+  if (!gpus.IsUndefined() && !gpus.IsNull()) {
+    if (!gpus.IsArray()) throw Napi::TypeError::New(env, "options.gpuIds must be an array of strings");
+    Napi::Array a = gpus.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value e = a.Get(i);
+      if (!e.IsString()) throw Napi::TypeError::New(env, "options.gpuIds must be an array of strings");
+      o.gpu_ids.push_back(e.As<Napi::String>().Utf8Value());
+    }
+  }
+  Napi::Value pid = opts.Get("attributionPid");
+  if (!pid.IsUndefined() && !pid.IsNull()) {
+    if (!pid.IsNumber()) throw Napi::TypeError::New(env, "options.attributionPid must be a number");
+    const double p = pid.As<Napi::Number>().DoubleValue();
+    if (!(p >= 1 && p <= 4194304) || std::floor(p) != p)
+      throw Napi::RangeError::New(env, "options.attributionPid must be a positive integer pid");
+    o.attribution_pid = static_cast<int>(p);
+  }
+  Napi::Value desc = opts.Get("includeDescendants");
+  if (!desc.IsUndefined() && !desc.IsNull()) {
+    if (!desc.IsBoolean()) throw Napi::TypeError::New(env, "options.includeDescendants must be a boolean");
+    o.include_descendants = desc.As<Napi::Boolean>().Value();
+  }
+  return o;
+}
+
+// ---- conversions to JavaScript values
+
+Napi::Value NullableString(Napi::Env env, const std::string& s) {
+  return s.empty() ? env.Null() : Napi::Value(Napi::String::New(env, s));
+}
+
+Napi::Object DomainToJs(Napi::Env env, const DomainInfo& d) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", d.id);
+  o.Set("device", d.device);
+  o.Set("kind", d.kind);
+  o.Set("name", d.name);
+  o.Set("index", d.index);
+  o.Set("die", d.die);
+  o.Set("parentId", NullableString(env, d.parent_id));
+  o.Set("method", d.method);
+  o.Set("resolutionUj", d.resolution_uj);
+  o.Set("wrapRangeUj", d.wrap_range_uj);
+  o.Set("source", d.source);
+  o.Set("uuid", NullableString(env, d.uuid));
+  o.Set("updatePeriodMs", d.update_period_ms);
+  return o;
+}
+
+Napi::Array DomainsToJs(Napi::Env env, const std::vector<DomainInfo>& ds) {
+  Napi::Array a = Napi::Array::New(env, ds.size());
+  for (uint32_t i = 0; i < ds.size(); ++i) a.Set(i, DomainToJs(env, ds[i]));
+  return a;
+}
+
+Napi::Array NumbersToJs(Napi::Env env, const uint64_t* v, size_t n) {
+  Napi::Array a = Napi::Array::New(env, n);
+  for (uint32_t i = 0; i < n; ++i) a.Set(i, Napi::Number::New(env, static_cast<double>(v[i])));
+  return a;
+}
+
+Napi::Object ReadingToJs(Napi::Env env, const Snapshot& s) {
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("timestampNs", Napi::Number::New(env, static_cast<double>(s.t_ns)));
+  r.Set("energyUj", NumbersToJs(env, s.energy_uj.data(), s.energy_uj.size()));
+  r.Set("attributedUj", NumbersToJs(env, s.attributed_uj.data(), s.attributed_uj.size()));
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("available", s.cpu.available);
+  c.Set("machineTotalS", s.cpu.machine_total_s);
+  c.Set("machineBusyS", s.cpu.machine_busy_s);
+  c.Set("processS", s.cpu.process_s);
+  c.Set("loadModelS", s.cpu.load_model_s);
+  c.Set("logicalCpus", s.cpu.logical_cpus);
+  r.Set("cpu", c);
+  return r;
+}
+
+// ---- the Sampler class
+
+class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Sampler",
+                       {InstanceMethod<&SamplerWrap::Probe>("probe"),
+                        InstanceMethod<&SamplerWrap::Acquire>("acquire"),
+                        InstanceMethod<&SamplerWrap::Release>("release"),
+                        InstanceMethod<&SamplerWrap::Read>("read"),
+                        InstanceMethod<&SamplerWrap::Latest>("latest"),
+                        InstanceMethod<&SamplerWrap::RecentSamples>("recentSamples"),
+                        InstanceMethod<&SamplerWrap::Stats>("stats"),
+                        InstanceMethod<&SamplerWrap::Close>("close")});
+  }
+
+  SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SamplerWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info.IsConstructCall()) throw Napi::TypeError::New(env, "Sampler must be called with new");
+    sampler_ = std::make_shared<Sampler>(ParseOptions(info));
+    AddonData* data = env.GetInstanceData<AddonData>();
+    data->registry->Prune();
+    data->registry->samplers.push_back(sampler_);
+    info.This().As<Napi::Object>().DefineProperty(
+        Napi::PropertyDescriptor::Value("domains", DomainsToJs(env, sampler_->domains()), napi_enumerable));
+  }
+
+  // Finalizer (JS thread, or env teardown): closes this sampler; the registry is not touched,
+  // since it may already be gone.
+  ~SamplerWrap() override {
+    if (sampler_) sampler_->Close();
+  }
+
+ private:
+  Sampler& Open(Napi::Env env) {
+    if (sampler_->closed()) throw Napi::Error::New(env, "the sampler is closed");
+    return *sampler_;
+  }
+
+  Napi::Value Probe(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Discovered& d = sampler_->discovered();
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("platform", PlatformName());
+    r.Set("hardwareRoot", sampler_->options().hardware_root);
+    r.Set("domains", DomainsToJs(env, sampler_->domains()));
+    Napi::Array un = Napi::Array::New(env, d.unavailable.size());
+    for (uint32_t i = 0; i < d.unavailable.size(); ++i) {
+      const Unavailable& u = d.unavailable[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("method", u.method);
+      o.Set("target", u.target);
+      o.Set("reason", u.reason);
+      o.Set("fix", NullableString(env, u.fix));
+      un.Set(i, o);
+    }
+    r.Set("unavailable", un);
+    r.Set("cpuVendor", d.cpu_vendor);
+    r.Set("cpuModel", d.cpu_model);
+    r.Set("nvmlLoaded", d.nvml_loaded);
+    r.Set("nvmlDriverVersion", d.nvml_driver_version);
+    return r;
+  }
+
+  Napi::Value Acquire(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Sampler& s = Open(env);
+    double ms = 1000;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "intervalMs must be a number");
+      ms = info[0].As<Napi::Number>().DoubleValue();
+    }
+    if (!(ms >= 1 && ms <= 60000)) throw Napi::RangeError::New(env, "intervalMs must be between 1 and 60000");
+    return Napi::Number::New(env, s.Acquire(static_cast<int64_t>(ms * 1e6)));
+  }
+
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "release(token): token must be a number");
+    if (!sampler_->closed()) sampler_->Release(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
+
+  Napi::Value Read(const Napi::CallbackInfo& info) { return ReadingToJs(info.Env(), Open(info.Env()).Read()); }
+
+  Napi::Value Latest(const Napi::CallbackInfo& info) { return ReadingToJs(info.Env(), Open(info.Env()).Latest()); }
+
+  Napi::Value RecentSamples(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<int64_t> times;
+    std::vector<uint64_t> energy;
+    sampler_->Recent(&times, &energy);
+    const size_t n = sampler_->domains().size();
+    Napi::Array a = Napi::Array::New(env, times.size());
+    for (uint32_t k = 0; k < times.size(); ++k) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("timestampNs", Napi::Number::New(env, static_cast<double>(times[k])));
+      o.Set("energyUj", NumbersToJs(env, energy.data() + k * n, n));
+      a.Set(k, o);
+    }
+    return a;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const SamplerCounts c = sampler_->Counts();
+    DomainCounts sum;
+    Napi::Array per = Napi::Array::New(env, c.per_domain.size());
+    for (uint32_t i = 0; i < c.per_domain.size(); ++i) {
+      const DomainCounts& d = c.per_domain[i];
+      sum.read_errors += d.read_errors;
+      sum.anomalies += d.anomalies;
+      sum.resets += d.resets;
+      sum.wraps += d.wraps;
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("readErrors", static_cast<double>(d.read_errors));
+      o.Set("anomalies", static_cast<double>(d.anomalies));
+      o.Set("resets", static_cast<double>(d.resets));
+      o.Set("wraps", static_cast<double>(d.wraps));
+      per.Set(i, o);
+    }
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("samples", static_cast<double>(c.samples));
+    r.Set("readErrors", static_cast<double>(sum.read_errors));
+    r.Set("anomalies", static_cast<double>(sum.anomalies));
+    r.Set("resets", static_cast<double>(sum.resets));
+    r.Set("wraps", static_cast<double>(sum.wraps));
+    r.Set("threadRunning", sampler_->ThreadRunning());
+    r.Set("intervalMs", static_cast<double>(sampler_->EffectiveIntervalNs()) / 1e6);
+    r.Set("perDomain", per);
+    return r;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    sampler_->Close();
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<Sampler> sampler_;
+};
+
+// ---- module functions
+
+Napi::Value LiveThreads(const Napi::CallbackInfo& info) {
+  AddonData* data = info.Env().GetInstanceData<AddonData>();
+  int n = 0;
+  for (auto& w : data->registry->samplers)
+    if (auto s = w.lock(); s && s->ThreadRunning()) ++n;
+  return Napi::Number::New(info.Env(), n);
+}
+
+Napi::Value OpenFiles(const Napi::CallbackInfo& info) {
+  AddonData* data = info.Env().GetInstanceData<AddonData>();
+  int n = 0;
+  for (auto& w : data->registry->samplers)
+    if (auto s = w.lock()) n += s->OpenFiles();
+  return Napi::Number::New(info.Env(), n);
+}
+
+void Noop(const Napi::CallbackInfo&) {}
+
+// Env cleanup hook (JS thread of the env being torn down): close every sampler. Safe when they
+// are already closed; the registry is owned by the hook's own shared_ptr.
+void CleanupHook(std::shared_ptr<Registry> registry) {
+  for (auto& w : registry->samplers)
+    if (auto s = w.lock()) s->Close();
+  registry->samplers.clear();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  std::shared_ptr<Registry> registry = data->registry;
+  env.AddCleanupHook([registry]() { CleanupHook(registry); });
+  Napi::Function ctor = SamplerWrap::Define(env);
+  data->sampler_ctor = Napi::Persistent(ctor);
+  exports.Set("Sampler", ctor);
+  exports.Set("platform", PlatformName());
+  exports.Set("version", LET_STR(LET_VERSION));
+  exports.Set("liveThreads", Napi::Function::New<LiveThreads>(env, "liveThreads"));
+  exports.Set("openFiles", Napi::Function::New<OpenFiles>(env, "openFiles"));
+  exports.Set("noop", Napi::Function::New<Noop>(env, "noop"));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace let
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return let::Init(env, exports); }
+
+NODE_API_MODULE(let_sampler, InitModule)

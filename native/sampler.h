@@ -1,0 +1,139 @@
+// The sampler: owns the discovered counters, their accumulators, the CPU-time reader, the
+// sampling thread, the ring of recent samples and the published snapshot. Platform-independent.
+//
+// Threads and locks (lock order: ctl_mu_ is never held while taking the others;
+// read_mu_ before snap_mu_):
+//   - JavaScript thread: constructor, Acquire, Release, Read, Latest, Recent, Stats, Close,
+//     destructor. Never holds a lock while joining the thread.
+//   - sampling thread (one per sampler, owned by this object, joined by Stop()): ThreadMain.
+//   ctl_mu_  guards holders_, stop_, interval_ns_ (thread control; cv_ waits on it).
+//   read_mu_ serialises hardware reads and accounting (counters_, acc_, cpu_ state).
+//   snap_mu_ guards the published snapshot, the ring and the counts (what latest() returns).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "accumulator.h"
+#include "domain.h"
+#include "platform.h"
+
+namespace let {
+
+struct CpuTimesOut {
+  bool available = false;
+  double machine_total_s = 0, machine_busy_s = 0, process_s = 0, load_model_s = 0;
+  int logical_cpus = 0;
+};
+
+struct Snapshot {
+  int64_t t_ns = 0;
+  std::vector<uint64_t> energy_uj;
+  std::vector<uint64_t> attributed_uj;
+  CpuTimesOut cpu;
+};
+
+struct SamplerCounts {
+  uint64_t samples = 0;
+  std::vector<DomainCounts> per_domain;
+};
+
+class Sampler {
+ public:
+  static constexpr size_t kRingCapacity = 4096;
+  static constexpr int64_t kMinIntervalNs = 1'000'000;            // 1 ms
+  static constexpr int64_t kMaxIntervalNs = 60'000'000'000;       // 60 s
+  static constexpr int64_t kDefaultIntervalNs = 1'000'000'000;    // 1 s
+  static constexpr int64_t kCpuTimesMinPeriodNs = 10'000'000;     // USER_HZ tick: 10 ms
+
+  // JS thread: discovery (may throw std::exception on allocation failure only).
+  explicit Sampler(const SamplerOptions& options);
+  ~Sampler();
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  const SamplerOptions& options() const { return options_; }
+  const std::vector<DomainInfo>& domains() const { return domains_; }
+  const Discovered& discovered() const { return disc_; }
+  bool closed() const { return closed_.load(); }
+
+  // JS thread. interval in ns (already validated). Returns a token (> 0).
+  int Acquire(int64_t interval_ns);
+  void Release(int token);
+
+  // JS thread. Fresh reading of every counter, then the totals.
+  Snapshot Read();
+  // JS thread. Latest published totals; touches no hardware (snap_mu_ only).
+  Snapshot Latest();
+  // JS thread. Ring of recent samples: times and energy (flattened, n domains per sample).
+  void Recent(std::vector<int64_t>* times, std::vector<uint64_t>* energy);
+  SamplerCounts Counts();
+  // Effective interval (ns) the thread runs (or would run) at.
+  int64_t EffectiveIntervalNs();
+
+  bool ThreadRunning() const { return thread_running_.load(); }
+  int OpenFiles();
+
+  // JS thread (or env cleanup hook, which also runs on the JS thread). Idempotent.
+  void Close();
+
+ private:
+  void ThreadMain();              // sampling thread
+  void SampleLocked(bool force_cpu);  // under read_mu_
+  void StopThread();              // JS thread; joins
+  int64_t ComputeIntervalLocked() const;  // under ctl_mu_
+
+  SamplerOptions options_;
+  Discovered disc_;
+  std::vector<DomainInfo> domains_;
+  std::unique_ptr<CpuTimesReader> cpu_reader_;
+  int64_t wrap_cap_ns_ = kMaxIntervalNs;
+
+  // ---- under read_mu_
+  std::mutex read_mu_;
+  std::vector<Accumulator> acc_;
+  std::vector<uint64_t> last_total_;     // per domain, last total seen (for deltas)
+  std::vector<uint64_t> pending_uj_;     // energy not yet attributed (CPU ticks unchanged)
+  std::vector<long double> attributed_;  // cumulative attributed energy
+  CpuRaw cpu_last_{};                    // last CPU times read
+  CpuRaw cpu_attr_base_{};               // CPU times at the last attribution
+  bool cpu_have_base_ = false;
+  int64_t cpu_last_read_ns_ = 0;
+  int64_t last_sample_ns_ = 0;
+  double last_u_ = 0;
+  double load_model_s_ = 0;
+  std::vector<uint64_t> raw_scratch_;
+  std::vector<char> ok_scratch_;
+
+  // ---- under snap_mu_
+  std::mutex snap_mu_;
+  Snapshot snap_;
+  std::vector<int64_t> ring_t_;
+  std::vector<uint64_t> ring_e_;
+  size_t ring_head_ = 0, ring_size_ = 0;
+  SamplerCounts counts_;
+
+  // ---- under ctl_mu_
+  std::mutex ctl_mu_;
+  std::condition_variable cv_;
+  std::map<int, int64_t> holders_;
+  int next_token_ = 1;
+  bool stop_ = false;
+  bool interval_changed_ = false;
+  int64_t interval_ns_ = kDefaultIntervalNs;
+  std::thread thread_;  // started/joined on the JS thread only
+
+  std::atomic<bool> thread_running_{false};
+  std::atomic<bool> closed_{false};
+};
+
+int64_t MonotonicNs();
+
+}  // namespace let
