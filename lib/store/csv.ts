@@ -96,22 +96,47 @@ const TAB = 9;
  * `=`, `+`, `-`, `@`, tab, CR or `'`) is returned without the guard.
  */
 export function parseCsv(text: string, file = '<csv>'): ParsedCsv {
+  const records: CsvRecord[] = [];
+  const rest = visitCsv(text, file, (r) => {
+    records.push(r);
+  });
+  return { records, ...rest };
+}
+
+/**
+ * Like {@link parseCsv}, but hands each complete record to `visit` as it is parsed instead of
+ * collecting them (so a large file's records need not all be held at once).
+ */
+export function visitCsv(text: string, file: string, visit: (record: CsvRecord, index: number) => void): Omit<ParsedCsv, 'records'> {
   const len = text.length;
   const bodyStart = len > 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const records: CsvRecord[] = [];
+  let count = 0;
+  const records = {
+    get length(): number {
+      return count;
+    },
+    push(r: CsvRecord): void {
+      visit(r, count++);
+    },
+  };
   let torn: TornTail | null = null;
   let eol: '\n' | '\r\n' = '\n';
   let pos = bodyStart;
   let line = 1;
+  // Position of the next quote at or after pos (len when none): searched once per quote, not per line.
+  let quoteAt = -1;
 
   while (pos < len) {
     const start = pos;
     const startLine = line;
     const nl = text.indexOf('\n', pos);
     const lineEnd = nl === -1 ? len : nl;
-    const quoteAt = text.indexOf('"', pos);
+    if (quoteAt < pos) {
+      quoteAt = text.indexOf('"', pos);
+      if (quoteAt === -1) quoteAt = len;
+    }
 
-    if (quoteAt === -1 || quoteAt > lineEnd) {
+    if (quoteAt >= lineEnd) {
       // Fast path: no quote on this line.
       if (nl === -1) {
         torn = { line, start, text: text.slice(start) };
@@ -228,7 +253,7 @@ export function parseCsv(text: string, file = '<csv>'): ParsedCsv {
     line++;
     records.push({ fields, line: startLine, start, end, next: pos });
   }
-  return { records, torn, eol, bodyStart };
+  return { torn, eol, bodyStart };
 }
 
 function isSpace(c: number): boolean {

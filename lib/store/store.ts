@@ -16,8 +16,8 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { ALL_COLUMNS } from './schema.js';
 import type { EmissionsRecord, LoadedRecord, ResultFilters } from './schema.js';
-import { StoreError, parseCsv } from './csv.js';
-import type { CsvRecord, ParsedCsv } from './csv.js';
+import { StoreError, parseCsv, visitCsv } from './csv.js';
+import type { CsvRecord, ParsedCsv, TornTail } from './csv.js';
 import { withLock } from './lock.js';
 import type { HeldLock, LockOptions } from './lock.js';
 import { emissionsFile } from './paths.js';
@@ -338,21 +338,22 @@ function matches(rec: LoadedRecord, f: CheckedFilters): boolean {
 }
 
 /** Parse a whole file into typed records (all rows), checking field counts and numbers. */
-function interpret(text: string, file: string): { parsed: ParsedCsv; rows: LoadedRecord[] } {
-  const parsed = parseCsv(text, file);
+function interpret(text: string, file: string): { torn: TornTail | null; rows: LoadedRecord[] } {
   const rows: LoadedRecord[] = [];
-  const header = parsed.records[0];
-  if (!header) return { parsed, rows };
-  const plan = planColumns(header.fields, file, header.line);
-  const want = plan.header.length;
-  for (let i = 1; i < parsed.records.length; i++) {
-    const r = parsed.records[i] as CsvRecord;
+  let plan: ColumnPlan | null = null;
+  let want = 0;
+  const { torn } = visitCsv(text, file, (r, i) => {
+    if (i === 0) {
+      plan = planColumns(r.fields, file, r.line);
+      want = plan.header.length;
+      return;
+    }
     if (r.fields.length !== want) {
       throw new StoreError(file, r.line, 'LET_CSV_FIELD_COUNT', `expected ${want} fields (as in the header), found ${r.fields.length}`);
     }
-    rows.push(toLoadedRecord(r.fields, plan, file, r.line));
-  }
-  return { parsed, rows };
+    rows.push(toLoadedRecord(r.fields, plan as unknown as ColumnPlan, file, r.line));
+  });
+  return { torn, rows };
 }
 
 function readText(file: string): string | null {
@@ -395,21 +396,21 @@ export function loadResults(filters?: ResultFilters, options: LoadOptions = {}):
   const file = emissionsFile(f.outputDir);
   let text = readText(file);
   if (text === null) return [];
-  let { parsed, rows } = interpret(text, file);
-  if (parsed.torn) {
+  let { torn, rows } = interpret(text, file);
+  if (torn) {
     // Maybe a writer is appending right now: look again once it is done.
     try {
       const again = withLock(file, () => readText(file), { ...options, lockTimeoutMs: options.lockTimeoutMs ?? 5000 });
       if (again === null) return [];
       text = again;
-      ({ parsed, rows } = interpret(text, file));
+      ({ torn, rows } = interpret(text, file));
     } catch (err) {
       // Cannot lock (read-only directory, busy writer): keep the first reading.
       if (!(err instanceof StoreError) || (err.code !== 'LET_LOCK_FAILED' && err.code !== 'LET_LOCK_TIMEOUT')) throw err;
     }
   }
-  if (parsed.torn) {
-    const t = parsed.torn;
+  if (torn) {
+    const t = torn;
     report(
       {
         code: 'LET_TORN_LINE',
@@ -449,7 +450,8 @@ export function deleteResults(filters?: ResultFilters, options: StoreOptions = {
       try {
         // Parse before changing anything: a malformed file is left as it is.
         const text = readAll(fd).toString('utf8');
-        const { parsed, rows } = interpret(text, file);
+        const { rows } = interpret(text, file);
+        const parsed = parseCsv(text, file);
         const selected = f.selective ? rows.filter((r) => matches(r, f)) : rows;
         if (!f.selective) {
           if (parsed.torn) repairTornTail(file, fd);
