@@ -1,0 +1,84 @@
+/**
+ * The one loader of the native addon (`let_sampler.node`), through node-gyp-build: it tries
+ * `build/Release`, `build/Debug`, then `prebuilds/<platform>-<arch>/`. The package root is
+ * found from this module's own location, so it works from `lib/native/` (tsx) and from
+ * `dist/native/` (compiled) alike. The result is cached.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NativeBinding } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+/** The addon could not be loaded; `message` says what was tried and how to fix it. */
+export class NativeLoadError extends Error {
+  override readonly name = 'NativeLoadError';
+  constructor(
+    message: string,
+    readonly packageRoot: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Directory holding package.json, searched upward from this file (lib/native or dist/native). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+type LoadResult = { binding: NativeBinding; error: null } | { binding: null; error: NativeLoadError };
+
+let cached: LoadResult | null = null;
+
+function load(): LoadResult {
+  const root = packageRoot();
+  try {
+    const gypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    const binding = gypBuild(root) as NativeBinding;
+    if (binding === null || typeof binding !== 'object' || typeof binding.Sampler !== 'function') {
+      throw new Error('the loaded module does not export a Sampler class');
+    }
+    return { binding, error: null };
+  } catch (err) {
+    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const tried = [
+      join(root, 'build', 'Release', 'let_sampler.node'),
+      join(root, 'build', 'Debug', 'let_sampler.node'),
+      join(root, 'prebuilds', `${process.platform}-${process.arch}`, '*.node'),
+    ];
+    const message = [
+      `lamarr-energy-tracker: the native sampler (let_sampler.node) could not be loaded: ${detail}`,
+      `Tried (node-gyp-build, package root ${root}):`,
+      ...tried.map((t) => `  - ${t}`),
+      'To fix:',
+      '  - rebuild it: npm rebuild lamarr-energy-tracker',
+      '  - on npm 12+, install scripts of dependencies are blocked until approved: npm approve-builds',
+      '    (or allow lamarr-energy-tracker in your allow-scripts configuration), then reinstall',
+      '  - or build from source (needs python3, make and a C++17 compiler): cd ' + root + ' && npx node-gyp rebuild',
+    ].join('\n');
+    return { binding: null, error: new NativeLoadError(message, root, { cause: err }) };
+  }
+}
+
+/** Load the addon (cached) or say why not, without throwing. */
+export function tryLoadNativeBinding(): LoadResult {
+  cached ??= load();
+  return cached;
+}
+
+/** Load the addon (cached); throws `NativeLoadError` with what was tried and the fix. */
+export function loadNativeBinding(): NativeBinding {
+  const r = tryLoadNativeBinding();
+  if (r.error !== null) throw r.error;
+  return r.binding;
+}
