@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appendRecord, loadResults } from '../../lib/store/index.js';
+import { appendRecord, loadResults, parseCsv } from '../../lib/store/index.js';
 import type { StoreWarning } from '../../lib/store/index.js';
-import { makeRecord, tempDir } from './helpers.js';
+import { SAMPLES_DIR, makeRecord, tempDir } from './helpers.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/append-worker.ts', import.meta.url));
 
@@ -62,6 +62,23 @@ describe('store: concurrent writers', function () {
       expect(mine.map((r) => r.duration)).to.deep.equal(Array.from({ length: 200 }, (_, i) => i));
       expect(mine.every((r) => r.cpu_model.startsWith('CPU xxx') && r.run_status === 'completed')).to.equal(true);
     }
+    expect(readdirSync(dir)).to.deep.equal(['emissions.csv']);
+  });
+
+  it('concurrent writers on a CodeCarbon file (rewritten once to add our columns) keep every row', async () => {
+    const file = join(dir, 'emissions.csv');
+    copyFileSync(join(SAMPLES_DIR, 'Himanshu-joshi986_GreenOps-Refactor.csv'), file);
+    const original = parseCsv(readFileSync(file, 'utf8')).records;
+    const workers = Array.from({ length: 4 }, (_, i) => startWorker(dir, `c${i}`, 50));
+    expect(await Promise.all(workers.map((w) => w.exit))).to.deep.equal([0, 0, 0, 0]);
+    const after = parseCsv(readFileSync(file, 'utf8')).records;
+    expect(after).to.have.length(original.length + 200);
+    const header = after[0]!.fields;
+    original.slice(1).forEach((r, i) => {
+      original[0]!.fields.forEach((col, j) => expect(after[i + 1]!.fields[header.indexOf(col)], `line ${i + 2} ${col}`).to.equal(r.fields[j]));
+    });
+    const ours = loadResults({ outputDir: dir }).filter((r) => r.written_by === 'lamarr-energy-tracker');
+    expect(new Set(ours.map((r) => r.run_id)).size).to.equal(200);
     expect(readdirSync(dir)).to.deep.equal(['emissions.csv']);
   });
 
