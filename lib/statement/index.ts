@@ -1,0 +1,28 @@
+/**
+ * The impact statement for papers: over stored runs ({@link paperStatement}), over records you
+ * already have ({@link statementFromRecords}), or for energy obtained elsewhere
+ * ({@link customPaperStatement}); and the BibTeX entries it cites ({@link bibtex}).
+ */
+export { paperStatement, printPaperStatement, type PaperStatementOptions } from './paper.js';
+export {
+  statementFromRecords,
+  customStatement,
+  customPaperStatement,
+  printCustomPaperStatement,
+  formatStatement,
+  printedEnergy,
+  printedEmissions,
+  escapeLatex,
+  type StatementFormat,
+  type StatementOptions,
+  type StatementRecord,
+  type PaperStatement,
+  type PrintedQuantity,
+  type HardwareConfiguration,
+  type CustomStatementInput,
+} from './statement.js';
+export { bibtex, CITATION_KEYS, STATEMENT_CITATION_KEYS, type CitationKey, type BibtexSelection } from './bibtex.js';
+export { COMPARISON_ITEMS, COMPARISON_CITATION_KEY, comparisonFor, nearestItem, formatMass, type ComparisonItem, type StatementComparison } from './comparison.js';
+export { indefiniteArticle, withArticle } from './article.js';
+export { describeHardware, cpuName, parseGpus, gpuPhrase, customHardwarePhrase, type GpuGroup } from './hardware.js';
+export { methodPhrase, MethodologyCollector, type MethodologyRecord, type RecordSource } from './methodology.js';

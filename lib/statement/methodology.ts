@@ -1,0 +1,126 @@
+/**
+ * The "Using {methodology}" part for tracked runs: which tool wrote the rows, its version, and
+ * how each component's energy was obtained. Estimates are always called estimates.
+ */
+import { TRACKER_VERSION } from '../version.js';
+import type { LoadedRecord } from '../store/schema.js';
+import { joinAnd } from './hardware.js';
+
+/** Which tool wrote a row. */
+export type RecordSource = LoadedRecord['written_by'];
+
+/** The columns the methodology reads. */
+export interface MethodologyRecord {
+  written_by?: RecordSource;
+  tracker_version: string;
+  codecarbon_version: string;
+  cpu_energy_method: string;
+  gpu_energy_method: string;
+  ram_energy_method: string;
+}
+
+const SENSORS: Readonly<Record<string, string>> = {
+  powercap: 'RAPL',
+  msr: 'RAPL',
+  rapl: 'RAPL',
+  'nvml-energy': 'NVML',
+  nvml: 'NVML',
+};
+
+const MODELS: Readonly<Record<string, string>> = {
+  'tdp-load-model': "the CPU's TDP and load",
+  'tdp-process-share': "the CPU's TDP and the process's CPU-time share",
+  'tdp-constant': "the CPU's TDP",
+  'dimm-model': 'a DIMM model',
+  'dimm-model-rss-share': "a DIMM model and the process's memory share",
+};
+
+/** Words for one `*_energy_method` value, or null when the component was not counted or the method is unknown. */
+export function methodPhrase(method: string): string | null {
+  const colon = method.indexOf(':');
+  if (colon < 0) return null;
+  const kind = method.slice(0, colon).trim();
+  const details = method
+    .slice(colon + 1)
+    .split('+')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+  if (kind === 'measured') {
+    if (details.length === 1 && details[0] === 'nvml-power') return 'integrated from NVML power readings';
+    const sensors = [...new Set(details.map((d) => (d === 'nvml-power' ? 'NVML power readings' : (SENSORS[d] ?? d))))];
+    return sensors.length === 0 ? 'measured' : `measured with ${joinAnd(sensors)}`;
+  }
+  if (kind === 'estimated') {
+    const models = [...new Set(details.map((d) => MODELS[d] ?? d))];
+    return models.length === 0 ? 'estimated' : `estimated from ${joinAnd(models)}`;
+  }
+  return null;
+}
+
+/** Joins alternatives: "a", "a or b", "a, b or c". */
+function joinOr(items: readonly string[]): string {
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]!}`;
+}
+
+/** Infers the writer of a row that does not say: a tracker version means ours. */
+export function recordSource(record: MethodologyRecord): RecordSource {
+  return record.written_by ?? (record.tracker_version !== '' ? 'lamarr-energy-tracker' : 'codecarbon');
+}
+
+/** Accumulates rows and names the methodology; linear in the rows, constant memory per distinct value. */
+export class MethodologyCollector {
+  private readonly order: ('let' | 'codecarbon')[] = [];
+  private readonly trackerVersions = new Set<string>();
+  private readonly codecarbonVersions = new Set<string>();
+  private readonly methods: Record<'CPU' | 'GPU' | 'RAM', Set<string>> = { CPU: new Set(), GPU: new Set(), RAM: new Set() };
+
+  /** Adds one row. */
+  add(record: MethodologyRecord): void {
+    if (recordSource(record) === 'lamarr-energy-tracker') {
+      if (!this.order.includes('let')) this.order.push('let');
+      this.trackerVersions.add(record.tracker_version.trim() || TRACKER_VERSION);
+      this.methods.CPU.add(record.cpu_energy_method);
+      this.methods.GPU.add(record.gpu_energy_method);
+      this.methods.RAM.add(record.ram_energy_method);
+    } else {
+      if (!this.order.includes('codecarbon')) this.order.push('codecarbon');
+      const version = record.codecarbon_version.trim();
+      if (version !== '') this.codecarbonVersions.add(version);
+    }
+  }
+
+  /** The methodology phrase, e.g. "the Lamarr Energy Tracker 0.1.0 (CPU energy measured with RAPL, …)". */
+  describe(): string {
+    const parts = this.order.map((source) => {
+      if (source === 'codecarbon') {
+        const versions = [...this.codecarbonVersions].sort(compareVersions);
+        return versions.length === 0 ? 'CodeCarbon' : `CodeCarbon ${joinAnd(versions)}`;
+      }
+      const versions = [...this.trackerVersions].sort(compareVersions);
+      const components = (['CPU', 'GPU', 'RAM'] as const).flatMap((label) => {
+        const phrases = [...new Set([...this.methods[label]].map(methodPhrase).filter((p): p is string => p !== null))];
+        if (phrases.length === 0) return [];
+        return phrases.length === 1 ? [`${label} energy ${phrases[0]!}`] : [`${label} energy ${joinOr(phrases)}, depending on the run`];
+      });
+      const name = `the Lamarr Energy Tracker ${joinAnd(versions)}`;
+      return components.length === 0 ? name : `${name} (${components.join(', ')})`;
+    });
+    return joinAnd(parts);
+  }
+}
+
+/** Orders dotted versions numerically ("2.8.0" before "3.0.8" before "3.10.0"). */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.\-+]/);
+  const pb = b.split(/[.\-+]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i += 1) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    const nx = Number(x);
+    const ny = Number(y);
+    const diff = Number.isFinite(nx) && Number.isFinite(ny) && x !== '' && y !== '' ? nx - ny : x < y ? -1 : x > y ? 1 : 0;
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}

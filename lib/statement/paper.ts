@@ -1,0 +1,43 @@
+/** The statement over the runs stored in `emissions.csv`. */
+import { loadResults } from '../store/index.js';
+import type { ResultFilters } from '../store/schema.js';
+import { formatStatement, statementFromRecords, type StatementOptions } from './statement.js';
+
+/** Filters selecting the runs, plus the statement's options. */
+export type PaperStatementOptions = ResultFilters & StatementOptions;
+
+function describeFilters(filters: ResultFilters): string {
+  const parts = Object.entries(filters)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${value instanceof Date ? value.toISOString() : JSON.stringify(value)}`);
+  return parts.length === 0 ? 'no filters' : parts.join(', ');
+}
+
+function split(options: PaperStatementOptions): [ResultFilters, StatementOptions] {
+  const { comparison, format, ...filters } = options;
+  const statementOptions: StatementOptions = {};
+  if (comparison !== undefined) statementOptions.comparison = comparison;
+  if (format !== undefined) statementOptions.format = format;
+  return [filters, statementOptions];
+}
+
+/**
+ * The paper statement over the stored runs matching the filters (all runs by default), as
+ * text, LaTeX or JSON (`format`), optionally with the comparison sentence.
+ * @throws {RangeError} when no stored run matches.
+ */
+export function paperStatement(options: PaperStatementOptions = {}): string {
+  const [filters, statementOptions] = split(options);
+  const records = loadResults(filters);
+  if (records.length === 0) {
+    throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
+  }
+  return formatStatement(statementFromRecords(records, statementOptions), statementOptions.format);
+}
+
+/** Prints {@link paperStatement} to stdout and returns it. */
+export function printPaperStatement(options: PaperStatementOptions = {}): string {
+  const text = paperStatement(options);
+  process.stdout.write(`${text}\n`);
+  return text;
+}
