@@ -416,8 +416,11 @@ async function measureWithSource(fn: Fn, source: EnergyCounterSource, o: Resolve
   };
   const idlePhaseMs = needIdle ? o.idleWindows * minBatchMs : 0;
 
-  // 1. idle before
-  if (needIdle) await readIdle('before');
+  // 1. idle before, after a short settle (opening the sampler and loading code is work too)
+  if (needIdle) {
+    await sleep(Math.min(minBatchMs, 50));
+    await readIdle('before');
+  }
 
   // 2. warm-up, detecting async functions
   let isAsync = false;
