@@ -356,6 +356,20 @@ function interpret(text: string, file: string): { torn: TornTail | null; rows: L
   return { torn, rows };
 }
 
+/** Typed records of an already parsed file (as {@link interpret}, keeping the offsets). */
+function toRecords(parsed: ParsedCsv, file: string): LoadedRecord[] {
+  const header = parsed.records[0];
+  if (!header) return [];
+  const plan = planColumns(header.fields, file, header.line);
+  checkFieldCounts(parsed, plan, file);
+  const rows: LoadedRecord[] = [];
+  for (let i = 1; i < parsed.records.length; i++) {
+    const r = parsed.records[i] as CsvRecord;
+    rows.push(toLoadedRecord(r.fields, plan, file, r.line));
+  }
+  return rows;
+}
+
 function readText(file: string): string | null {
   try {
     return readFileSync(file, 'utf8');
@@ -450,8 +464,8 @@ export function deleteResults(filters?: ResultFilters, options: StoreOptions = {
       try {
         // Parse before changing anything: a malformed file is left as it is.
         const text = readAll(fd).toString('utf8');
-        const { rows } = interpret(text, file);
         const parsed = parseCsv(text, file);
+        const rows = toRecords(parsed, file);
         const selected = f.selective ? rows.filter((r) => matches(r, f)) : rows;
         if (!f.selective) {
           if (parsed.torn) repairTornTail(file, fd);
