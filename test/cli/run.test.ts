@@ -1,13 +1,13 @@
 /**
- * `run` with real child processes, through a small local commander program that registers
- * only the run command (spawned as its own process, so that signals can be sent to it).
+ * `run` with real child processes, through the real executable (spawned as its own process,
+ * so that signals can be sent to it).
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { loadResults } from '../../lib/store/index.js';
 import { exitCodeForSignal } from '../../lib/cli/commands/run.js';
 
@@ -27,24 +27,8 @@ describe('lamarr-energy-tracker run', function () {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'let-run-'));
-    program = join(dir, 'cli.ts');
-    const runModule = pathToFileURL(join(REPO, 'lib/cli/commands/run.ts')).href;
-    writeFileSync(
-      program,
-      [
-        "import { Command, CommanderError } from 'commander';",
-        `import { registerRunCommand } from ${JSON.stringify(runModule)};`,
-        "const program = new Command('lamarr-energy-tracker').exitOverride();",
-        'registerRunCommand(program);',
-        'for (const c of program.commands) c.exitOverride();',
-        'try {',
-        "  await program.parseAsync(process.argv.slice(2), { from: 'user' });",
-        '} catch (error) {',
-        '  if (error instanceof CommanderError) process.exitCode = error.exitCode;',
-        "  else { process.stderr.write(`lamarr-energy-tracker: ${(error as Error).message}\\n`); process.exitCode = 1; }",
-        '}',
-      ].join('\n'),
-    );
+    // The real executable (lib/cli/bin.ts → main.ts, where the run command is registered).
+    program = join(REPO, 'lib/cli/bin.ts');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -149,15 +133,24 @@ describe('lamarr-energy-tracker run', function () {
     expect(rs[0]!.project_name).to.equal('sh');
   });
 
-  it('charges the child process tree in process mode', async () => {
-    const r = await finish(
-      cli(['--tracking-mode', 'process', '--', 'sh', '-c', `${JSON.stringify(process.execPath)} -e "let x=0; for (let i=0;i<3e7;i++) x+=i"`]),
+  it('charges the child process tree (grandchildren included) in process mode', async () => {
+    // A busy grandchild (under sh) for ~1 s, then a sleeping one for ~1 s: if the tree were
+    // not followed, both runs would be charged about the same (only sh, or the tracker).
+    const node = JSON.stringify(process.execPath);
+    const busy = await finish(
+      cli(['--tracking-mode', 'process', '--project-name', 'busy', '--', 'sh', '-c', `${node} -e "const t=Date.now(); while (Date.now()-t<1000);"; true`]),
     );
-    expect(r.code, r.stderr).to.equal(0);
+    expect(busy.code, busy.stderr).to.equal(0);
+    const idle = await finish(
+      cli(['--tracking-mode', 'process', '--project-name', 'idle', '--', 'sh', '-c', `${node} -e "setTimeout(() => {}, 1000)"; true`]),
+    );
+    expect(idle.code, idle.stderr).to.equal(0);
     const rs = rows();
-    expect(rs).to.have.length(1);
-    expect(rs[0]!.tracking_mode).to.equal('process');
-    expect(rs[0]!.run_status).to.equal('completed');
+    expect(rs).to.have.length(2);
+    const [b, i] = [rs.find((r) => r.project_name === 'busy')!, rs.find((r) => r.project_name === 'idle')!];
+    expect(b.tracking_mode).to.equal('process');
+    expect(b.run_status).to.equal('completed');
+    expect(b.cpu_energy!, `busy ${b.cpu_energy} vs idle ${i.cpu_energy}`).to.be.greaterThan(3 * i.cpu_energy!);
   });
 
   it('gives a clear error, exit 127 and no row for a command that does not exist', async () => {
