@@ -37,6 +37,9 @@ export interface RunFlags {
   live?: boolean;
 }
 
+/** Sampling interval used with `--live` when none is given, ms. */
+export const LIVE_SAMPLING_INTERVAL_MS = 250;
+
 /** Signals forwarded to the child. */
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -68,6 +71,8 @@ export function trackerOptionsFromFlags(flags: RunFlags, command: string, pid: n
   if (flags.carbonIntensity !== undefined) options.carbonIntensity = flags.carbonIntensity;
   if (flags.pue !== undefined) options.pue = flags.pue;
   if (flags.samplingIntervalMs !== undefined) options.samplingIntervalMs = flags.samplingIntervalMs;
+  // The live line refreshes twice a second from the latest samples: sample faster than that.
+  else if (flags.live === true) options.samplingIntervalMs = LIVE_SAMPLING_INTERVAL_MS;
   if (flags.gpuIds !== undefined) options.gpuIds = flags.gpuIds;
   if (flags.hardwareRoot !== undefined) options.hardwareRoot = flags.hardwareRoot;
   if (flags.nvmlLibrary !== undefined) options.nvmlLibrary = flags.nvmlLibrary;
