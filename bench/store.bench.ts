@@ -7,7 +7,8 @@
  * - Read: `loadResults` (full parse to typed records) vs `readFileSync(file, 'utf8')` split into
  *   lines, on the same generated file. Every run is a fresh child process, so its peak memory
  *   (max RSS minus RSS before the operation; heap used after it) is its own; the figures are
- *   medians of `--repeat` runs of each side.
+ *   medians of `--repeat` runs of each side, run alternately; the ratios are medians of the
+ *   per-pair ratios.
  * - Append: `appendRecord` (lock, header check, one write, fsync, unlock) vs `appendFileSync`
  *   of one preformatted row (no lock, no fsync), and, for context, `appendFileSync` + fsync;
  *   also `appendRecord` onto the large file, to show its cost does not grow with the file.
@@ -127,17 +128,16 @@ interface OneRun {
   rows: number;
 }
 
-/** Run one reader `repeat` times, each in a fresh process (so each peak is its own); medians. */
-function runChild(kind: string, dir: string, repeat: number): ChildResult {
-  const runs: OneRun[] = [];
-  for (let i = 0; i < repeat; i++) {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', kind, dir], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    });
-    if (res.status !== 0) throw new Error(`bench child ${kind} failed (${res.status}): ${res.stderr}`);
-    runs.push(JSON.parse(res.stdout) as OneRun);
-  }
+function oneRun(kind: string, dir: string): OneRun {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', kind, dir], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (res.status !== 0) throw new Error(`bench child ${kind} failed (${res.status}): ${res.stderr}`);
+  return JSON.parse(res.stdout) as OneRun;
+}
+
+function summarise(kind: string, runs: OneRun[]): ChildResult {
   return {
     kind,
     medianMs: median(runs.map((r) => r.ms)),
@@ -145,6 +145,26 @@ function runChild(kind: string, dir: string, repeat: number): ChildResult {
     peakRssDeltaMb: median(runs.map((r) => r.peakRssDeltaMb)),
     heapUsedMb: median(runs.map((r) => r.heapUsedMb)),
     rows: runs[0]?.rows ?? 0,
+  };
+}
+
+/**
+ * Run the baseline and loadResults `repeat` times each, alternating, each run in a fresh
+ * process (so each peak is its own). Ratios are the medians of the per-pair ratios, which
+ * drift on a shared machine affects least.
+ */
+function runReaders(dir: string, repeat: number): { base: ChildResult; load: ChildResult; timeRatio: number; peakRssRatio: number } {
+  const b: OneRun[] = [];
+  const l: OneRun[] = [];
+  for (let i = 0; i < repeat; i++) {
+    b.push(oneRun('readFileSync+split', dir));
+    l.push(oneRun('loadResults', dir));
+  }
+  return {
+    base: summarise('readFileSync+split', b),
+    load: summarise('loadResults', l),
+    timeRatio: median(l.map((x, i) => x.ms / (b[i] as OneRun).ms)),
+    peakRssRatio: median(l.map((x, i) => x.peakRssDeltaMb / (b[i] as OneRun).peakRssDeltaMb)),
   };
 }
 
@@ -213,8 +233,8 @@ async function main(): Promise<void> {
     writeFileSync(file, chunks.join(''));
     const sizeMb = statSync(file).size / 2 ** 20;
 
-    const base = runChild('readFileSync+split', dir, REPEAT);
-    const load = runChild('loadResults', dir, REPEAT);
+    const readers = runReaders(dir, REPEAT);
+    const { base, load } = readers;
     if (load.rows !== ROWS || base.rows !== ROWS) throw new Error(`row counts differ: loadResults ${load.rows}, baseline ${base.rows}, expected ${ROWS}`);
     const app = benchAppends(APPENDS, dir);
 
@@ -225,8 +245,8 @@ async function main(): Promise<void> {
       read: {
         loadResults: load,
         baseline: base,
-        timeRatio: load.medianMs / base.medianMs,
-        peakRssRatio: load.peakRssDeltaMb / base.peakRssDeltaMb,
+        timeRatio: readers.timeRatio,
+        peakRssRatio: readers.peakRssRatio,
       },
       append: { ...app, ratioVsAppendFileSync: app.appendRecordMs / app.appendFileSyncMs, ratioVsAppendFileSyncFsync: app.appendRecordMs / app.appendFileSyncFsyncMs },
     };
@@ -240,13 +260,16 @@ async function main(): Promise<void> {
     for (const r of [base, load]) {
       process.stdout.write(`| ${r.kind} | ${f(r.medianMs)} | ${f(r.peakRssDeltaMb)} | ${f(r.heapUsedMb)} |\n`);
     }
-    process.stdout.write(`| **ratio loadResults / baseline** | **${f(out.read.timeRatio, 2)}×** | **${f(out.read.peakRssRatio, 2)}×** | |\n\n`);
-    process.stdout.write('| append one row | time per append (µs) | ratio |\n|---|---:|---:|\n');
+    process.stdout.write(`| **ratio loadResults / baseline** (median of pairs) | **${f(out.read.timeRatio, 2)}×** | **${f(out.read.peakRssRatio, 2)}×** | |\n\n`);
+    process.stdout.write('| append one row | time per append (µs) | ratio vs appendFileSync | ratio vs appendFileSync + fsync |\n|---|---:|---:|---:|\n');
     const us = (ms: number): string => f(ms * 1000, 0);
-    process.stdout.write(`| appendFileSync (no lock, no fsync) | ${us(app.appendFileSyncMs)} | 1.00× |\n`);
-    process.stdout.write(`| appendFileSync + fsync | ${us(app.appendFileSyncFsyncMs)} | ${f(app.appendFileSyncFsyncMs / app.appendFileSyncMs, 2)}× |\n`);
-    process.stdout.write(`| appendRecord (lock, header check, write, fsync) | ${us(app.appendRecordMs)} | ${f(out.append.ratioVsAppendFileSync, 2)}× |\n`);
-    process.stdout.write(`| appendRecord onto the ${ROWS}-row file | ${us(app.appendRecordLargeFileMs)} | ${f(app.appendRecordLargeFileMs / app.appendFileSyncMs, 2)}× |\n`);
+    const line = (name: string, ms: number): void => {
+      process.stdout.write(`| ${name} | ${us(ms)} | ${f(ms / app.appendFileSyncMs, 2)}× | ${f(ms / app.appendFileSyncFsyncMs, 2)}× |\n`);
+    };
+    line('appendFileSync (no lock, no fsync)', app.appendFileSyncMs);
+    line('appendFileSync + fsync', app.appendFileSyncFsyncMs);
+    line('appendRecord (lock, header check, one write, fsync)', app.appendRecordMs);
+    line(`appendRecord onto the ${ROWS}-row file`, app.appendRecordLargeFileMs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
