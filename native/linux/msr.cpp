@@ -2,7 +2,13 @@
 // the counter that preads one 8-byte register (under Sampler::read_mu_). Used where powercap is
 // absent or unreadable. Raw values are 32-bit counts; the sampler converts cumulative counts to
 // µJ exactly (counts × 10^6 / 2^ESU in 128-bit arithmetic).
+//
+// Offsets: the msr character device takes the register number as the file offset. A simulated
+// hardware root (test/fixtures/fake-hardware.ts) cannot store 8-byte registers one byte apart
+// (AMD's 0xC0010299/0xC001029A/0xC001029B), so when dev/cpu/N/msr is a regular file the register
+// r is read at byte offset 8·r instead. Real devices are never regular files.
 #include <errno.h>
+#include <sys/stat.h>
 
 #include <cctype>
 #include <cstdio>
@@ -35,10 +41,10 @@ const Register kAmdRegisters[] = {{0xC001029B, "package", false}, {0xC001029A, "
 // register of one CPU and kept alive by Discovered::shared.
 class MsrCounter final : public Counter {
  public:
-  MsrCounter(std::shared_ptr<Fd> fd, uint32_t address) : fd_(std::move(fd)), address_(address) {}
+  MsrCounter(std::shared_ptr<Fd> fd, off_t offset) : fd_(std::move(fd)), offset_(offset) {}
   bool Read(uint64_t* raw) override {
     uint64_t v = 0;
-    if (fd_->Pread(&v, sizeof v, static_cast<off_t>(address_)) != static_cast<ssize_t>(sizeof v)) return false;
+    if (fd_->Pread(&v, sizeof v, offset_) != static_cast<ssize_t>(sizeof v)) return false;
     *raw = v & 0xFFFFFFFFull;  // energy status: bits 31:0
     return true;
   }
@@ -46,7 +52,7 @@ class MsrCounter final : public Counter {
 
  private:
   std::shared_ptr<Fd> fd_;
-  uint32_t address_;
+  off_t offset_;
 };
 
 std::string Hex(uint32_t v) {
@@ -102,8 +108,10 @@ int DiscoverMsr(const SamplerOptions& o, const CpuIdentity& cpu, Discovered* out
       first_package = false;
       continue;
     }
+    struct stat st;
+    const off_t stride = ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) ? 8 : 1;
     uint64_t unit = 0;
-    if (fd.Pread(&unit, sizeof unit, unit_addr) != static_cast<ssize_t>(sizeof unit)) {
+    if (fd.Pread(&unit, sizeof unit, static_cast<off_t>(unit_addr) * stride) != static_cast<ssize_t>(sizeof unit)) {
       out->unavailable.push_back({"msr", path + "@" + Hex(unit_addr),
                                   "the RAPL power-unit register cannot be read (this CPU or hypervisor does not expose RAPL)", ""});
       first_package = false;
@@ -118,7 +126,7 @@ int DiscoverMsr(const SamplerOptions& o, const CpuIdentity& cpu, Discovered* out
       if (reg.first_package_only && !first_package) continue;
       const bool is_package = std::string(reg.kind) == "package";
       uint64_t v = 0;
-      const bool ok = shared->Pread(&v, sizeof v, static_cast<off_t>(reg.address)) == static_cast<ssize_t>(sizeof v);
+      const bool ok = shared->Pread(&v, sizeof v, static_cast<off_t>(reg.address) * stride) == static_cast<ssize_t>(sizeof v);
       if (!ok || (!is_package && (v & 0xFFFFFFFFull) == 0)) {
         // A register this CPU lacks faults (EIO) or never counts: not a domain.
         if (is_package) {
@@ -128,7 +136,7 @@ int DiscoverMsr(const SamplerOptions& o, const CpuIdentity& cpu, Discovered* out
         }
         continue;
       }
-      auto c = std::make_unique<MsrCounter>(shared, reg.address);
+      auto c = std::make_unique<MsrCounter>(shared, static_cast<off_t>(reg.address) * stride);
       DomainInfo& info = c->info;
       info.id = "msr:cpu" + std::to_string(cpu_no) + ":" + Hex(reg.address);
       for (char& ch : info.id) ch = static_cast<char>(ch == 'X' ? 'x' : std::tolower(static_cast<unsigned char>(ch)));
