@@ -101,10 +101,14 @@ export class MethodologyCollector {
       const components = (['CPU', 'GPU', 'RAM'] as const).flatMap((label) => {
         const phrases = [...new Set([...this.methods[label]].map(methodPhrase).filter((p): p is string => p !== null))];
         if (phrases.length === 0) return [];
-        return phrases.length === 1 ? [`${label} energy ${phrases[0]!}`] : [`${label} energy ${joinOr(phrases)}, depending on the run`];
+        if (phrases.length === 1) return [`${label} energy ${phrases[0]!}`];
+        if (phrases.length === 2) return [`${label} energy ${phrases[0]!} in some runs and ${phrases[1]!} in others`];
+        return [`${label} energy ${joinOr(phrases)}, depending on the run`];
       });
       const name = `the Lamarr Energy Tracker ${joinAnd(versions)}`;
-      return components.length === 0 ? name : `${name} (${components.join(', ')})`;
+      // Semicolons keep the components apart when one of them contains a comma.
+      const separator = components.some((c) => c.includes(',')) ? '; ' : ', ';
+      return components.length === 0 ? name : `${name} (${components.join(separator)})`;
     });
     return joinAnd(parts);
   }

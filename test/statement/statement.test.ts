@@ -143,9 +143,17 @@ describe('statement: methodology', () => {
       row({ gpu_count: 1, gpu_model: '1 x NVIDIA A100', gpu_energy_method: 'measured:nvml-power' }),
     ]);
     expect(s.methodology).to.include(
-      "CPU energy measured with RAPL or estimated from the CPU's TDP and the process's CPU-time share, depending on the run",
+      "CPU energy measured with RAPL in some runs and estimated from the CPU's TDP and the process's CPU-time share in others",
     );
     expect(s.methodology).to.include('GPU energy integrated from NVML power readings');
+    const three = statementFromRecords([
+      row({ cpu_energy_method: 'measured:powercap' }),
+      row({ cpu_energy_method: 'estimated:tdp-load-model' }),
+      row({ cpu_energy_method: 'estimated:tdp-process-share' }),
+    ]);
+    expect(three.methodology).to.equal(
+      "the Lamarr Energy Tracker 0.1.0 (CPU energy measured with RAPL, estimated from the CPU's TDP and load or estimated from the CPU's TDP and the process's CPU-time share, depending on the run; RAM energy estimated from a DIMM model)",
+    );
   });
 
   it('rows written by CodeCarbon name CodeCarbon and its versions', () => {

@@ -1,0 +1,220 @@
+/**
+ * Statement benchmark: the paper statement over 100,000 rows, as ratios against plain baselines
+ * measured in the same run.
+ *
+ *   node --import tsx bench/statement.bench.ts [--rows 100000] [--repeat 7] [--json]
+ *
+ * - In memory: `statementFromRecords` over an array of records (four hardware configurations,
+ *   our rows and CodeCarbon rows, so every grouping path is taken) vs a baseline loop summing
+ *   `energy_consumed` over the same array. Medians of `--repeat` timed runs after a warm-up.
+ * - From a file: `paperStatement({ outputDir })` (load + statement) vs `loadResults` alone and vs
+ *   `readFileSync` of the same generated emissions.csv. Each run is a fresh child process, so
+ *   its time and peak memory (max RSS minus RSS before the operation) are its own; medians of
+ *   `--repeat` runs of each side.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALL_COLUMNS, formatHeader, formatRecordRow, loadResults, type EmissionsRecord, type LoadedRecord } from '../lib/store/index.js';
+import { paperStatement, statementFromRecords } from '../lib/statement/index.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const args = process.argv.slice(2);
+const opt = (name: string, def: number): number => {
+  const i = args.indexOf(name);
+  const v = i >= 0 ? Number(args[i + 1]) : def;
+  return Number.isFinite(v) && v > 0 ? Math.floor(v) : def;
+};
+
+const HARDWARE: [string, number, string][] = [
+  ['Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz', 0, ''],
+  ['AMD EPYC 7742 64-Core Processor', 4, '4 x NVIDIA A100-SXM4-40GB'],
+  ['Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz', 2, '2 x NVIDIA H200'],
+  ['Apple M1', 1, 'Apple M1'],
+];
+
+/** Row i of the synthetic history: every 5th row written by CodeCarbon, hardware cycling through four configurations. */
+function record(i: number): EmissionsRecord {
+  const [cpu, gpuCount, gpuModel] = HARDWARE[i % HARDWARE.length]!;
+  const ours = i % 5 !== 0;
+  const energy = 4.189606758838662e-5 * (1 + (i % 13));
+  return {
+    timestamp: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString().slice(0, 19),
+    project_name: 'bench',
+    run_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    experiment_id: 'bench___user___host',
+    duration: 10 + (i % 1000) / 7,
+    emissions: (energy * 380.95) / 1000,
+    emissions_rate: 3.3e-8,
+    cpu_power: 42.1,
+    gpu_power: gpuCount > 0 ? 250.5 : null,
+    ram_power: 10,
+    cpu_energy: energy / 2,
+    gpu_energy: gpuCount > 0 ? energy / 4 : 0,
+    ram_energy: gpuCount > 0 ? energy / 4 : energy / 2,
+    energy_consumed: energy,
+    water_consumed: 0,
+    country_name: 'Germany',
+    country_iso_code: 'DEU',
+    region: '',
+    cloud_provider: '',
+    cloud_region: '',
+    os: 'Linux-6.8.0-49-generic-x86_64-with-glibc2.39',
+    python_version: ours ? '' : '3.12.3',
+    codecarbon_version: ours ? '' : '3.2.3',
+    cpu_count: 16,
+    cpu_model: cpu,
+    gpu_count: gpuCount,
+    gpu_model: gpuModel,
+    longitude: null,
+    latitude: null,
+    ram_total_size: 31.2,
+    tracking_mode: 'machine',
+    cpu_utilization_percent: 55.5,
+    gpu_utilization_percent: 80,
+    ram_utilization_percent: 40,
+    ram_used_gb: 12.1,
+    on_cloud: 'N',
+    pue: 1,
+    wue: 0,
+    hostname: ours ? 'host' : '',
+    user: ours ? 'user' : '',
+    tracker_version: ours ? '0.1.0' : '',
+    cpu_energy_method: ours ? (i % 7 === 0 ? 'estimated:tdp-load-model' : 'measured:powercap') : '',
+    gpu_energy_method: ours ? (gpuCount > 0 ? 'measured:nvml-energy' : 'none:no-gpu') : '',
+    ram_energy_method: ours ? 'estimated:dimm-model' : '',
+    carbon_intensity: ours ? 380.95 : null,
+    run_status: ours ? 'completed' : '',
+  };
+}
+
+function loaded(i: number): LoadedRecord {
+  const r = record(i);
+  return { ...r, source_file: '/bench/emissions.csv', source_line: i + 2, written_by: r.tracker_version !== '' ? 'lamarr-energy-tracker' : 'codecarbon' };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+// ---- child mode: one operation on one file, report time and peak memory -------------------
+if (args[0] === '--child') {
+  const op = args[1]!;
+  const dir = args[2]!;
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = process.hrtime.bigint();
+  let check = 0;
+  if (op === 'read') check = readFileSync(join(dir, 'emissions.csv'), 'utf8').length;
+  else if (op === 'load') check = loadResults({ outputDir: dir }).length;
+  else if (op === 'statement') check = paperStatement({ outputDir: dir }).length;
+  else throw new Error(`unknown op ${op}`);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const peakMb = (process.resourceUsage().maxRSS * 1024 - rssBefore) / 2 ** 20;
+  process.stdout.write(JSON.stringify({ ms, peakMb, check }));
+  process.exit(0);
+}
+
+const rows = opt('--rows', 100_000);
+const repeat = opt('--repeat', 7);
+const asJson = args.includes('--json');
+
+// ---- in memory ------------------------------------------------------------------------------
+const records = Array.from({ length: rows }, (_, i) => loaded(i));
+let sink = 0;
+const baseline = (): void => {
+  let sum = 0;
+  for (const r of records) sum += r.energy_consumed ?? 0;
+  sink += sum;
+};
+const statement = (): void => {
+  sink += statementFromRecords(records).energyKwh;
+};
+const time = (fn: () => void): number => {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+for (let i = 0; i < 3; i += 1) {
+  baseline();
+  statement();
+}
+const baseMs: number[] = [];
+const stmtMs: number[] = [];
+for (let i = 0; i < repeat; i += 1) {
+  baseMs.push(time(baseline));
+  stmtMs.push(time(statement));
+}
+const text = statementFromRecords(records).text;
+
+// ---- from a file ----------------------------------------------------------------------------
+const dir = mkdtempSync(join(tmpdir(), 'let-statement-bench-'));
+const fileResults: Record<string, { ms: number; peakMb: number }> = {};
+let fileMb = 0;
+try {
+  const chunks: string[] = [formatHeader(ALL_COLUMNS)];
+  for (const r of records) chunks.push(formatRecordRow(r, ALL_COLUMNS));
+  writeFileSync(join(dir, 'emissions.csv'), chunks.join(''));
+  fileMb = statSync(join(dir, 'emissions.csv')).size / 2 ** 20;
+  const runs: Record<string, { ms: number[]; peakMb: number[] }> = { read: { ms: [], peakMb: [] }, load: { ms: [], peakMb: [] }, statement: { ms: [], peakMb: [] } };
+  for (let i = 0; i < repeat; i += 1) {
+    for (const op of Object.keys(runs)) {
+      const child = spawnSync(process.execPath, [...process.execArgv, SELF, '--child', op, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      if (child.status !== 0) throw new Error(`child ${op} failed: ${child.stderr}`);
+      const out = JSON.parse(child.stdout) as { ms: number; peakMb: number };
+      runs[op]!.ms.push(out.ms);
+      runs[op]!.peakMb.push(out.peakMb);
+    }
+  }
+  for (const [op, r] of Object.entries(runs)) fileResults[op] = { ms: median(r.ms), peakMb: median(r.peakMb) };
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const result = {
+  node: process.version,
+  rows,
+  repeat,
+  inMemory: {
+    baselineSumMs: median(baseMs),
+    statementFromRecordsMs: median(stmtMs),
+    ratio: median(stmtMs) / median(baseMs),
+    nsPerRow: (median(stmtMs) * 1e6) / rows,
+  },
+  fromFile: {
+    fileMb,
+    readFileSync: fileResults.read!,
+    loadResults: fileResults.load!,
+    paperStatement: fileResults.statement!,
+    statementVsLoadTime: fileResults.statement!.ms / fileResults.load!.ms,
+    statementVsReadTime: fileResults.statement!.ms / fileResults.read!.ms,
+    statementVsLoadPeak: fileResults.statement!.peakMb / fileResults.load!.peakMb,
+  },
+  text,
+  sink,
+};
+if (asJson) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+else {
+  const f = (x: number, d = 1): string => x.toFixed(d);
+  process.stdout.write(
+    [
+      `Node ${process.version}, ${rows} rows, medians of ${repeat}`,
+      '',
+      'in memory                         time (ms)   ratio',
+      `  sum of energy_consumed (base)   ${f(result.inMemory.baselineSumMs, 2).padStart(9)}   1.00`,
+      `  statementFromRecords            ${f(result.inMemory.statementFromRecordsMs, 2).padStart(9)}   ${f(result.inMemory.ratio, 2)}  (${f(result.inMemory.nsPerRow)} ns/row)`,
+      '',
+      `from a ${f(fileMb)} MiB emissions.csv (fresh process each)   time (ms)   peak RSS (MiB)`,
+      `  readFileSync                   ${f(fileResults.read!.ms).padStart(9)}   ${f(fileResults.read!.peakMb).padStart(8)}`,
+      `  loadResults                    ${f(fileResults.load!.ms).padStart(9)}   ${f(fileResults.load!.peakMb).padStart(8)}`,
+      `  paperStatement                 ${f(fileResults.statement!.ms).padStart(9)}   ${f(fileResults.statement!.peakMb).padStart(8)}`,
+      `  paperStatement / loadResults: time ${f(result.fromFile.statementVsLoadTime, 2)}, peak ${f(result.fromFile.statementVsLoadPeak, 2)}; / readFileSync: time ${f(result.fromFile.statementVsReadTime, 1)}`,
+      '',
+      text,
+      '',
+    ].join('\n'),
+  );
+}
