@@ -72,7 +72,10 @@ bool ParseZoneName(const std::string& name, Zone* z) {
   return true;
 }
 
+// Zones of `dir` first (so a sys/class/powercap link wins over the same zone reached through
+// its parent's directory), then the zones nested in them.
 void Collect(const std::string& dir, std::map<std::string, Zone>* zones, int depth) {
+  std::vector<std::string> nested;
   for (const std::string& e : ListDir(dir)) {
     Zone z;
     const std::string p = dir + "/" + e;
@@ -80,12 +83,13 @@ void Collect(const std::string& dir, std::map<std::string, Zone>* zones, int dep
       z.path = p;
       z.real = RealPath(p);
       zones->emplace(z.real, z);  // first seen wins (sys/class is scanned first)
-      if (depth < 2 && IsDir(p)) Collect(p, zones, depth + 1);
+      if (depth < 2 && IsDir(p)) nested.push_back(p);
     } else if (depth == 0 && (e == "intel-rapl" || e == "intel-rapl-mmio") && IsDir(p) &&
                dir.find("/devices/virtual/powercap") != std::string::npos) {
-      Collect(p, zones, depth + 1);
+      nested.push_back(p);
     }
   }
+  for (const std::string& p : nested) Collect(p, zones, depth + 1);
 }
 
 // "package-1" → 1; "package-0-die-1" → 0 and die 1.
@@ -109,12 +113,6 @@ double ResolutionUj(const std::string& vendor, const std::string& kind) {
   if (IsAmdLike(vendor)) return 1e6 / 65536.0;
   if (kind == "dram") return 15.3;
   return 1e6 / 16384.0;
-}
-
-std::string Display(const SamplerOptions& o, const std::string& path) {
-  // Paths are shown as under the hardware root, which is "/" on a real machine.
-  if (o.hardware_root == "/" || o.hardware_root.empty()) return path;
-  return path;
 }
 
 }  // namespace
@@ -180,7 +178,7 @@ int DiscoverPowercap(const SamplerOptions& o, const CpuIdentity& cpu, Discovered
     }
     info.resolution_uj = ResolutionUj(cpu.vendor, info.kind);
     const std::string energy = z.path + "/energy_uj";
-    info.source = Display(o, energy);
+    info.source = energy;
 
     std::string range_text;
     uint64_t range = 0;
