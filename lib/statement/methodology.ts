@@ -74,9 +74,23 @@ export class MethodologyCollector {
   private readonly trackerVersions = new Set<string>();
   private readonly codecarbonVersions = new Set<string>();
   private readonly methods: Record<'CPU' | 'GPU' | 'RAM', Set<string>> = { CPU: new Set(), GPU: new Set(), RAM: new Set() };
+  private last: MethodologyRecord | undefined;
 
   /** Adds one row. */
   add(record: MethodologyRecord): void {
+    const last = this.last;
+    if (
+      last !== undefined &&
+      record.written_by === last.written_by &&
+      record.tracker_version === last.tracker_version &&
+      record.codecarbon_version === last.codecarbon_version &&
+      record.cpu_energy_method === last.cpu_energy_method &&
+      record.gpu_energy_method === last.gpu_energy_method &&
+      record.ram_energy_method === last.ram_energy_method
+    ) {
+      return; // same as the previous row: nothing new to collect
+    }
+    this.last = record;
     if (recordSource(record) === 'lamarr-energy-tracker') {
       if (!this.order.includes('let')) this.order.push('let');
       this.trackerVersions.add(record.tracker_version.trim() || TRACKER_VERSION);

@@ -224,35 +224,62 @@ export function statementFromRecords(records: readonly StatementRecord[], option
   if (records.length === 0) throw new RangeError('No tracked runs to summarise: the statement needs at least one record.');
   const methodology = new MethodologyCollector();
   const configurations = new Map<string, { runs: number; energyKwh: number }>();
-  const hardwareCache = new Map<string, string>();
+  const configCache = new Map<string, Map<string, Map<number | null, { runs: number; energyKwh: number }>>>();
   let energyKwh = 0;
   let emissionsKg = 0;
   let fallbackIntensity: number | null = null;
+  // Consecutive rows usually share hardware and methods: compare with the previous row before
+  // touching the maps, so 100,000 rows cost little more than summing them.
+  let lastCpu: string | undefined;
+  let lastGpuCount: number | null | undefined;
+  let lastGpuModel: string | undefined;
+  let lastConfig: { runs: number; energyKwh: number } | undefined;
   for (const record of records) {
     methodology.add(record);
-    const key = `${record.cpu_model}\u0000${record.gpu_count ?? ''}\u0000${record.gpu_model}`;
-    let hardware = hardwareCache.get(key);
-    if (hardware === undefined) {
-      hardware = describeHardware(record.cpu_model, record.gpu_count, record.gpu_model) || 'unspecified hardware';
-      hardwareCache.set(key, hardware);
+    let config: { runs: number; energyKwh: number } | undefined;
+    if (lastConfig !== undefined && record.cpu_model === lastCpu && record.gpu_count === lastGpuCount && record.gpu_model === lastGpuModel) {
+      config = lastConfig;
+    } else {
+      // Raw (cpu_model, gpu_model, gpu_count) → configuration, without building a key string.
+      let byGpuModel = configCache.get(record.cpu_model);
+      if (byGpuModel === undefined) configCache.set(record.cpu_model, (byGpuModel = new Map()));
+      let byGpuCount = byGpuModel.get(record.gpu_model);
+      if (byGpuCount === undefined) byGpuModel.set(record.gpu_model, (byGpuCount = new Map()));
+      config = byGpuCount.get(record.gpu_count);
+      if (config === undefined) {
+        const hardware = describeHardware(record.cpu_model, record.gpu_count, record.gpu_model) || 'unspecified hardware';
+        config = configurations.get(hardware);
+        if (config === undefined) {
+          config = { runs: 0, energyKwh: 0 };
+          configurations.set(hardware, config);
+        }
+        byGpuCount.set(record.gpu_count, config);
+      }
+      lastCpu = record.cpu_model;
+      lastGpuCount = record.gpu_count;
+      lastGpuModel = record.gpu_model;
+      lastConfig = config;
     }
+    const consumed = record.energy_consumed;
     const energy =
-      finite(record.energy_consumed) ?? (finite(record.cpu_energy) ?? 0) + (finite(record.gpu_energy) ?? 0) + (finite(record.ram_energy) ?? 0);
+      typeof consumed === 'number' && Number.isFinite(consumed)
+        ? consumed
+        : (finite(record.cpu_energy) ?? 0) + (finite(record.gpu_energy) ?? 0) + (finite(record.ram_energy) ?? 0);
     energyKwh += energy;
-    const rowIntensity = finite(record.carbon_intensity);
-    const emissions = finite(record.emissions) ?? (rowIntensity !== null ? (energy * rowIntensity) / 1000 : 0);
-    emissionsKg += emissions;
+    config.runs += 1;
+    config.energyKwh += energy;
+    const recorded = record.emissions;
+    if (typeof recorded === 'number' && Number.isFinite(recorded)) emissionsKg += recorded;
+    else {
+      const rowIntensity = finite(record.carbon_intensity);
+      if (rowIntensity !== null) emissionsKg += (energy * rowIntensity) / 1000;
+    }
     if (fallbackIntensity === null) {
+      const rowIntensity = finite(record.carbon_intensity);
       if (rowIntensity !== null) fallbackIntensity = rowIntensity;
       else if (record.country_iso_code.trim() !== '' && isKnownCountry(record.country_iso_code)) {
         fallbackIntensity = countryCarbonIntensity(record.country_iso_code).gramsPerKwh;
       }
-    }
-    const config = configurations.get(hardware);
-    if (config === undefined) configurations.set(hardware, { runs: 1, energyKwh: energy });
-    else {
-      config.runs += 1;
-      config.energyKwh += energy;
     }
   }
   let intensity: number;

@@ -229,6 +229,17 @@ describe('statement: hardware', () => {
     expect(sum).to.be.closeTo(s.energyKwh, 1e-12);
   });
 
+  it('rows whose raw names differ only in spacing or clock speed share one configuration', () => {
+    const s = statementFromRecords([
+      row({ cpu_model: 'Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz', energy_consumed: 0.2 }),
+      row({ cpu_model: 'Intel(R)  Core(TM) i7-10610U CPU @ 1.8 GHz', energy_consumed: 0.3 }),
+      row({ cpu_model: 'Intel(R) Core(TM) i7-10610U CPU', energy_consumed: 0.1, gpu_count: null }),
+    ]);
+    expect(s.configurations).to.have.length(1);
+    expect(s.configurations[0]).to.include({ hardware: 'an Intel(R) Core(TM) i7-10610U CPU', runs: 3 });
+    expect(s.configurations[0]!.energyKwh).to.be.closeTo(0.6, 1e-12);
+  });
+
   it('the custom statement adds no article before a count', () => {
     expect(hardwareOf(customPaperStatement({ methodology: 'x', hardware: '2 NVIDIA A100 GPUs', consumedEnergy: 1 }))).to.equal('2 NVIDIA A100 GPUs');
     expect(hardwareOf(customPaperStatement({ methodology: 'x', hardware: 'GPU cluster', consumedEnergy: 1 }))).to.equal('a GPU cluster');
