@@ -160,20 +160,31 @@ function repairTornTail(file: string, fd: number): number {
 
 /** Read the header record from the start of an open file (which ends with a line break). */
 function readHeader(fd: number, file: string): HeaderInfo {
+  const size = fstatSync(fd).size;
   let chunk = 4096;
   for (;;) {
-    const buf = Buffer.allocUnsafe(chunk);
-    const n = readSync(fd, buf, 0, chunk, 0);
-    let text = buf.subarray(0, n).toString('utf8');
-    const nl = text.indexOf('\n');
-    const simple = nl >= 0 && text.lastIndexOf('"', nl) === -1;
-    if (simple) text = text.slice(0, nl + 1);
-    if (simple || n < chunk) {
-      const parsed = parseCsv(text, file);
-      const first = parsed.records[0];
-      if (!first) throw new StoreError(file, 1, 'LET_CSV_NO_HEADER', 'no header: the file holds no complete line');
-      return { record: first, plan: planColumns(first.fields, file, first.line), eol: parsed.eol };
+    const buf = Buffer.allocUnsafe(Math.min(chunk, size));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const whole = n >= size;
+    const text = buf.subarray(0, n).toString('utf8');
+    let first: CsvRecord | null = null;
+    let eol: '\n' | '\r\n' = '\n';
+    const stop = new Error('header read');
+    try {
+      eol = visitCsv(text, file, (r) => {
+        first = r;
+        throw stop;
+      }).eol;
+    } catch (err) {
+      // A chunk may end inside a later quoted field: read more unless that was the whole file.
+      if (err !== stop && whole) throw err;
     }
+    const header = first as CsvRecord | null;
+    if (header) {
+      if (header.end < header.next - 1) eol = '\r\n';
+      return { record: header, plan: planColumns(header.fields, file, header.line), eol };
+    }
+    if (whole) throw new StoreError(file, 1, 'LET_CSV_NO_HEADER', 'no header: the file holds no complete line');
     chunk *= 4;
   }
 }

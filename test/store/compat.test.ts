@@ -181,6 +181,28 @@ describe('store: appending to CodeCarbon and Python-package files', () => {
     });
   }
 
+  it('appends in the file\'s own column order, with quoted header names, a foreign column and CRLF', () => {
+    const cols = ['my_note', ...[...ALL_COLUMNS].reverse()];
+    const first = makeRecord({ run_id: 'first' });
+    const values = (r: Record<string, unknown>): string =>
+      cols.map((c) => (c === 'my_note' ? '"a note, quoted"' : r[c] === null ? '' : String(r[c]))).join(',');
+    const bulk = Array.from({ length: 40 }, () => values(first as unknown as Record<string, unknown>)).join('\r\n');
+    const text = cols.map((c) => `"${c}"`).join(',') + '\r\n' + bulk + '\r\n';
+    expect(text.length).to.be.greaterThan(8192);
+    writeFileSync(join(dir, 'emissions.csv'), text);
+    const rec = makeRecord({ run_id: 'appended', project_name: '-neg' });
+    appendRecord(rec, dir);
+    const after = readFileSync(join(dir, 'emissions.csv'), 'utf8');
+    expect(after.startsWith(text), 'no rewrite: existing bytes untouched').to.equal(true);
+    const added = after.slice(text.length);
+    expect(added.endsWith('\r\n')).to.equal(true);
+    expect(added.startsWith(',completed,')).to.equal(true); // my_note empty, then run_status first
+    const rows = loadResults({ outputDir: dir });
+    expect(rows).to.have.length(41);
+    expect(stripSource(rows[40]!)).to.deep.equal(rec);
+    expect(stripSource(rows[0]!)).to.deep.equal(first);
+  });
+
   it('reads CodeCarbon 2.x timestamps with zone or fractional seconds for time filters', () => {
     const cols = ['timestamp', 'project_name', 'run_id', 'duration'];
     const text = [
