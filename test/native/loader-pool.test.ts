@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
+import { loadNativeBinding, packageRoot, tryLoadNativeBinding } from '../../lib/native/loader.js';
+import { acquireSampler, pooledSamplerCount, resolveSamplerOptions } from '../../lib/native/sampler-pool.js';
+import { probe } from '../../lib/native/probe.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('native loader', () => {
+  it('loads the binding once, with the surface of types.ts', () => {
+    const a = tryLoadNativeBinding();
+    expect(a.error).to.equal(null);
+    const b = loadNativeBinding();
+    expect(b).to.equal(a.binding);
+    expect(b.platform).to.equal('linux');
+    const pkg = JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./package.json"))'], { cwd: REPO }).toString());
+    expect(b.version).to.equal(pkg.version);
+    expect(b.noop()).to.equal(undefined);
+    expect(packageRoot().replace(/\/$/, '')).to.equal(REPO.replace(/\/$/, ''));
+  });
+
+  it('a missing binary gives an actionable error: what was tried and how to fix it', function () {
+    this.timeout(30000);
+    // A copy of the package without build/ or prebuilds/.
+    const dir = mkdtempSync(join(tmpdir(), 'let-pkg-'));
+    try {
+      mkdirSync(join(dir, 'lib', 'native'), { recursive: true });
+      copyFileSync(join(REPO, 'lib/native/loader.ts'), join(dir, 'lib/native/loader.ts'));
+      writeFileSync(join(dir, 'package.json'), '{"name":"lamarr-energy-tracker","type":"module","version":"0.0.0"}');
+      writeFileSync(join(dir, 'binding.gyp'), '{}');
+      symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+      const script = `import { tryLoadNativeBinding } from './lib/native/loader.ts';
+const r = tryLoadNativeBinding(); console.log(JSON.stringify({ name: r.error?.name, message: r.error?.message }));`;
+      writeFileSync(join(dir, 'check.mts'), script);
+      const out = spawnSync(process.execPath, ['--import', 'tsx', 'check.mts'], { cwd: dir, encoding: 'utf8' });
+      const r = JSON.parse(out.stdout.trim()) as { name: string; message: string };
+      expect(r.name).to.equal('NativeLoadError');
+      expect(r.message).to.contain(join(dir, 'build', 'Release', 'let_sampler.node'));
+      expect(r.message).to.contain('prebuilds');
+      expect(r.message).to.contain('npm rebuild lamarr-energy-tracker');
+      expect(r.message).to.contain('npm approve-builds');
+      expect(r.message).to.match(/python3, make and a C\+\+17 compiler/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the stub backend compiles with the same surface (g++ -fsyntax-only)', function () {
+    this.timeout(60000);
+    const gxx = spawnSync('g++', ['--version']);
+    if (gxx.status !== 0 || !existsSync('/usr/include/node/node_api.h')) this.skip();
+    const inc = execFileSync('node', ['-p', "require('node-addon-api').include_dir"], { cwd: REPO }).toString().trim();
+    for (const f of ['native/addon.cpp', 'native/sampler.cpp', 'native/accumulator.cpp', 'native/stub/discovery_stub.cpp']) {
+      const r = spawnSync(
+        'g++',
+        ['-std=c++17', '-fsyntax-only', '-Wall', '-Wextra', '-Werror', `-I${join(REPO, inc)}`, '-I/usr/include/node',
+          '-DNAPI_VERSION=9', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS', join(REPO, f)],
+        { encoding: 'utf8' },
+      );
+      expect(r.stderr, f).to.equal('');
+      expect(r.status, f).to.equal(0);
+    }
+  });
+});
+
+describe('native sampler pool and probe()', () => {
+  let hw: FakeHardware;
+  beforeEach(() => {
+    hw = intelServer(1, 2).hw;
+  });
+  afterEach(() => hw.cleanup());
+
+  it('shares one sampler per configuration; the last release stops the thread and closes it', () => {
+    const a = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 100 });
+    const b = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 10 });
+    const other = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', includeDescendants: true });
+    expect(b.sampler).to.equal(a.sampler);
+    expect(other.sampler).to.not.equal(a.sampler);
+    expect(pooledSamplerCount()).to.equal(2);
+    expect(a.sampler.stats().intervalMs).to.equal(10);
+    b.release();
+    expect(a.sampler.stats().intervalMs).to.equal(100);
+    const r = a.read();
+    expect(r.energyUj).to.have.length(3);
+    expect(a.latest().timestampNs).to.equal(r.timestampNs);
+    a.release();
+    expect(a.released).to.equal(true);
+    expect(() => a.sampler.read()).to.throw(/closed/);
+    other.release();
+    expect(pooledSamplerCount()).to.equal(0);
+    const again = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+    expect(again.sampler).to.not.equal(a.sampler);
+    again.release();
+  });
+
+  it('takes LET_HARDWARE_ROOT and LET_NVML_LIBRARY as defaults', () => {
+    const env = { LET_HARDWARE_ROOT: '/x', LET_NVML_LIBRARY: '/y.so' };
+    expect(resolveSamplerOptions({}, env)).to.include({ hardwareRoot: '/x', nvmlLibrary: '/y.so' });
+    expect(resolveSamplerOptions({ hardwareRoot: '/z', nvmlLibrary: '' }, env)).to.include({ hardwareRoot: '/z', nvmlLibrary: '' });
+    expect(resolveSamplerOptions({}, {})).to.include({ hardwareRoot: '/', nvmlLibrary: 'libnvidia-ml.so.1' });
+    const prev = process.env.LET_HARDWARE_ROOT;
+    process.env.LET_HARDWARE_ROOT = hw.root;
+    try {
+      expect(probe({ nvmlLibrary: '' }).domains).to.have.length(3);
+    } finally {
+      if (prev === undefined) delete process.env.LET_HARDWARE_ROOT;
+      else process.env.LET_HARDWARE_ROOT = prev;
+    }
+  });
+
+  it('rejects a sampling interval outside 1..60000 ms', () => {
+    expect(() => acquireSampler({ hardwareRoot: hw.root, samplingIntervalMs: 0 })).to.throw(RangeError);
+    expect(() => acquireSampler({ hardwareRoot: hw.root, samplingIntervalMs: 61000 })).to.throw(RangeError);
+    expect(pooledSamplerCount()).to.equal(0);
+  });
+
+  it('probe() on this VM (real root) lists what exists and why the rest cannot be read', () => {
+    const p = probe({ nvmlLibrary: '' });
+    expect(p.platform).to.equal('linux');
+    for (const u of p.unavailable) {
+      expect(u.reason).to.be.a('string').and.not.equal('');
+      expect(['powercap', 'msr', 'nvml']).to.include(u.method);
+    }
+    for (const d of p.domains) expect(['powercap', 'msr']).to.include(d.method);
+  });
+});
