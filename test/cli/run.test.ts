@@ -134,15 +134,16 @@ describe('lamarr-energy-tracker run', function () {
   });
 
   it('charges the child process tree (grandchildren included) in process mode', async () => {
-    // A busy grandchild (under sh) for ~1 s, then a sleeping one for ~1 s: if the tree were
+    // A busy grandchild (under sh) for ~2 s, then a sleeping one for ~2 s: if the tree were
     // not followed, both runs would be charged about the same (only sh, or the tracker).
+    // Sampling every 100 ms so that the grandchild is seen while it lives.
     const node = JSON.stringify(process.execPath);
     const busy = await finish(
-      cli(['--tracking-mode', 'process', '--project-name', 'busy', '--', 'sh', '-c', `${node} -e "const t=Date.now(); while (Date.now()-t<1000);"; true`]),
+      cli(['--tracking-mode', 'process', '--sampling-interval-ms', '100', '--project-name', 'busy', '--', 'sh', '-c', `${node} -e "const t=Date.now(); while (Date.now()-t<2000);"; true`]),
     );
     expect(busy.code, busy.stderr).to.equal(0);
     const idle = await finish(
-      cli(['--tracking-mode', 'process', '--project-name', 'idle', '--', 'sh', '-c', `${node} -e "setTimeout(() => {}, 1000)"; true`]),
+      cli(['--tracking-mode', 'process', '--sampling-interval-ms', '100', '--project-name', 'idle', '--', 'sh', '-c', `${node} -e "setTimeout(() => {}, 1000)"; true`]),
     );
     expect(idle.code, idle.stderr).to.equal(0);
     const rs = rows();
