@@ -105,11 +105,18 @@ export function parseCsv(text: string, file = '<csv>'): ParsedCsv {
 
 /**
  * Like {@link parseCsv}, but hands each complete record to `visit` as it is parsed instead of
- * collecting them (so a large file's records need not all be held at once).
+ * collecting them (so a large file's records need not all be held at once). `firstLine` is the
+ * line number of the text's first line, for parsing a file piece by piece (a byte order mark
+ * is only skipped when it is 1).
  */
-export function visitCsv(text: string, file: string, visit: (record: CsvRecord, index: number) => void): Omit<ParsedCsv, 'records'> {
+export function visitCsv(
+  text: string,
+  file: string,
+  visit: (record: CsvRecord, index: number) => void,
+  firstLine = 1,
+): Omit<ParsedCsv, 'records'> {
   const len = text.length;
-  const bodyStart = len > 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const bodyStart = firstLine === 1 && len > 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let count = 0;
   const records = {
     get length(): number {
@@ -122,7 +129,7 @@ export function visitCsv(text: string, file: string, visit: (record: CsvRecord, 
   let torn: TornTail | null = null;
   let eol: '\n' | '\r\n' = '\n';
   let pos = bodyStart;
-  let line = 1;
+  let line = firstLine;
   // Position of the next quote at or after pos (len when none): searched once per quote, not per line.
   let quoteAt = -1;
 

@@ -1,4 +1,5 @@
 import {
+  createReadStream,
   closeSync,
   existsSync,
   fstatSync,
@@ -447,6 +448,95 @@ export function loadResults(filters?: ResultFilters, options: LoadOptions = {}):
     );
   }
   return f.selective ? rows.filter((r) => matches(r, f)) : rows;
+}
+
+/** Options of {@link streamResults}. */
+export interface StreamOptions extends LoadOptions {
+  /** Bytes read at a time (default 1 MiB). */
+  chunkSize?: number;
+}
+
+/**
+ * Like {@link loadResults}, but reads the file piece by piece and yields the matching records
+ * one at a time, so memory stays bounded for very large files. Same parsing, filters,
+ * warnings and errors (a malformed line throws when it is reached; the rows before it have
+ * been yielded). It takes no lock: a torn last line is reported as found.
+ */
+export async function* streamResults(filters?: ResultFilters, options: StreamOptions = {}): AsyncGenerator<LoadedRecord, void, undefined> {
+  const f = checkFilters(filters);
+  const file = emissionsFile(f.outputDir);
+  const chunkSize = options.chunkSize ?? 1 << 20;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
+  let stream: AsyncIterable<string>;
+  try {
+    const fd = openSync(file, 'r');
+    stream = createReadStream('', { fd, encoding: 'utf8', highWaterMark: chunkSize });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  let carry = '';
+  let scanned = 0; // how far carry has been scanned for quotes
+  let inQuote = false;
+  let boundary = 0; // offset in carry just after the last line break outside quotes
+  let line = 1; // line number of carry's first line
+  let plan: ColumnPlan | null = null;
+  let want = 0;
+  let complete = 0;
+  const out: LoadedRecord[] = [];
+  const parsePart = (part: string): TornTail | null => {
+    const { torn } = visitCsv(
+      part,
+      file,
+      (r) => {
+        if (plan === null) {
+          plan = planColumns(r.fields, file, r.line);
+          want = plan.header.length;
+          return;
+        }
+        if (r.fields.length !== want) {
+          throw new StoreError(file, r.line, 'LET_CSV_FIELD_COUNT', `expected ${want} fields (as in the header), found ${r.fields.length}`);
+        }
+        const rec = toLoadedRecord(r.fields, plan, file, r.line);
+        complete++;
+        if (!f.selective || matches(rec, f)) out.push(rec);
+      },
+      line,
+    );
+    return torn;
+  };
+  for await (const chunk of stream) {
+    carry += chunk;
+    for (let i = scanned; i < carry.length; i++) {
+      const c = carry.charCodeAt(i);
+      if (c === 34) inQuote = !inQuote;
+      else if (c === 10 && !inQuote) boundary = i + 1;
+    }
+    scanned = carry.length;
+    if (boundary === 0) continue;
+    const part = carry.slice(0, boundary);
+    carry = carry.slice(boundary);
+    scanned -= boundary;
+    boundary = 0;
+    parsePart(part);
+    for (let i = 0; i < part.length; i++) if (part.charCodeAt(i) === 10) line++;
+    yield* out.splice(0, out.length);
+  }
+  if (carry.length > 0) {
+    const torn = parsePart(carry);
+    yield* out.splice(0, out.length);
+    if (torn) {
+      report(
+        {
+          code: 'LET_TORN_LINE',
+          file,
+          line: torn.line,
+          message: `${file}:${torn.line}: ignoring a torn last line (${Buffer.byteLength(torn.text)} bytes without a line end, left by a writer that died mid-append); the ${complete} complete rows before it are kept`,
+        },
+        options,
+      );
+    }
+  }
 }
 
 /**
