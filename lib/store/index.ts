@@ -1,6 +1,23 @@
 /**
  * The store: `emissions.csv`, CodeCarbon-compatible, appended safely across processes and
  * hosts, and queried synchronously.
+ *
+ * Design notes:
+ * - Lock: proper-lockfile's atomic `mkdir` of `emissions.csv.lock` (works over NFS), sync form,
+ *   with our own backoff; a lock untouched for `lockStaleMs` (default 10 s) is broken as left
+ *   by a dead writer. Readers take no lock, except to look again at a torn last line (a writer
+ *   may be mid-append).
+ * - Rows: one `write()` per row plus `fsync`. A last line without a line end is torn: readers
+ *   report it and skip it; the next writer moves it to `emissions.csv.torn-<time>-<pid>` and
+ *   cuts it off (so a hand-edited file whose last row lacks its line end has that row moved
+ *   aside, not lost).
+ * - Other tools' files: new rows follow the file's column order; missing columns of ours are
+ *   added by an atomic rewrite that copies every existing line byte for byte and appends
+ *   empty fields. Rows sharing a `run_id` (CodeCarbon's periodic flushes) are all kept and all
+ *   returned.
+ * - Formula guard: text starting with `=`, `+`, `-`, `@`, tab, CR (or `'`, the guard itself)
+ *   is written as `"'…"`; the reader removes the `'` only from such quoted fields.
+ *   Numeric columns are never guarded.
  */
 export * from './schema.js';
 export { defaultOutputDir, emissionsFile, EMISSIONS_FILE_NAME } from './paths.js';
