@@ -1,7 +1,7 @@
 /**
  * A thin tinybench adapter: joules per operation for each task of a `Bench`.
  *
- * tinybench (a peer dependency, only its types are imported here) times each call on its
+ * tinybench (an optional peer dependency) times each call on its
  * own, which is right for latency but far below what an energy counter resolves. The adapter
  * therefore runs each task's function again under {@link measureEnergy} (batches, idle
  * subtraction, 95% interval, quality label) and puts the figures next to tinybench's.
@@ -15,8 +15,38 @@
  * console.table(bench.table()); // tinybench's columns + "Energy/op" and "Energy quality"
  * ```
  */
-import type { Bench, Task } from 'tinybench';
 import { measureEnergy, type ConfidenceInterval, type EnergyMeasurement, type MeasureEnergyOptions, type MeasurementQuality } from './measure.js';
+
+/**
+ * The part of a tinybench `Task` the adapter uses (structural, so that this module needs
+ * neither tinybench nor its types: a tinybench ^5 `Task` fits).
+ */
+export interface BenchTask {
+  /** Task name. */
+  readonly name: string;
+  /** tinybench's result after `run()`; only the mean latency (ms) is read. */
+  readonly result?: { readonly latency?: { readonly mean: number } } | undefined;
+}
+
+/**
+ * The part of a tinybench `Bench` the adapter uses (structural: a tinybench ^5 `Bench` fits).
+ */
+export interface BenchLike {
+  /** Tasks in order. */
+  readonly tasks: readonly BenchTask[];
+  /** Options; the bench-level `setup`/`teardown` hooks are run around each task's measurement. */
+  readonly opts: {
+    setup(task?: BenchTask, mode?: 'run' | 'warmup'): Promise<void> | void;
+    teardown(task?: BenchTask, mode?: 'run' | 'warmup'): Promise<void> | void;
+  };
+  /** tinybench's run. */
+  run(): Promise<unknown>;
+  /** tinybench's table (one row per task, null for a task without result). */
+  table(): Array<Record<string, number | string | undefined> | null>;
+}
+
+type Task = BenchTask;
+type Bench = BenchLike;
 
 /** Options of the adapter: those of measureEnergy, applied to every task. */
 export type BenchEnergyOptions = MeasureEnergyOptions;
@@ -143,7 +173,13 @@ export function formatEnergyPerOp(e: TaskEnergy): string {
  * for the tasks measured by {@link measureBenchEnergy}.
  */
 export function energyTable(bench: Bench): Array<Record<string, string | number | undefined> | null> {
-  const rows = bench.table();
+  return withEnergyColumns(bench, bench.table());
+}
+
+function withEnergyColumns(
+  bench: Bench,
+  rows: Array<Record<string, string | number | undefined> | null>,
+): Array<Record<string, string | number | undefined> | null> {
   return rows.map((row, i) => {
     const task = bench.tasks[i];
     const e = task ? results.get(task) : undefined;
@@ -166,13 +202,14 @@ export type EnergyBench<B extends Bench> = B & {
  */
 export function withEnergy<B extends Bench>(bench: B, options: BenchEnergyOptions = {}): EnergyBench<B> {
   const originalRun = bench.run.bind(bench);
-  const originalTable = bench.table.bind(bench);
+  type TableFn = (convert?: (task: Task) => Record<string, number | string | undefined>) => ReturnType<Bench['table']>;
+  const originalTable = (bench.table as TableFn).bind(bench);
   let last: TaskEnergy[] = [];
   Object.defineProperty(bench, 'energy', { get: () => last, enumerable: false, configurable: true });
   Object.defineProperty(bench, 'run', {
     configurable: true,
     writable: true,
-    value: async (): Promise<Task[]> => {
+    value: async (): Promise<unknown> => {
       const tasks = await originalRun();
       last = await measureBenchEnergy(bench, options);
       return tasks;
@@ -183,14 +220,7 @@ export function withEnergy<B extends Bench>(bench: B, options: BenchEnergyOption
     writable: true,
     value: (convert?: (task: Task) => Record<string, number | string | undefined>) => {
       if (convert !== undefined) return originalTable(convert);
-      const saved = bench.table;
-      // energyTable calls bench.table(): give it tinybench's own for the base rows
-      (bench as { table: Bench['table'] }).table = originalTable;
-      try {
-        return energyTable(bench);
-      } finally {
-        (bench as { table: Bench['table'] }).table = saved;
-      }
+      return withEnergyColumns(bench, originalTable());
     },
   });
   return bench as EnergyBench<B>;
