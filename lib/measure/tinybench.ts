@@ -1,14 +1,15 @@
 /**
  * A thin tinybench adapter: joules per operation for each task of a `Bench`.
  *
- * tinybench (an optional peer dependency) times each call on its
- * own, which is right for latency but far below what an energy counter resolves. The adapter
+ * tinybench (an optional peer dependency; this module needs neither it nor its types) times
+ * each call on its own, which is right for latency but far below what an energy counter
+ * resolves. The adapter
  * therefore runs each task's function again under {@link measureEnergy} (batches, idle
  * subtraction, 95% interval, quality label) and puts the figures next to tinybench's.
  *
  * ```ts
  * import { Bench } from 'tinybench';
- * import { withEnergy } from 'lamarr-energy-tracker/measure/tinybench';
+ * import { withEnergy } from 'lamarr-energy-tracker';
  * const bench = withEnergy(new Bench({ time: 500 }), { devices: ['cpu'] });
  * bench.add('JSON.parse', () => JSON.parse(text));
  * await bench.run();          // tinybench's run, then the energy of each task
