@@ -247,7 +247,7 @@ describe('native sampler: NVML (fake libnvidia-ml.so.1)', function () {
 
     it('a counter following a power profile gives its exact integral (to 1 mJ)', async () => {
       const s = sampler([{ ...H200 }]);
-      const t0 = nowNs() + 50n * MS;
+      const t0 = nowNs() + 300n * MS; // well after r0, even on a loaded machine
       const profile = [
         { startNs: t0, mW: 123_457 },
         { startNs: t0 + 230n * MS, mW: 351_003 },
@@ -258,7 +258,8 @@ describe('native sampler: NVML (fake libnvidia-ml.so.1)', function () {
       fake.useProfileEnergy(0, 5_000_000n, 0n);
       const token = s.acquire(10);
       const r0 = s.read(); // power still 0: the counter stands still around this read
-      await sleep(800);
+      expect(BigInt(r0.timestampNs) < t0, 'r0 before the profile started').to.equal(true);
+      await sleep(1050);
       const r1 = s.read();
       s.release(token);
       const truthMj = Math.floor(fake.truthUj(0, t0 - 1n, t0 + 1000n * MS) / 1000);
@@ -333,6 +334,7 @@ describe('native sampler: NVML (fake libnvidia-ml.so.1)', function () {
         fake.setEnergy(0, e);
         await sleep(2);
       }
+      await sleep(30); // let the thread use up the injected failures
       // A fresh read that fails too.
       fake.injectError(0, 'energy', NVML.UNKNOWN, 1);
       e += 1n;
@@ -340,7 +342,7 @@ describe('native sampler: NVML (fake libnvidia-ml.so.1)', function () {
       fake.setEnergy(0, e);
       const mid = s.read();
       expect(deltaUj(r0, mid, h)).to.be.at.most(Number(injected) * 1000);
-      await sleep(20);
+      await sleep(50);
       const r1 = s.read();
       const st = s.stats();
       s.release(token);

@@ -200,7 +200,8 @@ describe('NVML (nvml.cpp against the fake, no addon)', function () {
     });
 
     it('the profile-driven counter equals the exact integral of the power profile', async () => {
-      const t0 = nowNs() + 20_000_000n;
+      // The profile starts well after the first read, even on a loaded machine.
+      const t0 = nowNs() + 400_000_000n;
       const profile = [
         { startNs: t0, mW: 123456 },
         { startNs: t0 + 30_000_000n, mW: 300001 },
@@ -211,7 +212,8 @@ describe('NVML (nvml.cpp against the fake, no addon)', function () {
       await open();
       await check.send('devices');
       expect((await check.send('energy 0')).mj).to.equal(1000);
-      await sleep(100);
+      expect(nowNs() < t0, 'first read before the profile started').to.equal(true);
+      await sleep(500);
       const truthMj = Math.floor(fake.truthUj(0, 0n, t0 + 1_000_000_000n) / 1000);
       expect(truthMj).to.equal(Math.floor((123456 * 30 + 300001 * 17) / 1000));
       expect((await check.send('energy 0')).mj).to.equal(1000 + truthMj);
@@ -223,12 +225,13 @@ describe('NVML (nvml.cpp against the fake, no addon)', function () {
       const t0 = nowNs();
       fake.setProfile(2, [
         { startNs: t0 - 1_000_000_000n, mW: 50000 },
-        { startNs: t0 + 150_000_000n, mW: 250000 },
+        { startNs: t0 + 400_000_000n, mW: 250000 },
       ]);
       await open();
       await check.send('devices');
       expect((await check.send('power 2')).mw).to.equal(50000);
-      await sleep(200);
+      expect(nowNs() < t0 + 400_000_000n, 'first read before the step').to.equal(true);
+      await sleep(450);
       expect((await check.send('power 2')).mw).to.equal(250000);
     });
 
