@@ -21,6 +21,8 @@ describe('CLI (the real binary in a child process)', function () {
     try {
       for (let run = 0; run < count; run++) {
         const tracker = new EnergyTracker({ hardwareRoot: hw.root, nvmlLibrary: '', outputDir, projectName, printSummary: false }).start();
+        // Stay below the sampler's plausibility bound (5 kW per package): joules / 5000 W of time at least.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.ceil((joules / 4000) * 1000));
         packages[0]!.addJoules(joules);
         tracker.stop();
       }
@@ -51,11 +53,11 @@ describe('CLI (the real binary in a child process)', function () {
   });
 
   it('prints the statement over stored runs, filtered, with BibTeX on request', () => {
-    storeRuns('alpha', 2, 1800);
-    storeRuns('beta', 1, 36000);
+    storeRuns('alpha', 4, 900);
+    storeRuns('beta', 1, 10);
     const alpha = runCli(['statement', '--output-dir', outputDir, '--project-name', 'alpha', '--bibtex']);
     expect(alpha.status, alpha.stderr).to.equal(0);
-    // 2 × 1800 J of CPU = 1 Wh plus the modelled RAM energy of two very short runs.
+    // 4 × 900 J of CPU = 1 Wh plus the modelled RAM energy of two very short runs.
     expect(alpha.stdout).to.match(/is estimated to 1\.\d{3} Wh\./);
     expect(alpha.stdout).to.include('@software{lamarr_energy_tracker');
     const json = runCli(['statement', '--output-dir', outputDir, '--project_name', 'beta', '--format', 'json']);

@@ -40,7 +40,7 @@ describe('tracker options', () => {
     process.env.CUDA_VISIBLE_DEVICES = '0, GPU-8f3c1a,2';
     expect(resolveTrackerOptions({}).gpuIds).to.deep.equal(['0', 'GPU-8f3c1a', '2']);
     expect(gpuIdsFromEnvironment({ CUDA_VISIBLE_DEVICES: '' })).to.deep.equal([]);
-    expect(resolveTrackerOptions({ gpuIds: [1, 'GPU-ab'] }).gpuIds).to.deep.equal(['1', 'GPU-ab']);
+    expect(resolveTrackerOptions({ gpuIds: [1, 'GPU-ab'] as unknown as string[] }).gpuIds).to.deep.equal(['1', 'GPU-ab']);
   });
 
   it('honours LET_OUTPUT_DIR for the default store', () => {
