@@ -258,3 +258,22 @@ describe('measureEnergy with a fixed batch size', function () {
     expect(m.activeJ).to.equal(null);
   });
 });
+
+describe('measureEnergy interval coverage under noise', function () {
+  this.timeout(60000);
+  it('contains the true energy per call in at least 8 of 10 noisy runs (nominal 95%)', async () => {
+    const perCallUj = 5;
+    let covered = 0;
+    const misses: string[] = [];
+    for (let run = 0; run < 10; run++) {
+      // random energy per call (uniform 0…10 µJ) and an idle power that jumps within ±2 W every 5 ms
+      const src = new SimSource([{ domain: domain(), idleW: 4, perCallUj, jitter: true, noiseW: 2 }]);
+      const m = await measureEnergy(() => src.call(), { source: src, batches: 6, minBatchMs: 20, warmupMs: 20 });
+      const ci = m.activeCi95J ?? m.devices.cpu?.activeCi95J ?? null;
+      if (m.quality === 'measured' && ci && ci.low <= perCallUj / 1e6 && ci.high >= perCallUj / 1e6) covered++;
+      else misses.push(`${m.quality} ${JSON.stringify(ci)} ${m.message}`);
+    }
+    if (process.env.LET_TEST_VERBOSE) console.log(`covered ${covered}/10`, misses);
+    expect(covered, misses.join('\n')).to.be.at.least(8);
+  });
+});
