@@ -74,33 +74,54 @@ export class MethodologyCollector {
   private readonly trackerVersions = new Set<string>();
   private readonly codecarbonVersions = new Set<string>();
   private readonly methods: Record<'CPU' | 'GPU' | 'RAM', Set<string>> = { CPU: new Set(), GPU: new Set(), RAM: new Set() };
-  private last: MethodologyRecord | undefined;
+  private hasTracker = false;
+  private hasCodeCarbon = false;
+  private lastTrackerVersion: string | undefined;
+  private lastCodeCarbonVersion: string | undefined;
+  private lastCpu: string | undefined;
+  private lastGpu: string | undefined;
+  private lastRam: string | undefined;
 
   /** Adds one row. */
   add(record: MethodologyRecord): void {
-    const last = this.last;
-    if (
-      last !== undefined &&
-      record.written_by === last.written_by &&
-      record.tracker_version === last.tracker_version &&
-      record.codecarbon_version === last.codecarbon_version &&
-      record.cpu_energy_method === last.cpu_energy_method &&
-      record.gpu_energy_method === last.gpu_energy_method &&
-      record.ram_energy_method === last.ram_energy_method
-    ) {
-      return; // same as the previous row: nothing new to collect
-    }
-    this.last = record;
+    // Per-column "same as the last value seen" checks: rows repeat their values, so most rows
+    // add nothing and touch no set.
     if (recordSource(record) === 'lamarr-energy-tracker') {
-      if (!this.order.includes('let')) this.order.push('let');
-      this.trackerVersions.add(record.tracker_version.trim() || TRACKER_VERSION);
-      this.methods.CPU.add(record.cpu_energy_method);
-      this.methods.GPU.add(record.gpu_energy_method);
-      this.methods.RAM.add(record.ram_energy_method);
+      if (!this.hasTracker) {
+        this.hasTracker = true;
+        this.order.push('let');
+      }
+      const version = record.tracker_version;
+      if (version !== this.lastTrackerVersion) {
+        this.lastTrackerVersion = version;
+        this.trackerVersions.add(version.trim() || TRACKER_VERSION);
+      }
+      const cpu = record.cpu_energy_method;
+      if (cpu !== this.lastCpu) {
+        this.lastCpu = cpu;
+        this.methods.CPU.add(cpu);
+      }
+      const gpu = record.gpu_energy_method;
+      if (gpu !== this.lastGpu) {
+        this.lastGpu = gpu;
+        this.methods.GPU.add(gpu);
+      }
+      const ram = record.ram_energy_method;
+      if (ram !== this.lastRam) {
+        this.lastRam = ram;
+        this.methods.RAM.add(ram);
+      }
     } else {
-      if (!this.order.includes('codecarbon')) this.order.push('codecarbon');
-      const version = record.codecarbon_version.trim();
-      if (version !== '') this.codecarbonVersions.add(version);
+      if (!this.hasCodeCarbon) {
+        this.hasCodeCarbon = true;
+        this.order.push('codecarbon');
+      }
+      const raw = record.codecarbon_version;
+      if (raw !== this.lastCodeCarbonVersion) {
+        this.lastCodeCarbonVersion = raw;
+        const version = raw.trim();
+        if (version !== '') this.codecarbonVersions.add(version);
+      }
     }
   }
 
