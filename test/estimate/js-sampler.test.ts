@@ -102,14 +102,21 @@ describe('estimate: JsCpuSampler (pure-JavaScript fallback)', () => {
     expect(s.read()).to.deep.equal({ available: false, machineTotalS: 0, machineBusyS: 0, processS: 0, loadModelS: 0, logicalCpus: 0 });
   });
 
-  it('gives plausible readings on this machine while this process burns CPU', async () => {
+  it('gives plausible readings on this machine while this process burns CPU', async function () {
+    this.timeout(20000);
     const s = new JsCpuSampler({ intervalMs: 50 });
     s.start();
     const t0 = performance.now();
     const r0 = s.read();
-    const until = performance.now() + 400;
+    // Burn until this process has used 0.3 s of CPU (wall time varies with the machine's load).
+    const cpuAtStart = process.cpuUsage();
+    const deadline = performance.now() + 10000;
     let x = 0;
-    while (performance.now() < until) x += Math.sqrt(x + 1);
+    while (performance.now() < deadline) {
+      for (let i = 0; i < 10000; i++) x += Math.sqrt(x + 1);
+      const used = process.cpuUsage(cpuAtStart);
+      if ((used.user + used.system) / 1e6 >= 0.3) break;
+    }
     expect(x).to.be.greaterThan(0);
     await sleep(100);
     const r1 = s.read();
