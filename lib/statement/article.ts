@@ -46,7 +46,11 @@ export function indefiniteArticle(phrase: string): 'a' | 'an' {
   // or a lower-case prefix letter before a capital (eGPU, iPhone, vGPU).
   const isAllCaps = word === upper && !ACRONYMS_READ_AS_WORDS.has(upper);
   const prefixLetter = /^[a-z][A-Z]/.test(text);
-  if (isAllCaps || prefixLetter) return VOWEL_SOUND_LETTERS.has(upper[0]!) ? 'an' : 'a';
+  // A lone letter before a digit or hyphen is spelled out too: x86 ("ex"), i7 ("eye"), T4.
+  const loneLetter = word.length === 1 && /^[A-Za-z](?![A-Za-z])/.test(text);
+  if (isAllCaps || prefixLetter || loneLetter) return VOWEL_SOUND_LETTERS.has(upper[0]!) ? 'an' : 'a';
+  // Brand names spelled in mixed case but said with a letter's name.
+  if (/^nvidia/i.test(word)) return 'an';
   const lower = word.toLowerCase();
   if (SILENT_H.test(lower)) return 'an';
   if (lower.startsWith('eu') || lower.startsWith('one') || lower.startsWith('once')) return 'a';

@@ -28,6 +28,12 @@ describe('statement: a/an by pronunciation', () => {
     'ARM board',
     'Orin',
     '"Intel" CPU',
+    'Nvidia A100', // mixed case, still "en-vidia"
+    'x86 server', // "ex"
+    'i7 laptop', // "eye"
+    'MI300X', // "em-eye"
+    'HGX H100 board',
+    'Ubuntu workstation', // "oo"
   ];
   const a = [
     'GPU', // "gee"
@@ -56,6 +62,10 @@ describe('statement: a/an by pronunciation', () => {
     'Qualcomm Snapdragon',
     'Huawei Ascend 910',
     'Habana Gaudi2',
+    'DGX A100', // "dee"
+    'UHD Graphics 630', // "you"
+    'Jetson Orin',
+    'y86 board',
   ];
   for (const phrase of an) it(`an ${phrase}`, () => expect(indefiniteArticle(phrase)).to.equal('an'));
   for (const phrase of a) it(`a ${phrase}`, () => expect(indefiniteArticle(phrase)).to.equal('a'));
