@@ -43,6 +43,17 @@ export type {
 } from './native/types.js';
 export { machineReport, formatMachineReport, type MachineReport } from './diagnostics/machine-report.js';
 
-export { measureEnergy } from './measure/index.js';
+export {
+  measureEnergy,
+  withEnergy,
+  measureBenchEnergy,
+  energyTable,
+  formatEnergyPerOp,
+  type MeasureEnergyOptions,
+  type EnergyMeasurement,
+  type MeasurementQuality,
+  type TaskEnergy,
+  type BenchEnergyOptions,
+} from './measure/index.js';
 
 export { TRACKER_VERSION as version } from './version.js';
