@@ -38,9 +38,18 @@ struct Registry {
   }
 };
 
+// Property names of a Reading, created once per env (interning a UTF-8 name on every call
+// would dominate the cost of latest()).
+enum Key { kTimestampNs, kEnergyUj, kAttributedUj, kCpu, kAvailable, kMachineTotalS, kMachineBusyS,
+           kProcessS, kLoadModelS, kLogicalCpus, kKeyCount };
+const char* const kKeyNames[kKeyCount] = {"timestampNs", "energyUj", "attributedUj", "cpu", "available",
+                                          "machineTotalS", "machineBusyS", "processS", "loadModelS", "logicalCpus"};
+
 struct AddonData {
   std::shared_ptr<Registry> registry = std::make_shared<Registry>();
   Napi::FunctionReference sampler_ctor;
+  // Node-API 9 cannot reference a primitive, so the names live in a referenced array.
+  Napi::ObjectReference keys;
 };
 
 // ---- argument helpers (early returns with a TypeError / RangeError)
@@ -139,19 +148,32 @@ Napi::Array NumbersToJs(Napi::Env env, const uint64_t* v, size_t n) {
   return a;
 }
 
+// Builds a Reading with the cached property names: one napi_define_properties per object.
 Napi::Object ReadingToJs(Napi::Env env, const Snapshot& s) {
-  Napi::Object r = Napi::Object::New(env);
-  r.Set("timestampNs", Napi::Number::New(env, static_cast<double>(s.t_ns)));
-  r.Set("energyUj", NumbersToJs(env, s.energy_uj.data(), s.energy_uj.size()));
-  r.Set("attributedUj", NumbersToJs(env, s.attributed_uj.data(), s.attributed_uj.size()));
+  AddonData* data = env.GetInstanceData<AddonData>();
+  Napi::Object names = data->keys.Value();
+  auto key = [&](Key k) -> napi_value { return names.Get(static_cast<uint32_t>(k)); };
+  auto prop = [&](Key k, napi_value v) {
+    return napi_property_descriptor{nullptr, key(k), nullptr, nullptr, nullptr, v, napi_default_jsproperty, nullptr};
+  };
   Napi::Object c = Napi::Object::New(env);
-  c.Set("available", s.cpu.available);
-  c.Set("machineTotalS", s.cpu.machine_total_s);
-  c.Set("machineBusyS", s.cpu.machine_busy_s);
-  c.Set("processS", s.cpu.process_s);
-  c.Set("loadModelS", s.cpu.load_model_s);
-  c.Set("logicalCpus", s.cpu.logical_cpus);
-  r.Set("cpu", c);
+  const napi_property_descriptor cpu[] = {
+      prop(kAvailable, Napi::Boolean::New(env, s.cpu.available)),
+      prop(kMachineTotalS, Napi::Number::New(env, s.cpu.machine_total_s)),
+      prop(kMachineBusyS, Napi::Number::New(env, s.cpu.machine_busy_s)),
+      prop(kProcessS, Napi::Number::New(env, s.cpu.process_s)),
+      prop(kLoadModelS, Napi::Number::New(env, s.cpu.load_model_s)),
+      prop(kLogicalCpus, Napi::Number::New(env, s.cpu.logical_cpus)),
+  };
+  NAPI_THROW_IF_FAILED(env, napi_define_properties(env, c, 6, cpu), Napi::Object());
+  Napi::Object r = Napi::Object::New(env);
+  const napi_property_descriptor reading[] = {
+      prop(kTimestampNs, Napi::Number::New(env, static_cast<double>(s.t_ns))),
+      prop(kEnergyUj, NumbersToJs(env, s.energy_uj.data(), s.energy_uj.size())),
+      prop(kAttributedUj, NumbersToJs(env, s.attributed_uj.data(), s.attributed_uj.size())),
+      prop(kCpu, c),
+  };
+  NAPI_THROW_IF_FAILED(env, napi_define_properties(env, r, 4, reading), Napi::Object());
   return r;
 }
 
@@ -327,6 +349,9 @@ void CleanupHook(std::shared_ptr<Registry> registry) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
+  Napi::Array names = Napi::Array::New(env, kKeyCount);
+  for (uint32_t k = 0; k < kKeyCount; ++k) names.Set(k, Napi::String::New(env, kKeyNames[k]));
+  data->keys = Napi::Persistent(names.As<Napi::Object>());
   std::shared_ptr<Registry> registry = data->registry;
   env.AddCleanupHook([registry]() { CleanupHook(registry); });
   Napi::Function ctor = SamplerWrap::Define(env);
