@@ -353,7 +353,8 @@ async function measureWithSource(fn: Fn, source: EnergyCounterSource, o: Resolve
         : all.length > 0
           ? `no energy counter for the selected devices (${o.devices.join(', ')}).`
           : 'no energy counter is readable on this machine.';
-    const estimates = source.estimatesAvailable !== false;
+    // GPU power samples are an estimate in themselves; otherwise the CPU time counters are.
+    const estimates = powerOnly > 0 || source.estimatesAvailable !== false;
     return unmeasured(
       estimates ? 'estimate-only' : 'no-sensor',
       `${estimates ? 'Estimates only' : 'No energy sensor'}: ${why}${describeUnavailable(unavailable)}`,
@@ -404,21 +405,25 @@ async function measureWithSource(fn: Fn, source: EnergyCounterSource, o: Resolve
   }
   const needIdle = given.some((g) => g === null);
 
+  // Idle windows last a batch's minimum duration, but together (before and after) at most
+  // 40% of the budget: a coarse counter then gives a coarser (and wider) baseline, not a
+  // measurement that overruns maxTimeMs.
+  const idleWindowMs = Math.max(1, Math.min(minBatchMs, (0.4 * o.maxTimeMs) / (2 * o.idleWindows)));
   const idle: IdleWindow[] = [];
   const readIdle = async (phase: 'before' | 'after'): Promise<void> => {
     let prev = read();
     for (let w = 0; w < o.idleWindows; w++) {
-      await sleep(minBatchMs);
+      await sleep(idleWindowMs);
       const cur = read();
       idle.push({ durationNs: cur.timestampNs - prev.timestampNs, energyUj: delta(prev, cur), phase });
       prev = cur;
     }
   };
-  const idlePhaseMs = needIdle ? o.idleWindows * minBatchMs : 0;
+  const idlePhaseMs = needIdle ? o.idleWindows * idleWindowMs : 0;
 
   // 1. idle before, after a short settle (opening the sampler and loading code is work too)
   if (needIdle) {
-    await sleep(Math.min(minBatchMs, 50));
+    await sleep(Math.min(idleWindowMs, 50));
     await readIdle('before');
   }
 
