@@ -10,11 +10,18 @@
  *     against all N + 2 files.
  *  2. cheap read: `sampler.latest()` against `binding.noop()` (an empty native call).
  *  3. sampling thread CPU use at 1 ms, 10 ms and 1 s with N counters: the thread's own CPU
- *     time from /proc/self/task/<tid>/schedstat (ns) over the wall time, as a share of one core.
+ *     time from /proc/self/task/<tid>/schedstat (ns) over the wall time, as a share of one core;
+ *     against an empty thread that only waits on a condition variable with the same deadline
+ *     (bench/native-wake-floor.cpp, compiled with g++ when available): the cost of waking up
+ *     at all on this machine.
  *
  * Times are medians of 7 alternating rounds (contenders interleaved so machine noise hits both).
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeHardware } from '../test/fixtures/fake-hardware.js';
 import { loadNativeBinding } from '../lib/native/loader.js';
@@ -47,6 +54,24 @@ function threadIds(): Set<string> {
 
 function cpuNs(tid: string): number {
   return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
+/** Compile the wake-up floor program; null without g++. */
+function buildWakeFloor(): { bin: string; dir: string } | null {
+  const src = fileURLToPath(new URL('./native-wake-floor.cpp', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'let-wake-'));
+  const bin = join(dir, 'wake-floor');
+  const r = spawnSync('g++', ['-O2', '-std=c++17', '-pthread', src, '-o', bin]);
+  if (r.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  return { bin, dir };
+}
+
+function wakeFloor(bin: string, intervalMs: number, seconds: number): { share: number; perWakeUs: number } {
+  const [n, cpu, wall] = execFileSync(bin, [String(intervalMs), String(seconds)]).toString().trim().split(' ').map(Number);
+  return { share: cpu! / wall!, perWakeUs: cpu! / Math.max(1, n!) / 1000 };
 }
 
 async function main(): Promise<void> {
@@ -98,7 +123,15 @@ async function main(): Promise<void> {
   for (const fd of allFds) closeSync(fd);
 
   // 3. sampling thread CPU
-  const threadCpu: Array<{ intervalMs: number; samples: number; cpuShare: number; perSampleUs: number }> = [];
+  const floorBin = buildWakeFloor();
+  const threadCpu: Array<{
+    intervalMs: number;
+    samples: number;
+    cpuShare: number;
+    perSampleUs: number;
+    emptyWaitShare: number | null;
+    emptyWaitPerWakeUs: number | null;
+  }> = [];
   for (const intervalMs of [1, 10, 1000]) {
     const before = threadIds();
     const statsBefore = sampler.stats().samples;
@@ -120,16 +153,20 @@ async function main(): Promise<void> {
     const s1 = sampler.stats().samples;
     sampler.release(token);
     const samples = s1 - s0;
+    const floor = floorBin !== null ? wakeFloor(floorBin.bin, intervalMs, SECONDS) : null;
     threadCpu.push({
       intervalMs,
       samples,
       cpuShare: (c1 - c0) / Number(w1 - w0),
       perSampleUs: samples > 0 ? (c1 - c0) / samples / 1000 : 0,
+      emptyWaitShare: floor?.share ?? null,
+      emptyWaitPerWakeUs: floor?.perWakeUs ?? null,
     });
     void statsBefore;
   }
   sampler.close();
   hw.cleanup();
+  if (floorBin !== null) rmSync(floorBin.dir, { recursive: true, force: true });
 
   const us = (ns: number): string => (ns / 1000).toFixed(2);
   const result = {
@@ -157,10 +194,11 @@ async function main(): Promise<void> {
   console.log(`| sampler.read() (fresh, all ${N} counters + CPU times) | ${us(median(t.fresh))} | ${ratioFreshN.toFixed(2)}× / ${ratioFreshAll.toFixed(2)}× |`);
   console.log(`| binding.noop() | ${us(median(t.noop))} | 1.00× |`);
   console.log(`| sampler.latest() | ${us(median(t.latest))} | ${ratioLatest.toFixed(2)}× |`);
-  console.log('\n| sampling interval | samples | thread CPU (% of one core) | CPU per sample (µs) |');
-  console.log('|---:|---:|---:|---:|');
+  console.log('\n| sampling interval | samples | thread CPU (% of one core) | CPU per sample (µs) | empty timed wait (% of a core) | per wake-up (µs) | ratio |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of threadCpu) {
-    console.log(`| ${r.intervalMs} ms | ${r.samples} | ${(r.cpuShare * 100).toFixed(3)}% | ${r.perSampleUs.toFixed(2)} |`);
+    const f = r.emptyWaitShare === null ? '| n/a | n/a | n/a |' : `| ${(r.emptyWaitShare * 100).toFixed(3)}% | ${r.emptyWaitPerWakeUs!.toFixed(2)} | ${(r.cpuShare / r.emptyWaitShare).toFixed(2)}× |`;
+    console.log(`| ${r.intervalMs} ms | ${r.samples} | ${(r.cpuShare * 100).toFixed(3)}% | ${r.perSampleUs.toFixed(2)} ${f}`);
   }
 }
 
