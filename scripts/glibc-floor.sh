@@ -9,7 +9,7 @@ if [ ${#files[@]} -eq 0 ]; then
   mapfile -t files < <(find prebuilds -name '*.node' -path '*linux*' 2>/dev/null | sort)
 fi
 if [ ${#files[@]} -eq 0 ]; then
-  echo "no prebuild found: run npm run prebuild first" >&2
+  echo "no prebuild found: run npm run prebuilds first" >&2
   exit 1
 fi
 for file in "${files[@]}"; do
