@@ -1,7 +1,8 @@
 /**
  * Overhead of measureEnergy per batch, against an empty batch in the same run.
  *
- *   node --import tsx bench/measure.bench.ts [--batches 20] [--json]
+ *   node --import tsx bench/measure.bench.ts [--batches=20] [--json]
+ *   npm run bench -- measure --batches=30
  *
  * For each counter source (an in-process simulated counter, and the native sampler reading
  * a simulated powercap tree when the addon is built) and each workload (an empty function,
@@ -18,7 +19,9 @@ import type { CounterReading } from '../lib/measure/source.js';
 import type { DomainInfo } from '../lib/native/types.js';
 
 const args = process.argv.slice(2);
-const BATCHES = Number(args[args.indexOf('--batches') + 1] ?? 20) || 20;
+// `--batches 30` or `--batches=30` (the latter passes through bench/run.ts)
+const batchesArg = args.find((a) => a.startsWith('--batches='))?.slice('--batches='.length) ?? (args.includes('--batches') ? args[args.indexOf('--batches') + 1] : undefined);
+const BATCHES = Math.max(2, Math.floor(Number(batchesArg ?? 20)) || 20);
 const JSON_OUT = args.includes('--json');
 
 let sink = 0;
