@@ -147,13 +147,19 @@ int DiscoverMsr(const SamplerOptions& o, const CpuIdentity& cpu, Discovered* out
       info.die = -1;
       info.parent_id = is_package || std::string(reg.kind) == "psys" ? "" : package_id;
       info.method = "msr";
-      info.resolution_uj = 1e6 / static_cast<double>(1ull << esu);
+      // Intel server DRAM counts in a fixed 15.3 µJ unit (2^-16 J; Haswell-EP through Ice
+      // Lake-SP, Xeon Phi) whatever the unit register says: applied to Xeon models, the parts
+      // that have the DRAM register. Other quirks are left to powercap, which knows them.
+      const bool server_dram = !amd && std::string(reg.kind) == "dram" &&
+                               (cpu.model.find("Xeon") != std::string::npos || cpu.model.find("Phi") != std::string::npos);
+      const unsigned reg_esu = server_dram ? 16u : esu;
+      info.resolution_uj = 1e6 / static_cast<double>(1ull << reg_esu);
       info.wrap_range_uj = 4294967296.0 * info.resolution_uj;
       info.source = path + "@" + Hex(reg.address);
       info.update_period_ms = 1;
       c->mode = CounterMode::kModular32;
       c->mul = 1000000;
-      c->div = 1ull << esu;
+      c->div = 1ull << reg_esu;
       if (is_package) package_id = info.id;
       out->counters.push_back(std::move(c));
       ++added;

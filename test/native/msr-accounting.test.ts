@@ -12,6 +12,31 @@ const CASES = [
   { vendor: 'HygonGenuine' as const, kind: 'amd' as const, esu: 16, pkgReg: 0xc001029b, coreReg: 0xc001029a, model: 'Fake Hygon' },
 ];
 
+describe('native sampler: MSR unit quirks', () => {
+  it('Intel server DRAM uses the fixed 15.3 µJ unit whatever the unit register says', () => {
+    const hw = FakeHardware.create();
+    const s0 = (() => {
+      hw.cpuinfo('GenuineIntel', 'Intel(R) Xeon(R) Gold 6248', 1).cpu(0, 0);
+      const cpu = hw.msrCpu(0, 'intel', 14);
+      cpu.counter(0x611, 1);
+      return cpu.counter(0x619, 1);
+    })();
+    const s = openSampler(hw.root);
+    try {
+      const dram = s.domains.find((d) => d.kind === 'dram')!;
+      expect(dram.resolutionUj).to.be.closeTo(1e6 / 65536, 1e-9);
+      expect(s.domains.find((d) => d.kind === 'package')!.resolutionUj).to.be.closeTo(1e6 / 16384, 1e-9);
+      const before = s.read();
+      s0.addCounts(65536n); // 65536 DRAM counts = 1 J at 2^-16 J
+      const after = s.read();
+      expect(after.energyUj[1]! - before.energyUj[1]!).to.equal(1_000_000);
+    } finally {
+      s.close();
+      hw.cleanup();
+    }
+  });
+});
+
 describe('native sampler: MSR accounting', function () {
   this.timeout(30000);
   let hw: FakeHardware;
