@@ -25,6 +25,19 @@ import { gpuModelField, localTimestamp } from './record-fields.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
+const tdpCache = new Map<string, number>();
+
+/** TDP for a CPU model, looked up once per process (matching scans ~4,900 table rows). */
+function cpuTdpWatts(model: string, logicalCpus: number): number {
+  const key = `${logicalCpus}\u0000${model}`;
+  let watts = tdpCache.get(key);
+  if (watts === undefined) {
+    watts = lookupCpuTdp(model, logicalCpus).tdpWatts;
+    tdpCache.set(key, watts);
+  }
+  return watts;
+}
+
 /** Energy and power so far, for live views. */
 export interface TrackerSnapshot {
   elapsedS: number;
@@ -86,7 +99,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     try {
       this.system = systemInfo(source.cpuModel);
       this.estimation = {
-        cpuTdpWatts: lookupCpuTdp(this.system.cpuModel, this.system.cpuCount).tdpWatts,
+        cpuTdpWatts: cpuTdpWatts(this.system.cpuModel, this.system.cpuCount),
         ramModelWatts: ramDimmModel(this.system.ramTotalGiB, this.system.arch).powerWatts,
         processRamShare: 0,
       };
