@@ -23,4 +23,6 @@ export {
   type TaskEnergy,
   type BenchEnergyOptions,
   type EnergyBench,
+  type BenchLike,
+  type BenchTask,
 } from './tinybench.js';
