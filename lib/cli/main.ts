@@ -16,6 +16,8 @@ export function buildProgram(): Command {
     .description('Measure the energy and CO2 of your code, and write the impact statement for your paper.')
     .version(TRACKER_VERSION)
     .showHelpAfterError('(add --help for usage)')
+    // Options after a subcommand belong to it; `run` passes everything after the command through.
+    .enablePositionalOptions()
     .exitOverride();
   registerStatementCommand(program);
   registerResultsCommand(program);

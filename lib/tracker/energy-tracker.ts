@@ -95,7 +95,9 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /** Start measuring. Returns the tracker (for `using t = new EnergyTracker().start()`). */
   start(): this {
     if (this.source !== null) throw new Error('EnergyTracker.start(): the tracker is already running; call stop() first');
-    const source = openMeasurement(this.options);
+    // The live line shows power per interval: sample at least 4× a second while it is on.
+    const samplingIntervalMs = this.options.live ? Math.min(this.options.samplingIntervalMs, 250) : this.options.samplingIntervalMs;
+    const source = openMeasurement({ ...this.options, samplingIntervalMs });
     try {
       this.system = systemInfo(source.cpuModel);
       this.estimation = {

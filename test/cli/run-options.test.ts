@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { registerRunCommand, trackerOptionsFromFlags, type RunFlags } from '../../lib/cli/commands/run.js';
 
 function parse(argv: string[]): { command: string; args: string[]; flags: RunFlags } {
-  const program = new Command('lamarr-energy-tracker').exitOverride();
+  const program = new Command('lamarr-energy-tracker').enablePositionalOptions().exitOverride();
   registerRunCommand(program);
   const run = program.commands.find((c) => c.name() === 'run')!;
   run.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });

@@ -2,7 +2,8 @@
  * `lamarr-energy-tracker run [options] -- <command> [args…]`: track any program.
  *
  * The command is spawned with inherited stdio; the tracker starts as soon as it has a pid
- * (in process mode it charges the child's process tree: attributionPid = child pid,
+ * (in process mode it charges the process tree under this command, the child and its
+ * descendants, counting reaped ones through cutime/cstime: attributionPid = this pid,
  * includeDescendants). SIGINT, SIGTERM and SIGHUP received by the tracker are forwarded to
  * the child; the run is still recorded, with run_status `interrupted`. The tracker exits with
  * the child's exit code (128 + signal number when the child was killed by a signal). A
@@ -164,7 +165,11 @@ export async function runTracked(command: string, args: readonly string[], flags
 
     let tracker: EnergyTracker;
     try {
-      tracker = new EnergyTracker(trackerOptionsFromFlags(flags, command, pid)).start();
+      // Process mode follows this process's tree (the child and all its descendants) rather
+      // than the child's: when the child exits, Node reaps it and the kernel adds its CPU time
+      // to our cutime/cstime, so its last interval is still charged. Our own share is the
+      // waiting event loop and the sampler, the measurement's own cost.
+      tracker = new EnergyTracker(trackerOptionsFromFlags(flags, command, process.pid)).start();
     } catch (error) {
       process.stderr.write(
         `lamarr-energy-tracker run: the tracker could not start (${(error as Error).message}); stopping ${command}\n`,
@@ -201,6 +206,8 @@ export function registerRunCommand(program: Command): void {
       'run a command and record its energy and CO2 (stdio inherited, signals forwarded, exit code passed through)',
     )
     .usage('[options] -- <command> [args...]')
+    // Everything from the command on is the child's, options included: `run node -e "…"` works without `--`.
+    .passThroughOptions()
     .argument('<command>', 'program to run (looked up in PATH)')
     .argument('[args...]', 'its arguments (put -- before the command when they contain options)')
     .option('--project-name <name>', "project of the run (default: the command's name)")
