@@ -31,9 +31,15 @@
             "native/linux/msr.cpp",
             "native/linux/nvml.cpp",
             "native/linux/procstat.cpp",
-            "native/linux/discovery.cpp"
+            "native/linux/discovery.cpp",
+            "native/linux/glibc_compat.cpp"
           ],
-          "libraries": ["-ldl", "-static-libstdc++", "-static-libgcc"]
+          # libstdc++ is linked statically (no dependency on the build machine's C++ runtime);
+          # libgcc_s stays dynamic: its static unwinder would need glibc 2.35's _dl_find_object,
+          # while libgcc_s.so.1 (GCC_4.2 symbols) is on every Linux system Node runs on.
+          # glibc_compat.cpp removes the one glibc 2.36 reference: the floor is glibc 2.34
+          # (scripts/glibc-floor.sh measures it).
+          "libraries": ["-ldl", "-static-libstdc++"]
         }, {
           "sources": ["native/stub/discovery_stub.cpp"]
         }],
