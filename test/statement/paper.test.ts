@@ -6,7 +6,7 @@ import { loadResults } from '../../lib/store/index.js';
 import { paperStatement, printPaperStatement, statementFromRecords, type PaperStatement } from '../../lib/statement/index.js';
 import { hardwareOf } from './helpers.js';
 
-const SAMPLES = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'codecarbon-samples');
+const SAMPLES = join(import.meta.dirname, '..', 'fixtures', 'codecarbon-samples');
 
 describe('paperStatement over stored files', function () {
   let dir: string;

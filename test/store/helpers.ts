@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EmissionsRecord } from '../../lib/store/schema.js';
 
 /** Directory of the real CodeCarbon files (read-only; copy them before use). */
-export const SAMPLES_DIR = new URL('../../../shared/data/codecarbon-samples/', import.meta.url).pathname;
+export const SAMPLES_DIR = new URL('../fixtures/codecarbon-samples/', import.meta.url).pathname;
 
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'let-store-'): { dir: string; cleanup: () => void } {
