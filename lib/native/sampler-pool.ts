@@ -1,8 +1,12 @@
 /**
  * One native sampler per distinct configuration, shared by every tracker of this process (or
  * worker). `acquireSampler()` returns a lease; the sampler's thread runs while at least one lease
- * holds it (at the shortest interval any lease asked for) and the sampler is closed when the
- * last lease is released.
+ * holds it (at the shortest interval any lease asked for) and is stopped and joined when the
+ * last lease is released. The sampler itself (its open counter files, NVML) stays open for
+ * `LET_SAMPLER_IDLE_MS` (default 2000 ms) after that, so that back-to-back runs do not pay for
+ * discovery again (2–3 ms); then it is closed. The timer never keeps the process alive, and the
+ * addon's env cleanup hook closes whatever is still open at exit. `closeIdleSamplers()` closes
+ * the idle ones at once.
  *
  * Key: (hardwareRoot, nvmlLibrary, gpuIds, attributionPid, includeDescendants), after defaults
  * (`LET_HARDWARE_ROOT` or `/`, `LET_NVML_LIBRARY` or `libnvidia-ml.so.1`).
@@ -27,9 +31,29 @@ interface Entry {
   key: string;
   sampler: NativeSampler;
   leases: number;
+  /** Pending close of an idle sampler (no lease), or null. */
+  idleTimer: NodeJS.Timeout | null;
 }
 
 const pool = new Map<string, Entry>();
+
+/** How long an idle sampler stays open: `LET_SAMPLER_IDLE_MS`, default 2000 ms (0 = close at once). */
+export function samplerIdleCloseMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.LET_SAMPLER_IDLE_MS);
+  return env.LET_SAMPLER_IDLE_MS !== undefined && env.LET_SAMPLER_IDLE_MS !== '' && Number.isFinite(value) && value >= 0 ? value : 2000;
+}
+
+function closeEntry(entry: Entry): void {
+  if (entry.idleTimer !== null) clearTimeout(entry.idleTimer);
+  entry.idleTimer = null;
+  if (pool.get(entry.key) === entry) pool.delete(entry.key);
+  entry.sampler.close();
+}
+
+/** Close every pooled sampler that no lease holds (their threads are already stopped). */
+export function closeIdleSamplers(): void {
+  for (const entry of [...pool.values()]) if (entry.leases === 0) closeEntry(entry);
+}
 
 /** Options with the environment defaults applied, as the key sees them. */
 export function resolveSamplerOptions(options: NativeSamplerOptions = {}, env: NodeJS.ProcessEnv = process.env): Required<Omit<NativeSamplerOptions, 'attributionPid'>> & { attributionPid?: number } {
@@ -61,8 +85,11 @@ export function acquireSampler(options: AcquireOptions = {}): SamplerLease {
   let entry = pool.get(key);
   if (entry === undefined) {
     const binding = loadNativeBinding();
-    entry = { key, sampler: new binding.Sampler(resolved), leases: 0 };
+    entry = { key, sampler: new binding.Sampler(resolved), leases: 0, idleTimer: null };
     pool.set(key, entry);
+  } else if (entry.idleTimer !== null) {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = null;
   }
   const token = entry.sampler.acquire(interval);
   entry.leases++;
@@ -84,8 +111,12 @@ export function acquireSampler(options: AcquireOptions = {}): SamplerLease {
       e.sampler.release(token);
       e.leases--;
       if (e.leases === 0) {
-        if (pool.get(e.key) === e) pool.delete(e.key);
-        e.sampler.close();
+        const idleMs = samplerIdleCloseMs();
+        if (idleMs === 0) closeEntry(e);
+        else {
+          e.idleTimer = setTimeout(() => closeEntry(e), idleMs);
+          e.idleTimer.unref(); // never keeps the process alive
+        }
       }
     },
     get released() {
@@ -94,7 +125,7 @@ export function acquireSampler(options: AcquireOptions = {}): SamplerLease {
   };
 }
 
-/** Samplers currently pooled (for tests). */
+/** Samplers currently pooled, held or idle (for tests). */
 export function pooledSamplerCount(): number {
   return pool.size;
 }

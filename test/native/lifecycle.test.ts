@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
 import { binding, processFds, processThreads, sleep } from '../fixtures/native-helpers.js';
-import { acquireSampler, pooledSamplerCount } from '../../lib/native/sampler-pool.js';
+import { acquireSampler, closeIdleSamplers, pooledSamplerCount } from '../../lib/native/sampler-pool.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/sampler-worker.mjs', import.meta.url));
 
@@ -24,6 +24,7 @@ describe('native sampler: lifecycle', function () {
   this.timeout(30000);
   let hw: FakeHardware;
   beforeEach(() => {
+    closeIdleSamplers(); // idle samplers left by earlier tests would count in openFiles()
     hw = intelServer(2, 2).hw;
   });
   afterEach(() => hw.cleanup());
@@ -104,7 +105,11 @@ describe('native sampler: lifecycle', function () {
       c.release();
       expect(a.sampler.stats().threadRunning).to.equal(false);
       expect(() => a.read()).to.throw(/released/);
+      if (i % 2 === 0) closeIdleSamplers(); // half the cycles reuse the idle sampler, half open a new one
     }
+    expect(pooledSamplerCount()).to.equal(1); // idle, thread stopped, closed after LET_SAMPLER_IDLE_MS
+    expect(b.liveThreads()).to.equal(0);
+    closeIdleSamplers();
     expect(pooledSamplerCount()).to.equal(0);
     expect(b.liveThreads()).to.equal(0);
     expect(b.openFiles()).to.equal(0);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
 import { loadNativeBinding, packageRoot, tryLoadNativeBinding } from '../../lib/native/loader.js';
-import { acquireSampler, pooledSamplerCount, resolveSamplerOptions } from '../../lib/native/sampler-pool.js';
+import { acquireSampler, closeIdleSamplers, pooledSamplerCount, resolveSamplerOptions, samplerIdleCloseMs } from '../../lib/native/sampler-pool.js';
 import { probe } from '../../lib/native/probe.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -71,6 +71,7 @@ const r = tryLoadNativeBinding(); console.log(JSON.stringify({ name: r.error?.na
 describe('native sampler pool and probe()', () => {
   let hw: FakeHardware;
   beforeEach(() => {
+    closeIdleSamplers(); // idle samplers left by earlier tests would count in the pool
     hw = intelServer(1, 2).hw;
   });
   afterEach(() => hw.cleanup());
@@ -90,12 +91,43 @@ describe('native sampler pool and probe()', () => {
     expect(a.latest().timestampNs).to.equal(r.timestampNs);
     a.release();
     expect(a.released).to.equal(true);
+    expect(a.sampler.stats().threadRunning).to.equal(false);
+    // Idle: kept open briefly, so the next run reuses it without discovery.
+    const reused = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+    expect(reused.sampler).to.equal(a.sampler);
+    reused.release();
+    closeIdleSamplers();
     expect(() => a.sampler.read()).to.throw(/closed/);
     other.release();
+    closeIdleSamplers();
     expect(pooledSamplerCount()).to.equal(0);
     const again = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
     expect(again.sampler).to.not.equal(a.sampler);
     again.release();
+    closeIdleSamplers();
+  });
+
+  it('closes an idle sampler after LET_SAMPLER_IDLE_MS, or at once when it is 0', async () => {
+    expect(samplerIdleCloseMs({})).to.equal(2000);
+    expect(samplerIdleCloseMs({ LET_SAMPLER_IDLE_MS: '0' })).to.equal(0);
+    expect(samplerIdleCloseMs({ LET_SAMPLER_IDLE_MS: 'soon' })).to.equal(2000);
+    const previous = process.env.LET_SAMPLER_IDLE_MS;
+    try {
+      process.env.LET_SAMPLER_IDLE_MS = '30';
+      const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+      lease.release();
+      expect(pooledSamplerCount()).to.equal(1);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      expect(pooledSamplerCount()).to.equal(0);
+      expect(() => lease.sampler.read()).to.throw(/closed/);
+      process.env.LET_SAMPLER_IDLE_MS = '0';
+      const immediate = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+      immediate.release();
+      expect(pooledSamplerCount()).to.equal(0);
+    } finally {
+      if (previous === undefined) delete process.env.LET_SAMPLER_IDLE_MS;
+      else process.env.LET_SAMPLER_IDLE_MS = previous;
+    }
   });
 
   it('takes LET_HARDWARE_ROOT and LET_NVML_LIBRARY as defaults', () => {
@@ -114,9 +146,10 @@ describe('native sampler pool and probe()', () => {
   });
 
   it('rejects a sampling interval outside 1..60000 ms', () => {
+    const pooled = pooledSamplerCount();
     expect(() => acquireSampler({ hardwareRoot: hw.root, samplingIntervalMs: 0 })).to.throw(RangeError);
     expect(() => acquireSampler({ hardwareRoot: hw.root, samplingIntervalMs: 61000 })).to.throw(RangeError);
-    expect(pooledSamplerCount()).to.equal(0);
+    expect(pooledSamplerCount()).to.equal(pooled);
   });
 
   it('probe() on this VM (real root) lists what exists and why the rest cannot be read', () => {
