@@ -71,6 +71,20 @@ describe('README examples', function () {
     expect(packageJson.scripts).to.have.property('test');
   });
 
+  it('`npm run demo` tracks a real workload, prints its energy (labelled) and the statement, and stores the run in ~/.let', () => {
+    const packageJson = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    // The demo script with a 1-second workload instead of 5 (same code path).
+    const [node, ...rest] = packageJson.scripts.demo!.split(' ');
+    expect(node).to.equal('node');
+    const result = spawnSync(process.execPath, [...rest, '--seconds', '1'], { cwd: PACKAGE_ROOT, env: env(), encoding: 'utf8', timeout: 120000 });
+    expect(result.status, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/Tracker stopped - this experiment consumed \S+ (J|Wh|kWh) in /);
+    expect(result.stdout).to.match(/CPU \S+ (J|Wh|kWh) (measured with|estimated from) /);
+    expect(result.stdout).to.match(/Using the Lamarr Energy Tracker \S+ \(CPU energy (measured|estimated)/);
+    const csv = readFileSync(join(home, '.let', 'emissions.csv'), 'utf8');
+    expect(csv).to.include('lamarr-energy-tracker-demo');
+  });
+
   it('has TypeScript and CLI examples to run', () => {
     expect(blocks.filter((block) => block.language === 'ts').length).to.be.at.least(5);
     expect(blocks.filter((block) => block.language === 'bash' && block.code.includes('npx lamarr-energy-tracker')).length).to.be.at.least(3);

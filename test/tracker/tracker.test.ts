@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EnergyTracker } from '../../lib/tracker/energy-tracker.js';
 import { loadResults } from '../../lib/store/index.js';
 import { ALL_COLUMNS, type EmissionsRecord } from '../../lib/store/schema.js';
-import { intelServer, type FakeHardware, type PowercapCounter } from '../fixtures/fake-hardware.js';
+import { FakeHardware, intelServer, type PowercapCounter } from '../fixtures/fake-hardware.js';
 
 const KWH = 3.6e6;
 
@@ -215,6 +215,40 @@ describe('EnergyTracker process mode on simulated hardware', function () {
       expect(mineJ).to.be.closeTo(5, 1e-3);
       expect(theirsJ).to.be.closeTo(15, 1e-3);
       expect(mineJ + theirsJ).to.be.at.most(machine + 1e-6);
+    } finally {
+      hw.cleanup();
+      rmSync(outputDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('EnergyTracker without any readable counter (simulated machine)', function () {
+  this.timeout(30000);
+  it('estimates CPU energy from the TDP table and the measured load, and RAM from the DIMM model, and labels both', async () => {
+    const hw = FakeHardware.create();
+    const outputDir = mkdtempSync(join(tmpdir(), 'let-tracker-'));
+    try {
+      hw.cpuinfo('GenuineIntel', 'Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz', 8).procStat(8);
+      hw.process(hw.selfPid, { ppid: 1 });
+      // A root-only RAPL zone, as on Linux >= 5.10 for a normal user: it must not be read.
+      hw.zone({ zone: 'intel-rapl:0', name: 'package-0', rootOnly: true });
+      const tracker = FakeHardware.unprivileged(() =>
+        new EnergyTracker({ hardwareRoot: hw.root, nvmlLibrary: '', outputDir, printSummary: false, samplingIntervalMs: 60000 }).start(),
+      );
+      // The whole machine busy for the run: load 1, so the model gives the full TDP.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      hw.advanceCpu(800, 0);
+      const record = tracker.stop();
+      expect(record.cpu_energy_method).to.equal('estimated:tdp-load-model');
+      expect(record.ram_energy_method).to.equal('estimated:dimm-model');
+      expect(record.gpu_energy_method).to.equal('none:no-gpu');
+      expect(record.cpu_model).to.equal('Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz');
+      // CodeCarbon's table: i7-10610U 15 W; P = TDP × (0.1 + 0.9 × 1³) over the run.
+      const cpuJ = (record.cpu_energy ?? 0) * KWH;
+      expect(cpuJ).to.be.closeTo(15 * (record.duration ?? 0), 0.05 * 15 * (record.duration ?? 0));
+      expect(record.cpu_utilization_percent).to.equal(100);
+      const ramW = ((record.ram_energy ?? 0) * KWH) / (record.duration ?? 1);
+      expect(ramW).to.be.at.least(10);
     } finally {
       hw.cleanup();
       rmSync(outputDir, { recursive: true, force: true });
