@@ -2,6 +2,7 @@
  * Argument helpers shared by the CLI commands.
  */
 import { InvalidArgumentError } from 'commander';
+import type { ResultFilters } from '../store/schema.js';
 
 /**
  * Accept the Python package's snake_case flags (`--output_dir`, `--project_name`, …): rewrite
@@ -44,24 +45,13 @@ export function parseDate(name: string) {
   };
 }
 
-/** The result filters common to statement, results and delete. */
-export interface FilterFlags {
-  outputDir?: string;
-  projectName?: string;
-  user?: string;
-  hostname?: string;
-  since?: Date;
-  until?: Date;
-}
+/** The result filters common to statement, results and delete, as commander parses them. */
+export type FilterFlags = ResultFilters;
 
 /** Copy only the filters that were given. */
-export function filtersFrom(flags: FilterFlags): FilterFlags {
-  const filters: FilterFlags = {};
-  if (flags.outputDir !== undefined) filters.outputDir = flags.outputDir;
-  if (flags.projectName !== undefined) filters.projectName = flags.projectName;
-  if (flags.user !== undefined) filters.user = flags.user;
-  if (flags.hostname !== undefined) filters.hostname = flags.hostname;
-  if (flags.since !== undefined) filters.since = flags.since;
-  if (flags.until !== undefined) filters.until = flags.until;
-  return filters;
+export function filtersFrom(flags: FilterFlags): ResultFilters {
+  const keys = ['outputDir', 'projectName', 'user', 'hostname', 'since', 'until'] as const;
+  const filters: Record<string, unknown> = {};
+  for (const key of keys) if (flags[key] !== undefined) filters[key] = flags[key];
+  return filters as ResultFilters;
 }

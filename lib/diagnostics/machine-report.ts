@@ -2,11 +2,11 @@
  * What this machine can measure, what is estimated, and why: the data behind
  * `lamarr-energy-tracker probe` (text and `--json`).
  */
-import type { DomainInfo, ProbeResult, UnavailableSensor } from '../native/types.js';
+import type { DomainInfo, ProbeResult, Reading, UnavailableSensor } from '../native/types.js';
 import { tryLoadNativeBinding } from '../native/loader.js';
 import { probe as probeSensors } from '../native/probe.js';
 import { lookupCpuTdp, ramDimmModel } from '../estimate/index.js';
-import { cpuEnergyDomains, describeMethod, gpuEnergyDomains, ramEnergyDomains } from '../tracker/components.js';
+import { cpuEnergyDomains, describeMethod, gpuEnergyDomains, ramEnergyDomains, runEnergy } from '../tracker/components.js';
 import { systemInfo } from '../tracker/system-info.js';
 import { TRACKER_VERSION } from '../version.js';
 import type { EnergyMethod } from '../store/schema.js';
@@ -56,55 +56,38 @@ export function machineReport(options: { hardwareRoot?: string; nvmlLibrary?: st
   const unavailable = result?.unavailable ?? [];
 
   const tdp = lookupCpuTdp(system.cpuModel, system.cpuCount);
-  const cpuIndices = cpuEnergyDomains(domains);
-  const cpuMethod: EnergyMethod =
-    cpuIndices.length > 0
-      ? `measured:${[...new Set(cpuIndices.map((index) => domains[index]!.method))].sort().join('+')}`
-      : 'estimated:tdp-load-model';
-  const cpu: ComponentPlan = {
-    method: cpuMethod,
-    description: describeMethod(cpuMethod),
-    details:
-      cpuIndices.length > 0
-        ? cpuIndices.map((index) => domainLine(domains[index]!))
-        : [
-            tdp.source === 'table'
-              ? `TDP ${tdp.tdpWatts} W from CodeCarbon's table (matched "${tdp.matchedName}")`
-              : `TDP ${tdp.tdpWatts} W: CPU model not in CodeCarbon's table, 4 W per logical CPU as CodeCarbon assumes`,
-            'power = TDP × (0.1 + 0.9 × load³), load measured per sampling interval',
-          ],
-  };
-
-  const ramIndices = ramEnergyDomains(domains);
   const dimm = ramDimmModel(system.ramTotalGiB, system.arch);
-  const ramMethod: EnergyMethod = ramIndices.length > 0 ? 'measured:powercap' : 'estimated:dimm-model';
-  const ram: ComponentPlan =
-    ramIndices.length > 0
-      ? {
-          method: `measured:${[...new Set(ramIndices.map((index) => domains[index]!.method))].sort().join('+')}`,
-          description: '',
-          details: ramIndices.map((index) => domainLine(domains[index]!)),
-        }
-      : {
-          method: ramMethod,
-          description: '',
-          details: [`${system.ramTotalGiB.toFixed(1)} GiB as ${dimm.dimmCount} DIMM(s): ${dimm.powerWatts} W (CodeCarbon 3.x model)`],
-        };
-  ram.description = describeMethod(ram.method);
-
-  const gpuIndices = gpuEnergyDomains(domains);
-  const nvmlProblem = unavailable.some((sensor) => sensor.method === 'nvml');
-  const gpuMethod: EnergyMethod =
-    gpuIndices.length > 0
-      ? `measured:${[...new Set(gpuIndices.map((index) => domains[index]!.method))].sort().join('+')}`
-      : nvmlProblem
-        ? 'none:nvml-unavailable'
-        : 'none:no-gpu';
-  const gpu: ComponentPlan = {
-    method: gpuMethod,
-    description: describeMethod(gpuMethod),
-    details: gpuIndices.map((index) => domainLine(domains[index]!)),
+  // The tracker's own decision of what is measured and what is estimated, on an empty window.
+  const idle: Reading = {
+    timestampNs: 0,
+    energyUj: domains.map(() => 0),
+    attributedUj: domains.map(() => 0),
+    cpu: { available: false, machineTotalS: 0, machineBusyS: 0, processS: 0, loadModelS: 0, logicalCpus: 0 },
   };
+  const methods = runEnergy({
+    domains,
+    unavailable,
+    start: idle,
+    end: idle,
+    durationS: 0,
+    mode: 'machine',
+    estimation: { cpuTdpWatts: tdp.tdpWatts, ramModelWatts: dimm.powerWatts, processRamShare: 0 },
+  });
+  const plan = (method: EnergyMethod, indices: number[], estimateDetails: string[]): ComponentPlan => ({
+    method,
+    description: describeMethod(method),
+    details: method.startsWith('measured:') ? indices.map((index) => domainLine(domains[index]!)) : estimateDetails,
+  });
+  const cpu = plan(methods.cpu.method, cpuEnergyDomains(domains), [
+    tdp.source === 'table'
+      ? `TDP ${tdp.tdpWatts} W from CodeCarbon's table (matched "${tdp.matchedName}")`
+      : `TDP ${tdp.tdpWatts} W: CPU model not in CodeCarbon's table, 4 W per logical CPU as CodeCarbon assumes`,
+    'power = TDP × (0.1 + 0.9 × load³), load measured per sampling interval',
+  ]);
+  const ram = plan(methods.ram.method, ramEnergyDomains(domains), [
+    `${system.ramTotalGiB.toFixed(1)} GiB as ${dimm.dimmCount} DIMM(s): ${dimm.powerWatts} W (CodeCarbon 3.x model)`,
+  ]);
+  const gpu = plan(methods.gpu.method, gpuEnergyDomains(domains), []);
 
   return {
     trackerVersion: TRACKER_VERSION,

@@ -3,7 +3,8 @@
  * component (CPU, GPU, RAM), each labelled with how it was obtained. Pure functions: the
  * tracker, `measureEnergy` and the tests share them.
  */
-import type { CpuTimes, DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import { cpuTimesDelta, estimateCpuEnergyJ, machineLoadFraction } from '../estimate/index.js';
 import type { EnergyMethod } from '../store/schema.js';
 import type { TrackingMode } from './options.js';
 
@@ -70,20 +71,9 @@ function sumDelta(indices: number[], start: number[], end: number[]): number {
   return microjoules / 1e6;
 }
 
-function methodOf(domains: readonly DomainInfo[], indices: number[]): string {
+/** The sensor methods of some domains, as stored after `measured:` (`powercap`, `msr+powercap`). */
+export function methodOf(domains: readonly DomainInfo[], indices: readonly number[]): string {
   return [...new Set(indices.map((index) => domains[index]!.method))].sort().join('+');
-}
-
-/** CPU time deltas between two readings. */
-export function cpuTimeDelta(start: CpuTimes, end: CpuTimes): CpuTimes {
-  return {
-    available: start.available && end.available,
-    machineTotalS: end.machineTotalS - start.machineTotalS,
-    machineBusyS: end.machineBusyS - start.machineBusyS,
-    processS: end.processS - start.processS,
-    loadModelS: end.loadModelS - start.loadModelS,
-    logicalCpus: end.logicalCpus || start.logicalCpus,
-  };
 }
 
 /**
@@ -102,7 +92,6 @@ export function runEnergy(input: {
   estimation: EstimationInputs;
 }): RunEnergy {
   const { domains, start, end, mode, estimation, durationS } = input;
-  const cpuTimes = cpuTimeDelta(start.cpu, end.cpu);
   const counters = (index: number[]) =>
     mode === 'process' ? sumDelta(index, start.attributedUj, end.attributedUj) : sumDelta(index, start.energyUj, end.energyUj);
 
@@ -110,11 +99,11 @@ export function runEnergy(input: {
   let cpu: ComponentEnergy;
   if (cpuIndices.length > 0) {
     cpu = { joules: counters(cpuIndices), method: `measured:${methodOf(domains, cpuIndices)}` };
-  } else if (mode === 'process') {
-    const cpus = Math.max(1, cpuTimes.logicalCpus);
-    cpu = { joules: (estimation.cpuTdpWatts * Math.max(0, cpuTimes.processS)) / cpus, method: 'estimated:tdp-process-share' };
   } else {
-    cpu = { joules: estimation.cpuTdpWatts * Math.max(0, cpuTimes.loadModelS), method: 'estimated:tdp-load-model' };
+    cpu = {
+      joules: estimateCpuEnergyJ(mode, estimation.cpuTdpWatts, start.cpu, end.cpu),
+      method: mode === 'process' ? 'estimated:tdp-process-share' : 'estimated:tdp-load-model',
+    };
   }
 
   const ramIndices = ramEnergyDomains(domains);
@@ -141,8 +130,8 @@ export function runEnergy(input: {
     gpu = { joules: 0, method: 'none:no-gpu' };
   }
 
-  const cpuUtilizationPercent =
-    cpuTimes.available && cpuTimes.machineTotalS > 0 ? (100 * cpuTimes.machineBusyS) / cpuTimes.machineTotalS : null;
+  const cpuTimes = cpuTimesDelta(start.cpu, end.cpu);
+  const cpuUtilizationPercent = cpuTimes.available && cpuTimes.machineTotalS > 0 ? 100 * machineLoadFraction(cpuTimes) : null;
 
   return { cpu, gpu, ram, gpuDomains: gpuIndices.map((index) => domains[index]!), cpuUtilizationPercent };
 }
