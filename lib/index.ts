@@ -10,7 +10,7 @@
  * tracker.stop();
  * ```
  */
-export { EnergyTracker, type TrackerSnapshot, type StopOptions } from './tracker/energy-tracker.js';
+export { EnergyTracker, RunNotStoredError, type TrackerSnapshot, type StopOptions } from './tracker/energy-tracker.js';
 export type { EnergyTrackerOptions, TrackingMode } from './tracker/options.js';
 export { describeMethod } from './tracker/components.js';
 

@@ -12,7 +12,7 @@ import { TRACKER_VERSION } from '../version.js';
 import { formatDuration, formatEnergy } from '../format.js';
 import type { Reading } from '../native/types.js';
 import type { EmissionsRecord, RunStatus } from '../store/schema.js';
-import { appendRecord, loadResults } from '../store/index.js';
+import { appendRecord, emissionsFile, loadResults } from '../store/index.js';
 import { carbonIntensity as countryCarbonIntensity } from '../carbon/index.js';
 import { statementFromRecords } from '../statement/index.js';
 import { lookupCpuTdp, ramDimmModel } from '../estimate/index.js';
@@ -45,6 +45,29 @@ export interface TrackerSnapshot {
   energyJ: { cpu: number; gpu: number; ram: number };
   /** Mean power since the previous snapshot per component, W. */
   powerW: { cpu: number; gpu: number; ram: number };
+}
+
+/**
+ * Thrown by `stop()` when the run was measured but could not be appended to `emissions.csv`
+ * (a malformed file, a lock that cannot be taken, a read-only directory). The record is on
+ * `error.record` and its JSON was written to stderr, so the result is not lost.
+ */
+export class RunNotStoredError extends Error {
+  /** The measured run, exactly as it would have been stored. */
+  readonly record: EmissionsRecord;
+  /** The file it could not be stored in. */
+  readonly file: string;
+  constructor(record: EmissionsRecord, file: string, cause: unknown) {
+    super(
+      `EnergyTracker.stop(): the run was measured but could not be stored in ${file}: ${(cause as Error)?.message ?? String(cause)}. ` +
+        'The record is on error.record (and was printed to stderr as JSON).',
+      { cause },
+    );
+    this.name = 'RunNotStoredError';
+    this.record = record;
+    this.file = file;
+    process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
+  }
 }
 
 /** Options of `stop()`. */
@@ -166,8 +189,21 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.startReading = null;
     }
     this.lastRecord = record;
-    if (this.options.save) appendRecord(record, this.options.outputDir);
-    if (this.options.printSummary) this.printSummary(record);
+    if (this.options.save) {
+      try {
+        appendRecord(record, this.options.outputDir);
+      } catch (error) {
+        throw new RunNotStoredError(record, emissionsFile(this.options.outputDir), error);
+      }
+    }
+    if (this.options.printSummary) {
+      try {
+        this.printSummary(record);
+      } catch (error) {
+        // The run is stored; a summary that cannot be printed must not lose it for the caller.
+        process.stderr.write(`lamarr-energy-tracker: the run was stored, but the summary could not be printed: ${(error as Error).message}\n`);
+      }
+    }
     return record;
   }
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnergyTracker } from '../../lib/tracker/energy-tracker.js';
+import { EnergyTracker, RunNotStoredError } from '../../lib/tracker/energy-tracker.js';
 import { loadResults } from '../../lib/store/index.js';
 import { ALL_COLUMNS, type EmissionsRecord } from '../../lib/store/schema.js';
 import { FakeHardware, intelServer, type PowercapCounter } from '../fixtures/fake-hardware.js';
@@ -154,6 +154,31 @@ describe('EnergyTracker on simulated hardware', function () {
     expect(() => tracker.start()).to.throw(/already running/);
     tracker.stop();
     expect(() => tracker.stop()).to.throw(/not running/);
+  });
+
+  it('never loses a measured run: a store that cannot be appended to gives the record on the error, and the file is unchanged', () => {
+    const file = join(outputDir, 'emissions.csv');
+    const corrupt = 'timestamp,project_name,run_id\n2026-01-01T00:00:00,p,"unterminated\n2026-01-01T00:00:01,p,r2\n';
+    writeFileSync(file, corrupt);
+    const tracker = new EnergyTracker({ ...base(), projectName: 'kept' }).start();
+    packages[0]!.addJoules(1);
+    let caught: unknown;
+    const stderr = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      tracker.stop();
+    } catch (error) {
+      caught = error;
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(caught).to.be.instanceOf(RunNotStoredError);
+    const error = caught as RunNotStoredError;
+    expect(error.message).to.include(file);
+    expect(error.record.project_name).to.equal('kept');
+    expect(microjoules(error.record.cpu_energy)).to.equal(1e6);
+    expect(readFileSync(file, 'utf8')).to.equal(corrupt);
+    expect(tracker.running).to.equal(false);
   });
 
   it('rejects an unknown country at construction', () => {
