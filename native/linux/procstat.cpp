@@ -130,9 +130,11 @@ class LinuxCpuTimes final : public CpuTimesReader {
 
   bool ReadProcess(uint64_t* out) {
     if (!o_.include_descendants) {
+      // The process and its reaped children (cutime/cstime): a child that ran and was waited
+      // for between two samples is still charged.
       ProcStat st;
       if (!self_.valid() || !ReadStatFd(self_, &st)) return false;
-      *out = st.own;
+      *out = st.own + st.children;
       return true;
     }
     // Every live process whose ancestry reaches pid_, plus what reaped descendants left in

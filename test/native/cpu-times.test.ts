@@ -42,6 +42,28 @@ describe('native sampler: CPU times and attribution', () => {
     }
   });
 
+  it('counts reaped children (cutime/cstime) of the attribution process, with or without descendants', () => {
+    hw = FakeHardware.create({ selfPid: 100 });
+    hw.cpuinfo('GenuineIntel', 'x', 1).procStat(1);
+    hw.zone({ zone: 'intel-rapl:0', name: 'package-0' });
+    hw.process(100, { ppid: 1, utime: 10 });
+    hw.process(101, { ppid: 100, utime: 0 });
+    const alone = openSampler(hw.root, {});
+    const tree = openSampler(hw.root, { includeDescendants: true });
+    try {
+      hw.advanceCpu(10, 0);
+      const a0 = alone.read().cpu.processS;
+      const t0 = tree.read().cpu.processS;
+      hw.advanceProcess(101, 50); // the child runs 0.5 s …
+      hw.reap(101); // … and exits between two samples
+      expect(alone.read().cpu.processS - a0).to.be.closeTo(0.5, 1e-12);
+      expect(tree.read().cpu.processS - t0).to.be.closeTo(0.5, 1e-12);
+    } finally {
+      alone.close();
+      tree.close();
+    }
+  });
+
   it('attributionPid with includeDescendants sums the live process tree', () => {
     hw = FakeHardware.create({ selfPid: 100 });
     hw.cpuinfo('GenuineIntel', 'x', 1).procStat(1);
