@@ -348,6 +348,9 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       `Tracker stopped - this experiment consumed ${total} in ${formatDuration(record.duration ?? 0)}` +
         `${(record.pue ?? 1) !== 1 ? ` (PUE ${record.pue} applied)` : ''}: ${parts.join('; ')}.`,
     ];
+    if (record.cpu_energy_method.startsWith('estimated:')) {
+      lines.push('(No CPU energy counter could be read: `npx lamarr-energy-tracker probe` says why and how to enable measurement.)');
+    }
     const filters = {
       outputDir: this.options.outputDir,
       projectName: record.project_name,
