@@ -17,6 +17,7 @@ import { measureEnergy, type EnergyCounterSource } from '../lib/measure/index.js
 import { estimateMean, interval95 } from '../lib/measure/stats.js';
 import type { CounterReading } from '../lib/measure/source.js';
 import type { DomainInfo } from '../lib/native/types.js';
+import { domain as simDomain } from '../test/measure/sim-source.js';
 
 const args = process.argv.slice(2);
 // `--batches 30` or `--batches=30` (the latter passes through bench/run.ts)
@@ -40,21 +41,7 @@ const workloads: Array<{ name: string; fn: () => void }> = [
 /** In-process counter: 5 W idle, 61.035 µJ steps, read from the monotonic clock. */
 function simSource(): EnergyCounterSource {
   const t0 = process.hrtime.bigint();
-  const domain: DomainInfo = {
-    id: 'sim:package-0',
-    device: 'cpu',
-    kind: 'package',
-    name: 'package-0',
-    index: 0,
-    die: -1,
-    parentId: null,
-    method: 'powercap',
-    resolutionUj: 61.035,
-    wrapRangeUj: 0,
-    source: 'sim',
-    uuid: null,
-    updatePeriodMs: 1,
-  };
+  const domain: DomainInfo = simDomain();
   return {
     domains: [domain],
     read(): CounterReading {

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_COLUMNS, formatHeader, formatRecordRow, loadResults, type EmissionsRecord, type LoadedRecord } from '../lib/store/index.js';
 import { paperStatement, statementFromRecords } from '../lib/statement/index.js';
+import { makeRecord } from '../test/store/helpers.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
@@ -41,54 +42,39 @@ function record(i: number): EmissionsRecord {
   const [cpu, gpuCount, gpuModel] = HARDWARE[i % HARDWARE.length]!;
   const ours = i % 5 !== 0;
   const energy = 4.189606758838662e-5 * (1 + (i % 13));
-  return {
+  return makeRecord({
     timestamp: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString().slice(0, 19),
     project_name: 'bench',
-    run_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     experiment_id: 'bench___user___host',
+    run_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     duration: 10 + (i % 1000) / 7,
     emissions: (energy * 380.95) / 1000,
     emissions_rate: 3.3e-8,
     cpu_power: 42.1,
     gpu_power: gpuCount > 0 ? 250.5 : null,
-    ram_power: 10,
     cpu_energy: energy / 2,
     gpu_energy: gpuCount > 0 ? energy / 4 : 0,
     ram_energy: gpuCount > 0 ? energy / 4 : energy / 2,
     energy_consumed: energy,
-    water_consumed: 0,
-    country_name: 'Germany',
-    country_iso_code: 'DEU',
-    region: '',
-    cloud_provider: '',
-    cloud_region: '',
     os: 'Linux-6.8.0-49-generic-x86_64-with-glibc2.39',
     python_version: ours ? '' : '3.12.3',
     codecarbon_version: ours ? '' : '3.2.3',
-    cpu_count: 16,
     cpu_model: cpu,
     gpu_count: gpuCount,
     gpu_model: gpuModel,
     longitude: null,
     latitude: null,
-    ram_total_size: 31.2,
-    tracking_mode: 'machine',
-    cpu_utilization_percent: 55.5,
     gpu_utilization_percent: 80,
-    ram_utilization_percent: 40,
-    ram_used_gb: 12.1,
-    on_cloud: 'N',
-    pue: 1,
-    wue: 0,
-    hostname: ours ? 'host' : '',
-    user: ours ? 'user' : '',
-    tracker_version: ours ? '0.1.0' : '',
-    cpu_energy_method: ours ? (i % 7 === 0 ? 'estimated:tdp-load-model' : 'measured:powercap') : '',
-    gpu_energy_method: ours ? (gpuCount > 0 ? 'measured:nvml-energy' : 'none:no-gpu') : '',
-    ram_energy_method: ours ? 'estimated:dimm-model' : '',
-    carbon_intensity: ours ? 380.95 : null,
-    run_status: ours ? 'completed' : '',
-  };
+    // Rows written by CodeCarbon have none of our columns.
+    ...(ours
+      ? {
+          hostname: 'host',
+          user: 'user',
+          cpu_energy_method: i % 7 === 0 ? 'estimated:tdp-load-model' : 'measured:powercap',
+          gpu_energy_method: gpuCount > 0 ? 'measured:nvml-energy' : 'none:no-gpu',
+        }
+      : { hostname: '', user: '', tracker_version: '', cpu_energy_method: '', gpu_energy_method: '', ram_energy_method: '', carbon_intensity: null, run_status: '' }),
+  } as Partial<EmissionsRecord>);
 }
 
 function loaded(i: number): LoadedRecord {

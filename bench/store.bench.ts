@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_COLUMNS, appendRecord, formatHeader, formatRecordRow, loadResults } from '../lib/store/index.js';
 import type { EmissionsRecord } from '../lib/store/index.js';
+import { makeRecord } from '../test/store/helpers.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
@@ -29,58 +30,29 @@ const opt = (name: string, def: number): number => {
   return Number.isFinite(v) && v > 0 ? v : def;
 };
 
+/** Row i of the synthetic file: the store tests' complete record, varied per row. */
 function record(i: number): EmissionsRecord {
-  const project = `project-${i % 17}`;
-  const user = `user${i % 5}`;
-  const hostname = `node-${i % 11}`;
-  return {
+  return makeRecord({
     timestamp: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString().slice(0, 19),
-    project_name: project,
+    project_name: `project-${i % 17}`,
+    user: `user${i % 5}`,
+    hostname: `node-${i % 11}`,
     run_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    experiment_id: `${project}___${user}___${hostname}`,
     duration: 10 + (i % 1000) / 7,
     emissions: 1.2345678901234e-5 * (1 + (i % 13)),
     emissions_rate: 3.3360597612813955e-8,
     cpu_power: 42.123456789,
     gpu_power: i % 3 === 0 ? null : 250.5,
-    ram_power: 10,
     cpu_energy: 2.075146180215413e-5,
     gpu_energy: 1.5234918733441896e-8,
     ram_energy: 2.1129370867499045e-5,
     energy_consumed: 4.189606758838662e-5,
-    water_consumed: 0,
-    country_name: 'Germany',
-    country_iso_code: 'DEU',
-    region: '',
-    cloud_provider: '',
-    cloud_region: '',
     os: 'Linux-6.8.0-49-generic-x86_64-with-glibc2.39',
-    python_version: '',
-    codecarbon_version: '',
-    cpu_count: 16,
-    cpu_model: 'Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz',
     gpu_count: 1,
     gpu_model: '1 x NVIDIA H200',
-    longitude: -8.61,
-    latitude: 41.15,
-    ram_total_size: 31.2,
-    tracking_mode: 'machine',
-    cpu_utilization_percent: 55.5,
     gpu_utilization_percent: 80,
-    ram_utilization_percent: 40,
-    ram_used_gb: 12.1,
-    on_cloud: 'N',
-    pue: 1,
-    wue: 0,
-    hostname,
-    user,
-    tracker_version: '0.1.0',
-    cpu_energy_method: 'measured:powercap',
     gpu_energy_method: 'measured:nvml-energy',
-    ram_energy_method: 'estimated:dimm-model',
-    carbon_intensity: 380.95,
-    run_status: 'completed',
-  };
+  });
 }
 
 function median(xs: number[]): number {
