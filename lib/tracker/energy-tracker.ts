@@ -101,8 +101,9 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
   constructor(options?: EnergyTrackerOptions) {
     this.options = Object.freeze(resolveTrackerOptions(options));
-    // Resolve the country now so that a wrong code fails at construction, not at stop().
-    if (this.options.carbonIntensity === null) countryCarbonIntensity(this.options.countryIsoCode);
+    // Resolve the country now (the record names it even when carbonIntensity overrides its
+    // intensity), so that a wrong code fails here and never at stop().
+    countryCarbonIntensity(this.options.countryIsoCode);
   }
 
   /** Whether the tracker is between start() and stop(). */

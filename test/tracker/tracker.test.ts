@@ -183,6 +183,7 @@ describe('EnergyTracker on simulated hardware', function () {
 
   it('rejects an unknown country at construction', () => {
     expect(() => new EnergyTracker({ ...base(), countryIsoCode: 'XYZ' })).to.throw(RangeError, /XYZ/);
+    expect(() => new EnergyTracker({ ...base(), countryIsoCode: 'XYZ', carbonIntensity: 100 })).to.throw(RangeError, /XYZ/);
   });
 
   it('uses the given carbon intensity over the country', () => {
