@@ -50,6 +50,7 @@ describe('the npm tarball, installed with install scripts disabled', function ()
     expect(tarballFiles).to.include.members([
       'package.json',
       'README.md',
+      'LICENSE',
       'binding.gyp',
       'dist/index.js',
       'dist/index.d.ts',
