@@ -45,17 +45,12 @@ export function cpuConstantModePower(tdpWatts: number): number {
   return tdpWatts * CONSTANT_MODE_SHARE;
 }
 
-/** Differences of two cumulative {@link CpuTimes} readings (`end − start`). */
-export interface CpuTimesDelta {
-  /** Both readings had CPU times available. */
-  available: boolean;
-  machineTotalS: number;
-  machineBusyS: number;
-  processS: number;
-  loadModelS: number;
-  /** Logical CPUs (from the later reading, else the earlier). */
-  logicalCpus: number;
-}
+/**
+ * Differences of two cumulative {@link CpuTimes} readings (`end − start`), in the same shape:
+ * `available` when both readings had CPU times, `logicalCpus` from the later reading (else the
+ * earlier).
+ */
+export type CpuTimesDelta = CpuTimes;
 
 /**
  * `end − start` of two cumulative readings. Negative differences (a restarted counter)
