@@ -1,12 +1,12 @@
 /**
  * A small synchronous RFC 4180 CSV reader and writer for `emissions.csv`.
  *
- * Why not fast-csv for this path: the store's API is synchronous (the tracker's `stop()` is),
- * fast-csv's parser is stream-only; and the store needs things a generic parser does not give:
- * the exact physical line of every record (for error messages), the character offsets of every
- * record (so rewrites copy existing rows byte for byte), whether a field was quoted (unquoted
- * fields are trimmed, as CodeCarbon files in the wild are space-padded; quoted fields are kept
- * exactly), and the recognition of a torn last record left by a writer killed mid-append.
+ * It is synchronous because the store's API is (the tracker's `stop()` is), and it gives what
+ * the store needs from a parse: the physical line of every record (for error messages), the
+ * offsets of every record (so rewrites copy existing rows byte for byte: the store parses
+ * latin1 text, one character per byte), whether a field was quoted (unquoted fields are
+ * trimmed, as CodeCarbon files in the wild are space-padded; quoted fields are kept exactly),
+ * and the recognition of a torn last record left by a writer killed mid-append.
  */
 
 /** An error about one CSV file, naming the file, the 1-based line and the problem. */
@@ -36,6 +36,9 @@ export type StoreErrorCode =
   | 'LET_CSV_NO_HEADER'
   | 'LET_CSV_DUPLICATE_COLUMN'
   | 'LET_CSV_BAD_TIMESTAMP'
+  | 'LET_CSV_CR_ONLY'
+  | 'LET_NOT_A_FILE'
+  | 'LET_SYMLINK'
   | 'LET_LOCK_TIMEOUT'
   | 'LET_LOCK_FAILED';
 
@@ -116,7 +119,7 @@ export function visitCsv(
   firstLine = 1,
 ): Omit<ParsedCsv, 'records'> {
   const len = text.length;
-  const bodyStart = firstLine === 1 && len > 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const bodyStart = firstLine === 1 ? bomLength(text) : 0;
   let count = 0;
   const records = {
     get length(): number {
@@ -261,6 +264,13 @@ export function visitCsv(
     records.push({ fields, line: startLine, start, end, next: pos });
   }
   return { torn, eol, bodyStart };
+}
+
+/** Length of a leading byte order mark: 1 in decoded text, 3 in latin1 text of UTF-8 bytes. */
+export function bomLength(text: string): number {
+  if (text.charCodeAt(0) === 0xfeff) return 1;
+  if (text.charCodeAt(0) === 0xef && text.charCodeAt(1) === 0xbb && text.charCodeAt(2) === 0xbf) return 3;
+  return 0;
 }
 
 function isSpace(c: number): boolean {

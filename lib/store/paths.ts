@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** Name of the results file inside an output directory. */
 export const EMISSIONS_FILE_NAME = 'emissions.csv';
@@ -32,3 +32,17 @@ export function emissionsFile(outputDir?: string): string {
   }
   return join(resolve(expandHome(outputDir)), EMISSIONS_FILE_NAME);
 }
+
+/**
+ * Name of the sidecar file beside `emissions.csv` that holds our own fields (TRACKER_COLUMNS),
+ * one JSON object per line keyed by `run_id`. It does not match CodeCarbon's backup names.
+ */
+export const SIDECAR_FILE_NAME = 'emissions.let.jsonl';
+
+/** The sidecar file beside an `emissions.csv` path. */
+export function sidecarFileOf(csvFile: string): string {
+  return join(dirname(csvFile), SIDECAR_FILE_NAME);
+}
+
+/** CodeCarbon's backup names for `emissions.csv`: `emissions.csv.bak`, `emissions.csv_<N>.bak`. */
+export const BACKUP_NAME_RE = /^emissions\.csv(?:_(\d+))?\.bak$/;

@@ -1,6 +1,6 @@
 import { ALL_COLUMNS, NUMERIC_COLUMNS } from './schema.js';
-import type { Column, EmissionsRecord, EnergyMethod, LoadedRecord, RunStatus } from './schema.js';
-import { StoreError, formatNumber, parseNumber, quoteField } from './csv.js';
+import type { Column, EmissionsRecord } from './schema.js';
+import { formatNumber, quoteField } from './csv.js';
 
 /** Project, user and host packed in the Python package's `experiment_id`. */
 export interface ExperimentKey {
@@ -52,173 +52,6 @@ export function parseTimestamp(value: string): number {
   return utc - sign * offsetMin * 60_000;
 }
 
-/** Where each of our columns sits in a file's header (-1: absent). */
-export interface ColumnPlan {
-  /** The header's column names, trimmed, in the file's order. */
-  header: string[];
-  /** For each of ALL_COLUMNS (same order), its index in `header` or -1. */
-  index: Int32Array;
-  /** ALL_COLUMNS missing from the header, in ALL_COLUMNS order. */
-  missing: Column[];
-}
-
-const ALL: readonly Column[] = ALL_COLUMNS;
-
-/**
- * Check a header record and map our columns onto it. Throws a {@link StoreError} when the first
- * line is not a header (it must name `timestamp` and `project_name` or `experiment_id`) or
- * names a column twice.
- */
-export function planColumns(headerFields: readonly string[], file: string, line: number): ColumnPlan {
-  const header = headerFields.map((h) => h.trim());
-  const seen = new Map<string, number>();
-  header.forEach((name, i) => {
-    if (name !== '' && seen.has(name)) {
-      throw new StoreError(file, line, 'LET_CSV_DUPLICATE_COLUMN', `column ${JSON.stringify(name)} appears twice in the header`);
-    }
-    seen.set(name, i);
-  });
-  if (!seen.has('timestamp') || !(seen.has('project_name') || seen.has('experiment_id'))) {
-    const shown = header.slice(0, 4).join(',');
-    throw new StoreError(
-      file,
-      line,
-      'LET_CSV_NO_HEADER',
-      `no header: the first line must name the columns (at least timestamp and project_name or experiment_id), found ${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)}`,
-    );
-  }
-  const index = new Int32Array(ALL.length);
-  const missing: Column[] = [];
-  ALL.forEach((c, i) => {
-    const at = seen.get(c);
-    index[i] = at ?? -1;
-    if (at === undefined) missing.push(c);
-  });
-  return { header, index, missing };
-}
-
-/** One row being turned into a record: its fields, where our columns are, and a string cache. */
-interface RowCtx {
-  fields: readonly string[];
-  index: Int32Array;
-  cache: string[];
-  file: string;
-  line: number;
-}
-
-function txt(r: RowCtx, k: number): string {
-  const at = r.index[k] as number;
-  if (at < 0) return '';
-  const v = r.fields[at] as string;
-  // Reuse the previous row's identical string: long files repeat most text values.
-  const prev = r.cache[k];
-  if (prev === v) return prev;
-  r.cache[k] = v;
-  return v;
-}
-
-function num(r: RowCtx, k: number, col: Column): number | null {
-  const at = r.index[k] as number;
-  if (at < 0) return null;
-  const raw = r.fields[at] as string;
-  const n = parseNumber(raw.trim());
-  if (n === undefined) {
-    throw new StoreError(r.file, r.line, 'LET_CSV_NOT_A_NUMBER', `column ${col}: ${JSON.stringify(raw)} is not a number`);
-  }
-  return n;
-}
-
-const caches = new WeakMap<ColumnPlan, string[]>();
-
-/**
- * Turn one row's fields into a typed record. Numbers are parsed (empty → null); a value that
- * is not a number in a numeric column throws a {@link StoreError} naming file, line and column.
- * Project, user and host come from our columns, else from the `experiment_id` triple, else
- * from CodeCarbon's `project_name` (user and host empty).
- */
-export function toLoadedRecord(fields: readonly string[], plan: ColumnPlan, file: string, line: number): LoadedRecord {
-  let cache = caches.get(plan);
-  if (!cache) {
-    cache = new Array<string>(ALL.length).fill('');
-    caches.set(plan, cache);
-  }
-  const r: RowCtx = { fields, index: plan.index, cache, file, line };
-  // An object literal in ALL_COLUMNS order (checked at module load): one hidden class for all rows.
-  const rec: LoadedRecord = {
-    timestamp: txt(r, 0),
-    project_name: txt(r, 1),
-    run_id: txt(r, 2),
-    experiment_id: txt(r, 3),
-    duration: num(r, 4, 'duration'),
-    emissions: num(r, 5, 'emissions'),
-    emissions_rate: num(r, 6, 'emissions_rate'),
-    cpu_power: num(r, 7, 'cpu_power'),
-    gpu_power: num(r, 8, 'gpu_power'),
-    ram_power: num(r, 9, 'ram_power'),
-    cpu_energy: num(r, 10, 'cpu_energy'),
-    gpu_energy: num(r, 11, 'gpu_energy'),
-    ram_energy: num(r, 12, 'ram_energy'),
-    energy_consumed: num(r, 13, 'energy_consumed'),
-    water_consumed: num(r, 14, 'water_consumed'),
-    country_name: txt(r, 15),
-    country_iso_code: txt(r, 16),
-    region: txt(r, 17),
-    cloud_provider: txt(r, 18),
-    cloud_region: txt(r, 19),
-    os: txt(r, 20),
-    python_version: txt(r, 21),
-    codecarbon_version: txt(r, 22),
-    cpu_count: num(r, 23, 'cpu_count'),
-    cpu_model: txt(r, 24),
-    gpu_count: num(r, 25, 'gpu_count'),
-    gpu_model: txt(r, 26),
-    longitude: num(r, 27, 'longitude'),
-    latitude: num(r, 28, 'latitude'),
-    ram_total_size: num(r, 29, 'ram_total_size'),
-    tracking_mode: txt(r, 30),
-    cpu_utilization_percent: num(r, 31, 'cpu_utilization_percent'),
-    gpu_utilization_percent: num(r, 32, 'gpu_utilization_percent'),
-    ram_utilization_percent: num(r, 33, 'ram_utilization_percent'),
-    ram_used_gb: num(r, 34, 'ram_used_gb'),
-    on_cloud: txt(r, 35),
-    pue: num(r, 36, 'pue'),
-    wue: num(r, 37, 'wue'),
-    hostname: txt(r, 38),
-    user: txt(r, 39),
-    tracker_version: txt(r, 40),
-    cpu_energy_method: txt(r, 41) as EnergyMethod | '',
-    gpu_energy_method: txt(r, 42) as EnergyMethod | '',
-    ram_energy_method: txt(r, 43) as EnergyMethod | '',
-    carbon_intensity: num(r, 44, 'carbon_intensity'),
-    run_status: txt(r, 45) as RunStatus | '',
-    source_file: file,
-    source_line: line,
-    written_by: 'codecarbon',
-  };
-  const triple = rec.experiment_id.indexOf('___') >= 0 ? splitExperimentId(rec.experiment_id.trim()) : null;
-  if (rec.tracker_version !== '') {
-    rec.written_by = 'lamarr-energy-tracker';
-    if (rec.user === '' && triple) rec.user = triple.user;
-    if (rec.hostname === '' && triple) rec.hostname = triple.hostname;
-  } else if (triple) {
-    rec.written_by = 'lamarr-energy-tracker-python';
-    rec.project_name = triple.project;
-    if (rec.user === '') rec.user = triple.user;
-    if (rec.hostname === '') rec.hostname = triple.hostname;
-  }
-  return rec;
-}
-
-// The literal above lists the columns by position; make sure that matches the schema.
-const LITERAL_ORDER: readonly string[] = ['timestamp', 'project_name', 'run_id', 'experiment_id', 'duration', 'emissions', 'emissions_rate', 'cpu_power', 'gpu_power', 'ram_power', 'cpu_energy', 'gpu_energy', 'ram_energy', 'energy_consumed', 'water_consumed', 'country_name', 'country_iso_code', 'region', 'cloud_provider', 'cloud_region', 'os', 'python_version', 'codecarbon_version', 'cpu_count', 'cpu_model', 'gpu_count', 'gpu_model', 'longitude', 'latitude', 'ram_total_size', 'tracking_mode', 'cpu_utilization_percent', 'gpu_utilization_percent', 'ram_utilization_percent', 'ram_used_gb', 'on_cloud', 'pue', 'wue', 'hostname', 'user', 'tracker_version', 'cpu_energy_method', 'gpu_energy_method', 'ram_energy_method', 'carbon_intensity', 'run_status'];
-if (LITERAL_ORDER.length !== ALL.length || LITERAL_ORDER.some((c, i) => c !== ALL[i])) {
-  throw new Error('lib/store/records.ts: the record literal is out of step with ALL_COLUMNS in schema.ts');
-}
-const LITERAL_NUMERIC: readonly string[] = ['duration', 'emissions', 'emissions_rate', 'cpu_power', 'gpu_power', 'ram_power', 'cpu_energy', 'gpu_energy', 'ram_energy', 'energy_consumed', 'water_consumed', 'cpu_count', 'gpu_count', 'longitude', 'latitude', 'ram_total_size', 'cpu_utilization_percent', 'gpu_utilization_percent', 'ram_utilization_percent', 'ram_used_gb', 'pue', 'wue', 'carbon_intensity'];
-if (LITERAL_NUMERIC.length !== NUMERIC_COLUMNS.size || LITERAL_NUMERIC.some((c) => !NUMERIC_COLUMNS.has(c as Column))) {
-  throw new Error('lib/store/records.ts: the record literal is out of step with NUMERIC_COLUMNS in schema.ts');
-}
-
 /**
  * Format a record as one CSV row (with its line terminator) in the given column order.
  * Numeric columns are written as numbers (never formula-guarded; empty for null); text columns
@@ -227,12 +60,12 @@ if (LITERAL_NUMERIC.length !== NUMERIC_COLUMNS.size || LITERAL_NUMERIC.some((c) 
  * @throws TypeError when a field has the wrong type (naming the column).
  */
 export function formatRecordRow(record: EmissionsRecord, columns: readonly string[] = ALL_COLUMNS, eol = '\n'): string {
-  if (record === null || typeof record !== 'object') throw new TypeError('record must be an object');
+  checkRecord(record);
   const values = record as unknown as Record<string, unknown>;
   const cells: string[] = new Array<string>(columns.length);
   for (let i = 0; i < columns.length; i++) {
     const col = columns[i] as string;
-    const known = (ALL as readonly string[]).includes(col);
+    const known = ALL_SET.has(col);
     const v = known ? values[col] : undefined;
     if (known && NUMERIC_COLUMNS.has(col as Column)) {
       if (v !== null && v !== undefined && typeof v !== 'number') {
@@ -247,6 +80,24 @@ export function formatRecordRow(record: EmissionsRecord, columns: readonly strin
     }
   }
   return cells.join(',') + eol;
+}
+
+const ALL_SET: ReadonlySet<string> = new Set(ALL_COLUMNS);
+
+/**
+ * Check the type of every field of a record (all of ALL_COLUMNS, whichever columns a file has).
+ * @throws TypeError naming the field.
+ */
+export function checkRecord(record: EmissionsRecord): void {
+  if (record === null || typeof record !== 'object') throw new TypeError('record must be an object');
+  const values = record as unknown as Record<string, unknown>;
+  for (const col of ALL_COLUMNS) {
+    const v = values[col];
+    if (v === null || v === undefined) continue;
+    if (NUMERIC_COLUMNS.has(col) ? typeof v !== 'number' : typeof v !== 'string') {
+      throw new TypeError(`record.${col} must be ${NUMERIC_COLUMNS.has(col) ? 'a number or null' : 'a string'}, got ${typeof v} ${JSON.stringify(v)}`);
+    }
+  }
 }
 
 /** Format a header line from column names. */

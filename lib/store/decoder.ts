@@ -1,0 +1,202 @@
+/**
+ * The one record decoder every reader uses: the header's column plan, the field-count check,
+ * and the typed record (numbers parsed, our fields joined from the sidecar, project, user and
+ * host from the `experiment_id` triple where ours are absent). Driven by the column lists of
+ * `schema.ts`: no column is named here.
+ *
+ * Input is latin1 text (one character per byte, see `files.ts`); field values are decoded
+ * from UTF-8 here, so only values, never offsets, see the decoding.
+ */
+import { StoreError, parseNumber, visitCsv } from './csv.js';
+import type { CsvRecord, TornTail } from './csv.js';
+import { splitExperimentId } from './records.js';
+import { ALL_COLUMNS, NUMERIC_COLUMNS, TRACKER_COLUMNS } from './schema.js';
+import type { Column, LoadedRecord } from './schema.js';
+import type { SidecarIndex } from './sidecar.js';
+
+/** Where each of our columns sits in a file's header (-1: absent). */
+export interface ColumnPlan {
+  /** The header's column names, trimmed, in the file's order. */
+  header: string[];
+  /** For each of ALL_COLUMNS (same order), its index in `header` or -1. */
+  index: Int32Array;
+  /** ALL_COLUMNS missing from the header, in ALL_COLUMNS order. */
+  missing: Column[];
+}
+
+const ALL: readonly Column[] = ALL_COLUMNS;
+const IS_NUMERIC = ALL.map((c) => NUMERIC_COLUMNS.has(c));
+/** Positions of TRACKER_COLUMNS within ALL_COLUMNS. */
+const TRACKER_AT = TRACKER_COLUMNS.map((c) => ALL.indexOf(c));
+const RUN_ID = ALL.indexOf('run_id');
+
+/**
+ * Check a header record and map our columns onto it. Throws a {@link StoreError} when the first
+ * line is not a header (it must name `timestamp` and `project_name` or `experiment_id`), then
+ * when it names a column twice.
+ */
+export function planColumns(headerFields: readonly string[], file: string, line: number): ColumnPlan {
+  const header = headerFields.map((h) => h.trim());
+  const seen = new Map<string, number>();
+  header.forEach((name, i) => {
+    if (!seen.has(name)) seen.set(name, i);
+  });
+  if (!seen.has('timestamp') || !(seen.has('project_name') || seen.has('experiment_id'))) {
+    const shown = decodeField(header.slice(0, 4).join(','));
+    throw new StoreError(
+      file,
+      line,
+      'LET_CSV_NO_HEADER',
+      `no header: the first line must name the columns (at least timestamp and project_name or experiment_id), found ${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)}`,
+    );
+  }
+  header.forEach((name, i) => {
+    if (name !== '' && seen.get(name) !== i) {
+      throw new StoreError(file, line, 'LET_CSV_DUPLICATE_COLUMN', `column ${JSON.stringify(name)} appears twice in the header`);
+    }
+  });
+  const index = new Int32Array(ALL.length);
+  const missing: Column[] = [];
+  ALL.forEach((c, i) => {
+    const at = seen.get(c);
+    index[i] = at ?? -1;
+    if (at === undefined) missing.push(c);
+  });
+  return { header, index, missing };
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A latin1 field value (bytes) as the UTF-8 text it holds. */
+export function decodeField(value: string): string {
+  return NON_ASCII.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/** A field-count error naming the file and line. */
+export function fieldCountError(file: string, line: number, want: number, found: number): StoreError {
+  return new StoreError(file, line, 'LET_CSV_FIELD_COUNT', `expected ${want} fields (as in the header), found ${found}`);
+}
+
+/** Turns one file's records into typed records; construct one per file read. */
+export class RecordDecoder {
+  /** The header's plan, once the header was seen. */
+  plan: ColumnPlan | null = null;
+  private want = 0;
+  private readonly cache: string[] = new Array<string>(ALL.length).fill('');
+
+  /**
+   * @param file the file's path, for records and errors.
+   * @param sidecar our fields by run_id, joined into the records (null: none).
+   * @param ascii true when the text holds no byte ≥ 0x80 (skips UTF-8 decoding).
+   */
+  constructor(
+    readonly file: string,
+    private readonly sidecar: SidecarIndex | null,
+    private readonly ascii = false,
+  ) {}
+
+  /** Take the header record. */
+  header(fields: readonly string[], line: number): ColumnPlan {
+    this.plan = planColumns(fields, this.file, line);
+    this.want = this.plan.header.length;
+    return this.plan;
+  }
+
+  /** Check that a data record has as many fields as the header. */
+  check(fields: readonly string[], line: number): void {
+    if (fields.length !== this.want) throw fieldCountError(this.file, line, this.want, fields.length);
+  }
+
+  /**
+   * Turn one data record into a typed record. Numbers are parsed (empty → null); a value that
+   * is not a number in a numeric column throws a {@link StoreError} naming file, line and column.
+   */
+  record(fields: readonly string[], line: number): LoadedRecord {
+    const plan = this.plan as ColumnPlan;
+    this.check(fields, line);
+    const out: Record<string, unknown> = {};
+    for (let k = 0; k < ALL.length; k++) {
+      const at = plan.index[k] as number;
+      if (IS_NUMERIC[k]) {
+        if (at < 0) {
+          out[ALL[k] as string] = null;
+          continue;
+        }
+        const raw = fields[at] as string;
+        const n = parseNumber(raw.trim());
+        if (n === undefined) {
+          throw new StoreError(this.file, line, 'LET_CSV_NOT_A_NUMBER', `column ${ALL[k]}: ${JSON.stringify(decodeField(raw))} is not a number`);
+        }
+        out[ALL[k] as string] = n;
+      } else {
+        let v = at < 0 ? '' : (fields[at] as string);
+        if (!this.ascii) v = decodeField(v);
+        // Reuse the previous row's identical string: long files repeat most text values.
+        if (this.cache[k] === v) v = this.cache[k] as string;
+        else this.cache[k] = v;
+        out[ALL[k] as string] = v;
+      }
+    }
+    const rec = out as unknown as LoadedRecord;
+    rec.source_file = this.file;
+    rec.source_line = line;
+    rec.written_by = 'codecarbon';
+    if (this.sidecar !== null && this.sidecar.size > 0) this.join(out, out[ALL[RUN_ID] as string] as string);
+    const triple = rec.experiment_id.indexOf('___') >= 0 ? splitExperimentId(rec.experiment_id.trim()) : null;
+    if (rec.tracker_version !== '') {
+      rec.written_by = 'lamarr-energy-tracker';
+      if (rec.user === '' && triple) rec.user = triple.user;
+      if (rec.hostname === '' && triple) rec.hostname = triple.hostname;
+    } else if (triple) {
+      rec.written_by = 'lamarr-energy-tracker-python';
+      rec.project_name = triple.project;
+      if (rec.user === '') rec.user = triple.user;
+      if (rec.hostname === '') rec.hostname = triple.hostname;
+    }
+    return rec;
+  }
+
+  /** Our fields from the sidecar entry of the run, over the CSV's (absent keys keep the CSV's). */
+  private join(out: Record<string, unknown>, runId: string): void {
+    const entry = (this.sidecar as SidecarIndex).get(runId) as Record<string, unknown> | undefined;
+    if (entry === undefined) return;
+    for (const k of TRACKER_AT) {
+      const col = ALL[k] as string;
+      const v = entry[col];
+      if (v === undefined) continue;
+      out[col] = IS_NUMERIC[k] && typeof v === 'string' ? (parseNumber(v.trim()) ?? null) : v;
+    }
+  }
+}
+
+/**
+ * Visit the records of latin1 CSV text with a decoder: the first record is the header, each
+ * later one is checked and handed to `onRecord` (with its raw parse, for rewrites). Returns the
+ * torn last record, if any. `firstLine` is the line number of the text's first line (for
+ * parsing a file piece by piece).
+ */
+export function decodeText(
+  text: string,
+  decoder: RecordDecoder,
+  onRecord: (raw: CsvRecord) => void,
+  firstLine = 1,
+): TornTail | null {
+  const { torn } = visitCsv(
+    text,
+    decoder.file,
+    (r) => {
+      if (decoder.plan === null) decoder.header(r.fields, r.line);
+      else onRecord(r);
+    },
+    firstLine,
+  );
+  return torn;
+}
+
+/**
+ * Old Macintosh line ends (CR only, no LF anywhere) as LF, so such a file reads as lines; the
+ * same length, so offsets still match the bytes. Other text is returned as it is.
+ */
+export function crOnlyAsLf(text: string): string {
+  return text.indexOf('\n') < 0 && text.indexOf('\r') >= 0 ? text.replace(/\r/g, '\n') : text;
+}

@@ -1,0 +1,135 @@
+/**
+ * Reading the store's files: one CSV file into typed records (through the one decoder), the
+ * sidecar index, and the set of files a query covers: `emissions.csv` and the backups
+ * CodeCarbon leaves beside it (`emissions.csv.bak`, `emissions.csv_N.bak`), deduplicated by
+ * run_id (a later file wins; rows sharing a run_id within one file are all kept).
+ */
+import { isAscii } from 'node:buffer';
+import { closeSync, lstatSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseCsv } from './csv.js';
+import type { CsvRecord, TornTail } from './csv.js';
+import { RecordDecoder, crOnlyAsLf } from './decoder.js';
+import { openForRead, readAll } from './files.js';
+import { BACKUP_NAME_RE, sidecarFileOf } from './paths.js';
+import type { LoadedRecord } from './schema.js';
+import { readSidecar } from './sidecar.js';
+import type { SidecarIndex } from './sidecar.js';
+import { report } from './warnings.js';
+import type { WarningOptions } from './warnings.js';
+
+/** One CSV file read whole: its bytes, parse and typed records. */
+export interface ReadFile {
+  file: string;
+  buf: Buffer;
+  /** Complete records, the header first (offsets are byte offsets). */
+  raw: CsvRecord[];
+  /** Typed records of the data rows, in file order. */
+  rows: LoadedRecord[];
+  torn: TornTail | null;
+  decoder: RecordDecoder;
+}
+
+/**
+ * Read and decode a whole CSV file; null when it does not exist.
+ * @throws {@link StoreError} for a malformed file or one that is not a regular file.
+ */
+export function readCsvFile(file: string, sidecar: SidecarIndex | null): ReadFile | null {
+  const opened = openForRead(file);
+  if (!opened) return null;
+  let buf: Buffer;
+  try {
+    buf = readAll(opened.fd, opened.stats.size);
+  } finally {
+    closeSync(opened.fd);
+  }
+  const text = crOnlyAsLf(buf.toString('latin1'));
+  const decoder = new RecordDecoder(file, sidecar, isAscii(buf));
+  const parsed = parseCsv(text, file);
+  const rows: LoadedRecord[] = [];
+  parsed.records.forEach((r, i) => {
+    if (i === 0) decoder.header(r.fields, r.line);
+    else rows.push(decoder.record(r.fields, r.line));
+  });
+  return { file, buf, raw: parsed.records, rows, torn: parsed.torn, decoder };
+}
+
+/** A backup CodeCarbon left, with its order. */
+export interface Backup {
+  file: string;
+  mtimeMs: number;
+  /** -1 for `emissions.csv.bak`, N for `emissions.csv_N.bak`. */
+  index: number;
+}
+
+/**
+ * CodeCarbon's backups of `csvFile` (regular files only), oldest first: by modification time,
+ * then by name (`.bak` before `_0.bak`, `_1.bak`, … as CodeCarbon picks the first free name).
+ */
+export function listBackups(csvFile: string): Backup[] {
+  const dir = dirname(csvFile);
+  if (basename(csvFile) !== 'emissions.csv') return [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: Backup[] = [];
+  for (const name of names) {
+    const m = BACKUP_NAME_RE.exec(name);
+    if (!m) continue;
+    const file = join(dir, name);
+    try {
+      const st = lstatSync(file);
+      if (st.isFile()) out.push({ file, mtimeMs: st.mtimeMs, index: m[1] === undefined ? -1 : Number(m[1]) });
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.index - b.index);
+}
+
+/** The sidecar index of a store, reporting unusable lines as warnings. */
+export function loadSidecar(csvFile: string, options: WarningOptions): Map<string, import('./sidecar.js').SidecarEntry> {
+  const file = sidecarFileOf(csvFile);
+  return readSidecar(file, (p) =>
+    report({ code: 'LET_SIDECAR_BAD_LINE', file: p.file, line: p.line, message: `${p.file}:${p.line}: skipping an unusable line (${p.problem}); it holds only one run's labels` }, options),
+  );
+}
+
+/**
+ * Deduplicate across files, newest file first: a row whose run_id was seen in a newer file is
+ * dropped; rows sharing a run_id within one file are all kept; rows without a run_id are kept.
+ * Returns, per file (same order), the rows kept.
+ */
+export function dedupeNewestFirst(files: readonly (readonly LoadedRecord[])[]): LoadedRecord[][] {
+  const seen = new Set<string>();
+  return files.map((rows) => {
+    const kept = rows.filter((r) => r.run_id === '' || !seen.has(r.run_id));
+    for (const r of rows) if (r.run_id !== '') seen.add(r.run_id);
+    return kept;
+  });
+}
+
+/** The torn-line warning of a file. */
+export function tornWarning(file: string, torn: TornTail, complete: number): import('./warnings.js').StoreWarning {
+  return {
+    code: 'LET_TORN_LINE',
+    file,
+    line: torn.line,
+    message: `${file}:${torn.line}: ignoring a torn last line (${torn.text.length} bytes without a line end, left by a writer that died mid-append); the ${complete} complete rows before it are kept`,
+  };
+}
+
+/** The warning that rows were read from backups. */
+export function backupsWarning(csvFile: string, backups: readonly { file: string; rows: number }[]): import('./warnings.js').StoreWarning {
+  const total = backups.reduce((n, b) => n + b.rows, 0);
+  const names = backups.map((b) => `${basename(b.file)} (${b.rows} rows)`).join(', ');
+  return {
+    code: 'LET_BACKUPS_READ',
+    file: csvFile,
+    line: null,
+    message: `${dirname(csvFile)}: also read ${total} rows from the backups CodeCarbon moved aside: ${names}; run \`npx lamarr-energy-tracker repair\` to merge them back into emissions.csv`,
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The sidecar file `emissions.let.jsonl` beside `emissions.csv`: our own fields
+ * (TRACKER_COLUMNS), which CodeCarbon's 38 columns have no room for, one JSON object per run:
+ *
+ *     {"run_id":"…","hostname":"…","user":"…","tracker_version":"0.2.0",…}
+ *
+ * - Keyed by `run_id`; the last entry of a run wins. Entries whose run is in no CSV file (an
+ *   append that failed after its sidecar line was written) are ignored.
+ * - Written before the CSV row, in the same locked append; a torn last line (a writer killed
+ *   mid-line) belongs to a run whose CSV row was never written, and is cut off by the next writer.
+ * - Every field of TRACKER_COLUMNS is carried generically: a field missing from an entry
+ *   (written before the field existed) reads as the CSV's value, else `''` / `null`. Numbers
+ *   are JSON numbers, `null`, or `"inf"`/`"-inf"`; unknown keys (a newer version's) are ignored.
+ */
+import { fstatSync, ftruncateSync, fsyncSync, closeSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { formatNumber, parseNumber } from './csv.js';
+import { appendOrRollBack, atomicReplace, openForRead, openForWrite, readAll } from './files.js';
+import type { Refreshable } from './files.js';
+import { NUMERIC_COLUMNS, TRACKER_COLUMNS } from './schema.js';
+import type { Column, EmissionsRecord, TrackerColumn } from './schema.js';
+
+/** Our fields of one run, as stored in the sidecar. */
+export type SidecarEntry = { run_id: string } & Partial<Record<TrackerColumn, string | number | null>>;
+
+/** Sidecar entries by run_id (the last one of each run). */
+export type SidecarIndex = ReadonlyMap<string, SidecarEntry>;
+
+const NUMERIC = TRACKER_COLUMNS.map((c) => NUMERIC_COLUMNS.has(c as Column));
+
+/** Format one value of ours for the sidecar (numbers as JSON numbers, text as strings). */
+function jsonValue(col: TrackerColumn, k: number, value: unknown): string | number | null {
+  if (NUMERIC[k]) {
+    if (value === null || value === undefined) return null;
+    if (typeof value !== 'number') throw new TypeError(`record.${col} must be a number or null, got ${typeof value} ${JSON.stringify(value)}`);
+    return Number.isFinite(value) ? value : formatNumber(value) || null;
+  }
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'string') throw new TypeError(`record.${col} must be a string, got ${typeof value} ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** The sidecar line (with its `\n`) of a record. */
+export function sidecarLine(record: EmissionsRecord): string {
+  const values = record as unknown as Record<string, unknown>;
+  const entry: Record<string, string | number | null> = { run_id: record.run_id };
+  TRACKER_COLUMNS.forEach((col, k) => {
+    entry[col] = jsonValue(col, k, values[col]);
+  });
+  return `${JSON.stringify(entry)}\n`;
+}
+
+/**
+ * The sidecar line of our fields found in an old CSV row (a 0.1.0 file): raw strings, numbers
+ * parsed where they are numbers (a value that is not is kept as the string it was).
+ */
+export function sidecarLineFromFields(runId: string, fields: ReadonlyMap<TrackerColumn, string>): string {
+  const entry: Record<string, string | number | null> = { run_id: runId };
+  TRACKER_COLUMNS.forEach((col, k) => {
+    const raw = fields.get(col);
+    if (raw === undefined) return;
+    if (NUMERIC[k]) {
+      const n = parseNumber(raw.trim());
+      entry[col] = n === undefined ? raw : n !== null && !Number.isFinite(n) ? raw.trim() : n;
+    } else entry[col] = raw;
+  });
+  return `${JSON.stringify(entry)}\n`;
+}
+
+/** Why a parsed sidecar line is unusable, or null when it is an entry. */
+function checkEntry(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const o = value as Record<string, unknown>;
+  if (typeof o.run_id !== 'string' || o.run_id === '') return 'no run_id';
+  for (let k = 0; k < TRACKER_COLUMNS.length; k++) {
+    const col = TRACKER_COLUMNS[k] as TrackerColumn;
+    const v = o[col];
+    if (v === undefined) continue;
+    if (NUMERIC[k]) {
+      if (v !== null && typeof v !== 'number' && !(typeof v === 'string' && parseNumber(v.trim()) !== undefined)) {
+        return `${col}: ${JSON.stringify(v)} is not a number`;
+      }
+    } else if (typeof v !== 'string') return `${col}: ${JSON.stringify(v)} is not a string`;
+  }
+  return null;
+}
+
+/** A sidecar line that could not be used. */
+export interface SidecarProblem {
+  file: string;
+  line: number;
+  problem: string;
+}
+
+/**
+ * Read the sidecar into an index by run_id (last entry wins). A torn last line is ignored
+ * silently (its run's CSV row was never written); other unusable lines are passed to
+ * `onProblem` and skipped (they hold only our labels, never a run).
+ */
+export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void): Map<string, SidecarEntry> {
+  const index = new Map<string, SidecarEntry>();
+  const opened = openForRead(file);
+  if (!opened) return index;
+  let buf: Buffer;
+  try {
+    buf = readAll(opened.fd, opened.stats.size);
+  } finally {
+    closeSync(opened.fd);
+  }
+  let pos = 0;
+  let line = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl < 0) break; // torn last line
+    line++;
+    const text = buf.toString('utf8', pos, nl).trim();
+    pos = nl + 1;
+    if (text === '') continue;
+    let value: unknown;
+    let problem: string | null;
+    try {
+      value = JSON.parse(text);
+      problem = checkEntry(value);
+    } catch (err) {
+      problem = `not JSON (${(err as Error).message})`;
+    }
+    if (problem !== null) {
+      onProblem({ file, line, problem });
+      continue;
+    }
+    const entry = value as SidecarEntry;
+    index.set(entry.run_id, entry);
+  }
+  return index;
+}
+
+/** The sidecar opened for appending under the lock, its torn tail (if any) cut off. */
+export interface OpenSidecar {
+  fd: number;
+  /** Size after the repair: where a failed append is rolled back to. */
+  size: number;
+  stats: Stats;
+}
+
+/** Open (create) the sidecar for appending; a torn last line is cut off (see the module doc). */
+export function openSidecar(file: string): OpenSidecar {
+  const { fd, stats } = openForWrite(file, true) as { fd: number; stats: Stats };
+  try {
+    let size = stats.size;
+    if (size > 0) {
+      const buf = readAll(fd, size);
+      if (buf[size - 1] !== 0x0a) {
+        size = buf.lastIndexOf(0x0a) + 1;
+        ftruncateSync(fd, size);
+        fsyncSync(fd);
+      }
+    }
+    return { fd, size, stats };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/** Append lines to an open sidecar and fsync; on failure it is cut back to its size. */
+export function appendSidecar(side: OpenSidecar, lines: string): void {
+  appendOrRollBack(side.fd, side.size, Buffer.from(lines, 'utf8'));
+}
+
+/** Cut a sidecar back to where it was before this operation's lines (a failed CSV write). */
+export function rollBackSidecar(side: OpenSidecar): void {
+  try {
+    ftruncateSync(side.fd, side.size);
+    fsyncSync(side.fd);
+  } catch {
+    // The entries left are ignored: their runs are in no CSV file.
+  }
+}
+
+/**
+ * Rewrite the sidecar atomically without the entries of `runIds`, copying every other line
+ * byte for byte. Returns how many lines were dropped.
+ */
+export function dropSidecarEntries(file: string, runIds: ReadonlySet<string>, lock: Refreshable): number {
+  const opened = openForWrite(file, false);
+  if (!opened) return 0;
+  try {
+    const buf = readAll(opened.fd, fstatSync(opened.fd).size);
+    const kept: Buffer[] = [];
+    let dropped = 0;
+    let pos = 0;
+    while (pos < buf.length) {
+      const nl = buf.indexOf(0x0a, pos);
+      const end = nl < 0 ? buf.length : nl + 1;
+      const slice = buf.subarray(pos, end);
+      pos = end;
+      if (nl < 0) continue; // a torn last line: dropped with the rewrite
+      let id: unknown;
+      try {
+        id = (JSON.parse(slice.toString('utf8')) as { run_id?: unknown }).run_id;
+      } catch {
+        id = undefined;
+      }
+      if (typeof id === 'string' && runIds.has(id)) dropped++;
+      else kept.push(slice);
+    }
+    if (dropped > 0) atomicReplace(file, kept, opened.stats, lock);
+    return dropped;
+  } finally {
+    closeSync(opened.fd);
+  }
+}
