@@ -25,7 +25,8 @@ function expectKept(beforeText: string, afterText: string): void {
   const before = table(beforeText);
   const after = table(afterText);
   expect(after.header.slice(0, before.header.length)).to.deep.equal(before.header);
-  const missing = ALL_COLUMNS.filter((c) => !before.header.includes(c));
+  // Layout (0.2): only CodeCarbon's missing columns are added; ours go to the sidecar.
+  const missing = CODECARBON_COLUMNS.filter((c) => !before.header.includes(c));
   expect(after.header.slice(before.header.length)).to.deep.equal(missing);
   expect(after.rows.length).to.equal(before.rows.length + 1);
   before.rows.forEach((row, i) => {
@@ -78,7 +79,7 @@ describe('store: appending to CodeCarbon and Python-package files', () => {
       const third = readFileSync(file, 'utf8');
       expect(third.startsWith(afterText)).to.equal(true);
       expect(loadResults({ outputDir: dir }).at(-1)!.run_id).to.equal('ours-2');
-      expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv']);
+      expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv', 'emissions.let.jsonl']);
     });
   }
 
@@ -176,8 +177,11 @@ describe('store: appending to CodeCarbon and Python-package files', () => {
       const again = loadResults({ outputDir: dir });
       expect(again.slice(0, 3).map(stripSource)).to.deep.equal(loaded.map(stripSource));
       expect(stripSource(again[3]!)).to.deep.equal(makeRecord({ run_id: 'ours' }));
-      // Tracker columns now exist: the next append is a plain append.
-      expect(table(afterText).header.slice(-TRACKER_COLUMNS.length)).to.deep.equal([...TRACKER_COLUMNS]);
+      // Layout (0.2): CodeCarbon's column set is complete (ours are in the sidecar): the next append is a plain append.
+      expect(new Set(table(afterText).header)).to.deep.equal(new Set(CODECARBON_COLUMNS));
+      expect(table(afterText).header.some((c) => (TRACKER_COLUMNS as readonly string[]).includes(c))).to.equal(false);
+      appendRecord(makeRecord({ run_id: 'ours-2' }), dir);
+      expect(readFileSync(join(dir, 'emissions.csv'), 'utf8').startsWith(afterText)).to.equal(true);
     });
   }
 

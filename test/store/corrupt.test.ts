@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_COLUMNS, StoreError, appendRecord, deleteResults, loadResults } from '../../lib/store/index.js';
+import { ALL_COLUMNS, CODECARBON_COLUMNS, StoreError, appendRecord, deleteResults, loadResults } from '../../lib/store/index.js';
 import type { StoreWarning } from '../../lib/store/index.js';
 import { makeRecord, tempDir } from './helpers.js';
 
@@ -188,7 +188,7 @@ describe('store: torn last line', () => {
     expect(loadResults({ outputDir: dir }, { onWarning: (w) => warnings.push(w) })).to.deep.equal([]);
     expect(warnings.map((w) => w.line)).to.deep.equal([1]);
     appendRecord(makeRecord({ run_id: 'x' }), dir);
-    expect(readFileSync(file, 'utf8').split('\n')[0]).to.equal(ALL_COLUMNS.join(','));
+    expect(readFileSync(file, 'utf8').split('\n')[0]).to.equal(CODECARBON_COLUMNS.join(',')); // layout (0.2): 38 columns
     expect(loadResults({ outputDir: dir }).map((r) => r.run_id)).to.deep.equal(['x']);
   });
 

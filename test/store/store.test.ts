@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync } from 'no
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ALL_COLUMNS,
+  CODECARBON_COLUMNS,
+  TRACKER_COLUMNS,
   StoreError,
   appendRecord,
   defaultOutputDir,
@@ -44,7 +45,11 @@ describe('store: append and load', () => {
     appendRecord(rec, out);
     const text = readFileSync(join(out, 'emissions.csv'), 'utf8');
     const lines = text.split('\n');
-    expect(lines[0]).to.equal(ALL_COLUMNS.join(','));
+    // Layout (0.2): CodeCarbon's 38 columns in the CSV, our fields in the sidecar.
+    expect(lines[0]).to.equal(CODECARBON_COLUMNS.join(','));
+    const side = readFileSync(join(out, 'emissions.let.jsonl'), 'utf8').split('\n');
+    expect(side).to.have.length(2);
+    expect(JSON.parse(side[0]!)).to.deep.equal(Object.fromEntries([['run_id', rec.run_id], ...TRACKER_COLUMNS.map((c) => [c, rec[c]])]));
     expect(lines).to.have.length(3);
     expect(lines[2]).to.equal('');
     const [back] = loadResults({ outputDir: out });
@@ -214,6 +219,6 @@ describe('store: lock', () => {
   it('leaves no lock behind after each operation', () => {
     appendRecord(makeRecord(), dir);
     deleteResults({ outputDir: dir, projectName: 'demo' });
-    expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv']);
+    expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv', 'emissions.let.jsonl']);
   });
 });
