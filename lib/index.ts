@@ -14,7 +14,8 @@ export { EnergyTracker, RunNotStoredError, type TrackerSnapshot, type StopOption
 export type { EnergyTrackerOptions, TrackingMode } from './tracker/options.js';
 export { describeMethod } from './tracker/components.js';
 
-export { loadResults, deleteResults, emissionsFile } from './store/index.js';
+export { loadResults, deleteResults, emissionsFile, repairStore } from './store/index.js';
+export type { RepairResult } from './store/index.js';
 export type {
   EmissionsRecord,
   LoadedRecord,

@@ -1,5 +1,5 @@
 /**
- * `lamarr-energy-tracker`: statement, results, delete, probe and run.
+ * `lamarr-energy-tracker`: statement, results, delete, probe, run and repair.
  */
 import { Command, CommanderError } from 'commander';
 import { TRACKER_VERSION } from '../version.js';
@@ -9,6 +9,7 @@ import { registerResultsCommand } from './commands/results.js';
 import { registerDeleteCommand } from './commands/delete.js';
 import { registerProbeCommand } from './commands/probe.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerRepairCommand } from './commands/repair.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDeleteCommand(program);
   registerProbeCommand(program);
   registerRunCommand(program);
+  registerRepairCommand(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

@@ -82,6 +82,7 @@ export function openForWrite(file: string, create: boolean): { fd: number; stats
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !create) return null;
+    if (code === 'EISDIR') throw new StoreError(file, null, 'LET_NOT_A_FILE', 'is a directory; the store reads and writes only regular files');
     if (code === 'ELOOP') {
       throw new StoreError(
         file,

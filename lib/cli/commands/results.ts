@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { loadResults } from '../../store/index.js';
+import { formatHeader, formatRecordRow, loadResults } from '../../store/index.js';
 import { ALL_COLUMNS, type LoadedRecord } from '../../store/schema.js';
 import { formatEnergy } from '../../format.js';
 import { filtersFrom, type FilterFlags } from '../arguments.js';
@@ -7,11 +7,6 @@ import { addFilterOptions } from './filters.js';
 
 interface ResultsFlags extends FilterFlags {
   format: 'table' | 'csv' | 'json';
-}
-
-function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function table(records: LoadedRecord[]): string {
@@ -43,9 +38,8 @@ export function registerResultsCommand(program: Command): void {
       if (flags.format === 'json') {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
       } else if (flags.format === 'csv') {
-        const columns = [...ALL_COLUMNS];
-        const lines = [columns.join(','), ...records.map((record) => columns.map((column) => csvField(record[column])).join(','))];
-        process.stdout.write(`${lines.join('\n')}\n`);
+        // The store's own writer: formula-like text defused, numbers as numbers.
+        process.stdout.write(formatHeader(ALL_COLUMNS) + records.map((record) => formatRecordRow(record, ALL_COLUMNS)).join(''));
       } else if (records.length === 0) {
         process.stdout.write('No stored runs match.\n');
       } else {
