@@ -31,10 +31,11 @@ export interface ReadFile {
 }
 
 /**
- * Read and decode a whole CSV file; null when it does not exist.
+ * Read and decode a whole CSV file; null when it does not exist. `tick` is called every 65,536
+ * records (a lock holder refreshes its lock there).
  * @throws {@link StoreError} for a malformed file or one that is not a regular file.
  */
-export function readCsvFile(file: string, sidecar: SidecarIndex | null): ReadFile | null {
+export function readCsvFile(file: string, sidecar: SidecarIndex | null, tick?: () => void): ReadFile | null {
   const opened = openForRead(file);
   if (!opened) return null;
   let buf: Buffer;
@@ -50,6 +51,7 @@ export function readCsvFile(file: string, sidecar: SidecarIndex | null): ReadFil
   parsed.records.forEach((r, i) => {
     if (i === 0) decoder.header(r.fields, r.line);
     else rows.push(decoder.record(r.fields, r.line));
+    if (tick && (i & 0xffff) === 0) tick();
   });
   return { file, buf, raw: parsed.records, rows, torn: parsed.torn, decoder };
 }
