@@ -70,15 +70,43 @@ function isTornHeader(text: string): boolean {
   return names.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) && 'timestamp'.startsWith(names[0] as string);
 }
 
+/** Bytes parsed at the end of a file to find where its torn last record starts (the common case). */
+const TAIL_WINDOW = 1 << 20;
+
 /**
- * Under the lock: when the file does not end with a line break, check it (a whole parse: a
- * malformed file, one without a header, or one with old Mac line ends throws and is left as
- * it is), then move the torn last record aside and cut it off. Returns the size afterwards.
+ * Where the torn last record of a file starts: parsed from a line start within the last MiB
+ * (a file is parsed whole only when that window does not parse cleanly, e.g. it starts inside
+ * a quoted field spanning lines), so a torn line costs the same on a file of any size.
+ */
+function tornStart(file: string, fd: number, size: number): number {
+  if (size > TAIL_WINDOW) {
+    const window = readRange(fd, size - TAIL_WINDOW, TAIL_WINDOW).toString('latin1');
+    const from = window.indexOf('\n') + 1;
+    if (from > 0) {
+      try {
+        const parsed = parseCsv(window.slice(from), file);
+        const torn = parsed.torn;
+        const before = window.slice(from, from + (torn?.start ?? 0));
+        if (torn && (before.split('"').length - 1) % 2 === 0) return size - TAIL_WINDOW + from + torn.start;
+      } catch {
+        // Not a clean window: parse the whole file below.
+      }
+    }
+  }
+  const parsed = parseCsv(readAll(fd, size).toString('latin1'), file);
+  return parsed.torn ? parsed.torn.start : size;
+}
+
+/**
+ * Under the lock: when the file does not end with a line break, check it (its header, and the
+ * records around the torn tail: a file without a header, or with old Mac line ends, throws and
+ * is left as it is), then move the torn last record aside and cut it off. Returns the size
+ * afterwards.
  */
 function repairTornTail(file: string, fd: number, size: number): number {
   if (size === 0 || readRange(fd, size - 1, 1)[0] === 0x0a) return size;
-  const text = readAll(fd, size).toString('latin1');
-  if (text.indexOf('\n') < 0 && text.indexOf('\r') >= 0) {
+  const head = readRange(fd, 0, Math.min(size, TAIL_WINDOW)).toString('latin1');
+  if (head.indexOf('\n') < 0 && head.indexOf('\r') >= 0) {
     throw new StoreError(
       file,
       null,
@@ -86,15 +114,18 @@ function repairTornTail(file: string, fd: number, size: number): number {
       'its lines end with CR only (old Mac style); it can be read but not appended to: convert it with `tr "\\r" "\\n"` first',
     );
   }
-  const parsed = parseCsv(text, file);
-  const header = parsed.records[0];
-  if (header) planColumns(header.fields, file, header.line);
-  else if (!isTornHeader(text)) {
-    throw new StoreError(file, 1, 'LET_CSV_NO_HEADER', 'no header: the file holds no complete line and does not start with column names');
+  if (head.indexOf('\n') < 0 && size <= TAIL_WINDOW) {
+    // No complete line: a header cut short is moved aside whole; anything else is refused.
+    if (!isTornHeader(head)) {
+      throw new StoreError(file, 1, 'LET_CSV_NO_HEADER', 'no header: the file holds no complete line and does not start with column names');
+    }
+    moveTailAside(file, fd, 0, size);
+    return 0;
   }
-  const cut = parsed.torn ? parsed.torn.start : size;
-  moveTailAside(file, fd, header ? cut : 0, size);
-  return header ? cut : 0;
+  readHeader(fd, file); // throws for a file without a header
+  const cut = tornStart(file, fd, size);
+  if (cut < size) moveTailAside(file, fd, cut, size);
+  return cut;
 }
 
 /** The CSV rows and sidecar lines of records, for a file with these columns and line end. */

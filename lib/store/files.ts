@@ -186,7 +186,10 @@ export function atomicReplace(file: string, parts: readonly Buffer[], like: Stat
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, like ? like.mode & 0o777 : 0o666);
   try {
     if (like) copyOwnership(fd, like);
-    for (const part of parts) writeAll(fd, part);
+    parts.forEach((part, i) => {
+      writeAll(fd, part);
+      if (lock && (i & 0xfff) === 0xfff) lock.refresh();
+    });
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -31,7 +31,7 @@ export interface ReadFile {
 }
 
 /**
- * Read and decode a whole CSV file; null when it does not exist. `tick` is called every 65,536
+ * Read and decode a whole CSV file; null when it does not exist. `tick` is called every 16,384
  * records (a lock holder refreshes its lock there).
  * @throws {@link StoreError} for a malformed file or one that is not a regular file.
  */
@@ -51,7 +51,7 @@ export function readCsvFile(file: string, sidecar: SidecarIndex | null, tick?: (
   parsed.records.forEach((r, i) => {
     if (i === 0) decoder.header(r.fields, r.line);
     else rows.push(decoder.record(r.fields, r.line));
-    if (tick && (i & 0xffff) === 0) tick();
+    if (tick && (i & 0x3fff) === 0) tick();
   });
   return { file, buf, raw: parsed.records, rows, torn: parsed.torn, decoder };
 }

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appendRecord, loadResults, parseCsv } from '../../lib/store/index.js';
 import type { StoreWarning } from '../../lib/store/index.js';
-import { SAMPLES_DIR, makeRecord, tempDir } from './helpers.js';
+import { SAMPLES_DIR, makeRecord, storeFiles, tempDir } from './helpers.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/append-worker.ts', import.meta.url));
 
@@ -62,7 +62,7 @@ describe('store: concurrent writers', function () {
       expect(mine.map((r) => r.duration)).to.deep.equal(Array.from({ length: 200 }, (_, i) => i));
       expect(mine.every((r) => r.cpu_model.startsWith('CPU xxx') && r.run_status === 'completed')).to.equal(true);
     }
-    expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv', 'emissions.let.jsonl']);
+    expect(storeFiles(dir)).to.deep.equal(['emissions.csv', 'emissions.let.jsonl']);
   });
 
   it('concurrent writers on a CodeCarbon file (rewritten once to add our columns) keep every row', async () => {
@@ -79,7 +79,7 @@ describe('store: concurrent writers', function () {
     });
     const ours = loadResults({ outputDir: dir }).filter((r) => r.written_by === 'lamarr-energy-tracker');
     expect(new Set(ours.map((r) => r.run_id)).size).to.equal(200);
-    expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv', 'emissions.let.jsonl']);
+    expect(storeFiles(dir)).to.deep.equal(['emissions.csv', 'emissions.let.jsonl']);
   });
 
   it('a writer killed with SIGKILL mid-append loses nothing written before, and appends go on', async () => {

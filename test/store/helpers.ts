@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmissionsRecord } from '../../lib/store/schema.js';
@@ -74,4 +74,12 @@ export function stripSource<T extends { source_file?: unknown; source_line?: unk
 ): Omit<T, 'source_file' | 'source_line' | 'written_by'> {
   const { source_file: _f, source_line: _l, written_by: _w, ...rest } = rec;
   return rest;
+}
+
+/**
+ * The files of a store directory, sorted, without the lock file (its name and whether it stays
+ * between operations belong to the lock, not to the layout these tests check).
+ */
+export function storeFiles(dir: string): string[] {
+  return readdirSync(dir).filter((n) => !/\.(let-)?lock$/.test(n)).sort();
 }

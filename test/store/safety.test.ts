@@ -17,7 +17,7 @@ import {
   repairStore,
 } from '../../lib/store/index.js';
 import type { StoreWarning } from '../../lib/store/index.js';
-import { makeRecord, tempDir } from './helpers.js';
+import { makeRecord, storeFiles, tempDir } from './helpers.js';
 
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -88,7 +88,7 @@ describe('store: only regular files, nothing changed by a failing operation', fu
       expect(storeError(() => deleteResults({ outputDir: dir, user: 'x' })).code).to.be.oneOf(['LET_SYMLINK', 'LET_CSV_NO_HEADER']);
       expect(sha(target)).to.equal(before);
       expect(readdirSync(outside.dir)).to.deep.equal(['notes.txt']);
-      expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv']);
+      expect(storeFiles(dir)).to.deep.equal(['emissions.csv']);
     } finally {
       outside.cleanup();
     }
@@ -133,7 +133,7 @@ describe('store: only regular files, nothing changed by a failing operation', fu
       expect(storeError(op).code).to.equal('LET_CSV_NO_HEADER');
       expect(sha(file)).to.equal(before);
     }
-    expect(readdirSync(dir)).to.deep.equal(['emissions.csv']);
+    expect(storeFiles(dir)).to.deep.equal(['emissions.csv']);
   });
 
   it('a file without a header says so (not "column appears twice")', () => {
@@ -161,7 +161,7 @@ describe('store: only regular files, nothing changed by a failing operation', fu
     expect(err.code).to.equal('LET_CSV_CR_ONLY');
     expect(err.message).to.include(file);
     expect(sha(file)).to.equal(before);
-    expect(readdirSync(dir)).to.deep.equal(['emissions.csv']);
+    expect(storeFiles(dir)).to.deep.equal(['emissions.csv']);
   });
 
   it('non-UTF-8 bytes in existing rows survive a rewrite byte for byte', () => {
@@ -216,7 +216,7 @@ describe('store: only regular files, nothing changed by a failing operation', fu
         failWrites(allow);
         expect(() => appendRecord(makeRecord({ run_id: 'r2', cpu_model: 'x'.repeat(5000) }), dir)).to.throw(/ENOSPC/);
         expect([sha(csv), sha(side)]).to.deep.equal(before);
-        expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv', 'emissions.let.jsonl']);
+        expect(storeFiles(dir)).to.deep.equal(['emissions.csv', 'emissions.let.jsonl']);
       });
     }
 
