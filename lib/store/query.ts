@@ -11,7 +11,7 @@ import { checkFilters, matches } from './filters.js';
 import { withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
 import { emissionsFile, sidecarFileOf } from './paths.js';
-import { backupsWarning, dedupeNewestFirst, listBackups, loadSidecar, readCsvFile, tornWarning } from './reader.js';
+import { backupsWarning, decodeCsv, dedupeNewestFirst, listBackups, loadSidecar, readCsvBytes, readCsvFile, tornWarning } from './reader.js';
 import type { ReadFile } from './reader.js';
 import type { LoadedRecord, ResultFilters } from './schema.js';
 import { dropSidecarEntries } from './sidecar.js';
@@ -27,12 +27,19 @@ function isLockBusy(err: unknown): boolean {
   return err instanceof StoreError && (err.code === 'LET_LOCK_FAILED' || err.code === 'LET_LOCK_TIMEOUT');
 }
 
+/** The main file's bytes, then the sidecar (a writer writes a run's sidecar line before its row). */
+function readMainOnce(file: string, options: LoadOptions): { main: ReadFile | null; sidecar: SidecarIndex } {
+  const buf = readCsvBytes(file);
+  const sidecar = loadSidecar(file, options);
+  return { main: buf === null ? null : decodeCsv(file, buf, sidecar), sidecar };
+}
+
 /** Read the main file; a torn last line is read again under the lock (a writer may be mid-append). */
-function readMain(file: string, sidecar: SidecarIndex, options: LoadOptions): ReadFile | null {
-  const first = readCsvFile(file, sidecar);
-  if (!first?.torn) return first;
+function readMain(file: string, options: LoadOptions): { main: ReadFile | null; sidecar: SidecarIndex } {
+  const first = readMainOnce(file, options);
+  if (!first.main?.torn) return first;
   try {
-    return withLock(file, () => readCsvFile(file, sidecar), { ...options, lockTimeoutMs: options.lockTimeoutMs ?? 5000 });
+    return withLock(file, () => readMainOnce(file, { ...options, onWarning: () => undefined }), { ...options, lockTimeoutMs: options.lockTimeoutMs ?? 5000 });
   } catch (err) {
     // Cannot lock (read-only directory, busy writer): keep the first reading.
     if (!isLockBusy(err)) throw err;
@@ -71,8 +78,7 @@ function readMain(file: string, sidecar: SidecarIndex, options: LoadOptions): Re
 export function loadResults(filters?: ResultFilters, options: LoadOptions = {}): LoadedRecord[] {
   const f = checkFilters(filters);
   const file = emissionsFile(f.outputDir);
-  const sidecar = loadSidecar(file, options);
-  const main = readMain(file, sidecar, options);
+  const { main, sidecar } = readMain(file, options);
   const files: ReadFile[] = main ? [main] : [];
   for (const b of listBackups(file).reverse()) {
     const read = readCsvFile(b.file, sidecar);
@@ -102,13 +108,19 @@ function lineEndIsCrOnly(text: string): boolean | null {
 /** Yield the typed records of one file, read piece by piece; returns the torn tail and the count. */
 async function* streamFile(
   file: string,
+  opened: { fd: number; stats: Stats } | null,
   sidecar: SidecarIndex,
   chunkSize: number,
   out: { torn: TornTail | null; complete: number },
 ): AsyncGenerator<LoadedRecord, void, undefined> {
-  const opened = openForRead(file);
   if (!opened) return;
-  const stream = createReadStream('', { fd: opened.fd, encoding: 'latin1', highWaterMark: chunkSize });
+  if (opened.stats.size === 0) {
+    closeSync(opened.fd);
+    return;
+  }
+  // Up to the size it had when opened (before the sidecar was read): rows appended later may
+  // lack their sidecar line in this reading, so they are left to the next one.
+  const stream = createReadStream('', { fd: opened.fd, encoding: 'latin1', highWaterMark: chunkSize, end: opened.stats.size - 1 });
   let decoder: RecordDecoder | null = null;
   let crOnly: boolean | null = null;
   let carry = '';
@@ -161,7 +173,14 @@ export async function* streamResults(filters?: ResultFilters, options: StreamOpt
   const file = emissionsFile(f.outputDir);
   const chunkSize = options.chunkSize ?? 1 << 20;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
-  const sidecar = loadSidecar(file, options);
+  const main = openForRead(file);
+  let sidecar: SidecarIndex;
+  try {
+    sidecar = loadSidecar(file, options);
+  } catch (err) {
+    if (main) closeSync(main.fd);
+    throw err;
+  }
   const backups = listBackups(file).reverse();
   const seen = new Set<string>();
   const fromBackups: { file: string; rows: number }[] = [];
@@ -169,7 +188,7 @@ export async function* streamResults(filters?: ResultFilters, options: StreamOpt
     const state = { torn: null as TornTail | null, complete: 0 };
     const mine = new Set<string>();
     let kept = 0;
-    for await (const rec of streamFile(name, sidecar, chunkSize, state)) {
+    for await (const rec of streamFile(name, i === 0 ? main : openForRead(name), sidecar, chunkSize, state)) {
       if (backups.length > 0 && rec.run_id !== '') {
         if (seen.has(rec.run_id)) continue;
         mine.add(rec.run_id);

@@ -30,20 +30,23 @@ export interface ReadFile {
   decoder: RecordDecoder;
 }
 
-/**
- * Read and decode a whole CSV file; null when it does not exist. `tick` is called every 16,384
- * records (a lock holder refreshes its lock there).
- * @throws {@link StoreError} for a malformed file or one that is not a regular file.
- */
-export function readCsvFile(file: string, sidecar: SidecarIndex | null, tick?: () => void): ReadFile | null {
+/** The bytes of a CSV file; null when it does not exist. Only regular files are read. */
+export function readCsvBytes(file: string): Buffer | null {
   const opened = openForRead(file);
   if (!opened) return null;
-  let buf: Buffer;
   try {
-    buf = readAll(opened.fd, opened.stats.size);
+    return readAll(opened.fd, opened.stats.size);
   } finally {
     closeSync(opened.fd);
   }
+}
+
+/**
+ * Decode the bytes of a CSV file. `tick` is called every 16,384 records (a lock holder
+ * refreshes its lock there).
+ * @throws {@link StoreError} for a malformed file.
+ */
+export function decodeCsv(file: string, buf: Buffer, sidecar: SidecarIndex | null, tick?: () => void): ReadFile {
   const text = crOnlyAsLf(buf.toString('latin1'));
   const decoder = new RecordDecoder(file, sidecar, isAscii(buf));
   const parsed = parseCsv(text, file);
@@ -54,6 +57,16 @@ export function readCsvFile(file: string, sidecar: SidecarIndex | null, tick?: (
     if (tick && (i & 0x3fff) === 0) tick();
   });
   return { file, buf, raw: parsed.records, rows, torn: parsed.torn, decoder };
+}
+
+/**
+ * Read and decode a whole CSV file; null when it does not exist. (A reader racing writers reads
+ * the CSV's bytes before the sidecar: a writer writes a run's sidecar line before its row.)
+ * @throws {@link StoreError} for a malformed file or one that is not a regular file.
+ */
+export function readCsvFile(file: string, sidecar: SidecarIndex | null, tick?: () => void): ReadFile | null {
+  const buf = readCsvBytes(file);
+  return buf === null ? null : decodeCsv(file, buf, sidecar, tick);
 }
 
 /** A backup CodeCarbon left, with its order. */

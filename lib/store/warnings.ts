@@ -32,10 +32,22 @@ export interface WarningOptions {
   onWarning?: (warning: StoreWarning) => void;
 }
 
-/** Report a warning through `options.onWarning`, else `process.emitWarning`. */
+const emittedNotices = new Set<string>();
+
+/**
+ * Report a warning through `options.onWarning`, else `process.emitWarning` (the backups
+ * notice only once per process for the same files, as every query repeats it).
+ */
 export function report(warning: StoreWarning, options: WarningOptions): void {
-  if (options.onWarning) options.onWarning(warning);
-  else process.emitWarning(warning.message, { type: 'LetStoreWarning', code: warning.code });
+  if (options.onWarning) {
+    options.onWarning(warning);
+    return;
+  }
+  if (warning.code === 'LET_BACKUPS_READ') {
+    if (emittedNotices.has(warning.message)) return;
+    emittedNotices.add(warning.message);
+  }
+  process.emitWarning(warning.message, { type: 'LetStoreWarning', code: warning.code });
 }
 
 const warnedDirs = new Set<string>();
