@@ -180,6 +180,28 @@ describe('store: only regular files, nothing changed by a failing operation', fu
     expect(readFileSync(file).indexOf(firstRow)).to.be.greaterThan(0);
   });
 
+  for (const [label, model] of [
+    ['a file over 1 MiB', 'Intel'],
+    ['a quoted multi-line field longer than the 1 MiB window just before it', `multi\nline ${'x'.repeat(100)}\n`.repeat(12_000)],
+  ] as const) {
+    it(`a torn tail after ${label}: only the fragment is moved aside`, () => {
+      const big = Array.from({ length: 6000 }, (_, i) => makeRecord({ run_id: `r${i}`, cpu_model: 'CPU "a", b\nc' }));
+      appendRecords([...big, makeRecord({ run_id: 'long', cpu_model: model })], dir);
+      const file = join(dir, 'emissions.csv');
+      const complete = readFileSync(file);
+      expect(complete.length).to.be.greaterThan(1 << 20);
+      const fragment = formatRecordRow(makeRecord({ run_id: 'torn', cpu_model: 'quoted\nbreak' }), CODECARBON_COLUMNS).slice(0, -40);
+      writeFileSync(file, Buffer.concat([complete, Buffer.from(fragment)]));
+      appendRecord(makeRecord({ run_id: 'after' }), dir);
+      expect(readFileSync(file).subarray(0, complete.length).equals(complete)).to.equal(true);
+      const aside = readdirSync(dir).filter((n) => n.startsWith('emissions.csv.torn-'));
+      expect(aside.map((n) => readFileSync(join(dir, n), 'utf8'))).to.deep.equal([fragment]);
+      const rows = loadResults({ outputDir: dir });
+      expect(rows.map((r) => r.run_id).slice(-2)).to.deep.equal(['long', 'after']);
+      expect(rows.at(-2)!.cpu_model).to.equal(model);
+    });
+  }
+
   it('warns when the results directory can be written by others (as ssh does)', () => {
     const shared = join(dir, 'shared');
     mkdirSync(shared);
