@@ -31,6 +31,17 @@ const TRACKER_AT = TRACKER_COLUMNS.map((c) => ALL.indexOf(c));
 const RUN_ID = ALL.indexOf('run_id');
 
 /**
+ * Build a record from values in ALL_COLUMNS order: an object literal generated once from the
+ * schema's column list, so every record has one shape (one hidden class), whatever the schema.
+ */
+const buildRecord = new Function(
+  'v',
+  'source_file',
+  'source_line',
+  `return { ${ALL.map((c, k) => `${JSON.stringify(c)}: v[${k}]`).join(', ')}, source_file, source_line, written_by: 'codecarbon' };`,
+) as (values: readonly (string | number | null)[], file: string, line: number) => LoadedRecord;
+
+/**
  * Check a header record and map our columns onto it. Throws a {@link StoreError} when the first
  * line is not a header (it must name `timestamp` and `project_name` or `experiment_id`), then
  * when it names a column twice.
@@ -83,6 +94,8 @@ export class RecordDecoder {
   plan: ColumnPlan | null = null;
   private want = 0;
   private readonly cache: string[] = new Array<string>(ALL.length).fill('');
+  /** The values of the record being built, in ALL_COLUMNS order. */
+  private readonly values: (string | number | null)[] = new Array<string | number | null>(ALL.length).fill(null);
 
   /**
    * @param file the file's path, for records and errors.
@@ -114,12 +127,12 @@ export class RecordDecoder {
   record(fields: readonly string[], line: number): LoadedRecord {
     const plan = this.plan as ColumnPlan;
     this.check(fields, line);
-    const out: Record<string, unknown> = {};
+    const values = this.values;
     for (let k = 0; k < ALL.length; k++) {
       const at = plan.index[k] as number;
       if (IS_NUMERIC[k]) {
         if (at < 0) {
-          out[ALL[k] as string] = null;
+          values[k] = null;
           continue;
         }
         const raw = fields[at] as string;
@@ -127,21 +140,18 @@ export class RecordDecoder {
         if (n === undefined) {
           throw new StoreError(this.file, line, 'LET_CSV_NOT_A_NUMBER', `column ${ALL[k]}: ${JSON.stringify(decodeField(raw))} is not a number`);
         }
-        out[ALL[k] as string] = n;
+        values[k] = n;
       } else {
         let v = at < 0 ? '' : (fields[at] as string);
         if (!this.ascii) v = decodeField(v);
         // Reuse the previous row's identical string: long files repeat most text values.
         if (this.cache[k] === v) v = this.cache[k] as string;
         else this.cache[k] = v;
-        out[ALL[k] as string] = v;
+        values[k] = v;
       }
     }
-    const rec = out as unknown as LoadedRecord;
-    rec.source_file = this.file;
-    rec.source_line = line;
-    rec.written_by = 'codecarbon';
-    if (this.sidecar !== null && this.sidecar.size > 0) this.join(out, out[ALL[RUN_ID] as string] as string);
+    if (this.sidecar !== null && this.sidecar.size > 0) this.join(values[RUN_ID] as string);
+    const rec = buildRecord(values, this.file, line);
     const triple = rec.experiment_id.indexOf('___') >= 0 ? splitExperimentId(rec.experiment_id.trim()) : null;
     if (rec.tracker_version !== '') {
       rec.written_by = 'lamarr-energy-tracker';
@@ -157,14 +167,13 @@ export class RecordDecoder {
   }
 
   /** Our fields from the sidecar entry of the run, over the CSV's (absent keys keep the CSV's). */
-  private join(out: Record<string, unknown>, runId: string): void {
+  private join(runId: string): void {
     const entry = (this.sidecar as SidecarIndex).get(runId) as Record<string, unknown> | undefined;
     if (entry === undefined) return;
     for (const k of TRACKER_AT) {
-      const col = ALL[k] as string;
-      const v = entry[col];
+      const v = entry[ALL[k] as string];
       if (v === undefined) continue;
-      out[col] = IS_NUMERIC[k] && typeof v === 'string' ? (parseNumber(v.trim()) ?? null) : v;
+      this.values[k] = IS_NUMERIC[k] && typeof v === 'string' ? (parseNumber(v.trim()) ?? null) : (v as string | number | null);
     }
   }
 }

@@ -15,7 +15,7 @@
 import { fstatSync, ftruncateSync, fsyncSync, closeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { formatNumber, parseNumber } from './csv.js';
-import { appendOrRollBack, atomicReplace, openForRead, openForWrite, readAll } from './files.js';
+import { appendOrRollBack, atomicReplace, openForRead, openForWrite, readAll, readRange } from './files.js';
 import type { Refreshable } from './files.js';
 import { NUMERIC_COLUMNS, TRACKER_COLUMNS } from './schema.js';
 import type { Column, EmissionsRecord, TrackerColumn } from './schema.js';
@@ -107,6 +107,7 @@ export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void
   } finally {
     closeSync(opened.fd);
   }
+  const interned = new Map<string, string>();
   let pos = 0;
   let line = 0;
   while (pos < buf.length) {
@@ -128,8 +129,16 @@ export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void
       onProblem({ file, line, problem });
       continue;
     }
-    const entry = value as SidecarEntry;
-    index.set(entry.run_id, entry);
+    const entry = value as Record<string, unknown>;
+    // Share repeated text (hosts, users, method labels): a long history repeats a few values.
+    for (const col of TRACKER_COLUMNS) {
+      const v = entry[col];
+      if (typeof v !== 'string') continue;
+      const shared = interned.get(v);
+      if (shared !== undefined) entry[col] = shared;
+      else if (interned.size < 65536) interned.set(v, v);
+    }
+    index.set(entry.run_id as string, entry as SidecarEntry);
   }
   return index;
 }
@@ -147,13 +156,22 @@ export function openSidecar(file: string): OpenSidecar {
   const { fd, stats } = openForWrite(file, true) as { fd: number; stats: Stats };
   try {
     let size = stats.size;
-    if (size > 0) {
-      const buf = readAll(fd, size);
-      if (buf[size - 1] !== 0x0a) {
-        size = buf.lastIndexOf(0x0a) + 1;
-        ftruncateSync(fd, size);
-        fsyncSync(fd);
+    if (size > 0 && readRange(fd, size - 1, 1)[0] !== 0x0a) {
+      // Torn: find the last line end, reading backwards in blocks.
+      let end = size;
+      let cut = 0;
+      while (end > 0) {
+        const start = Math.max(0, end - 65536);
+        const at = readRange(fd, start, end - start).lastIndexOf(0x0a);
+        if (at >= 0) {
+          cut = start + at + 1;
+          break;
+        }
+        end = start;
       }
+      size = cut;
+      ftruncateSync(fd, size);
+      fsyncSync(fd);
     }
     return { fd, size, stats };
   } catch (err) {
