@@ -240,7 +240,7 @@ export function deleteResults(filters?: ResultFilters, options: StoreOptions = {
           const opened = openForWrite(name, false);
           if (!opened) continue;
           targets.push({ fd: opened.fd, stats: opened.stats, read: null as unknown as ReadFile });
-          const read = readCsvFile(name, sidecar, () => lock.refresh());
+          const read = readCsvFile(name, sidecar, () => lock.refresh(), true);
           if (!read) throw new StoreError(name, null, 'LET_NOT_A_FILE', 'disappeared while the lock was held');
           (targets[targets.length - 1] as Target).read = read;
         }

@@ -7,7 +7,7 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, lstatSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseCsv } from './csv.js';
+import { visitCsv } from './csv.js';
 import type { CsvRecord, TornTail } from './csv.js';
 import { RecordDecoder, crOnlyAsLf } from './decoder.js';
 import { openForRead, readAll } from './files.js';
@@ -22,7 +22,7 @@ import type { WarningOptions } from './warnings.js';
 export interface ReadFile {
   file: string;
   buf: Buffer;
-  /** Complete records, the header first (offsets are byte offsets). */
+  /** Complete records, the header first (offsets are byte offsets); empty unless asked for. */
   raw: CsvRecord[];
   /** Typed records of the data rows, in file order. */
   rows: LoadedRecord[];
@@ -46,17 +46,18 @@ export function readCsvBytes(file: string): Buffer | null {
  * refreshes its lock there).
  * @throws {@link StoreError} for a malformed file.
  */
-export function decodeCsv(file: string, buf: Buffer, sidecar: SidecarIndex | null, tick?: () => void): ReadFile {
+export function decodeCsv(file: string, buf: Buffer, sidecar: SidecarIndex | null, tick?: () => void, keepRaw = false): ReadFile {
   const text = crOnlyAsLf(buf.toString('latin1'));
   const decoder = new RecordDecoder(file, sidecar, isAscii(buf));
-  const parsed = parseCsv(text, file);
+  const raw: CsvRecord[] = [];
   const rows: LoadedRecord[] = [];
-  parsed.records.forEach((r, i) => {
+  const { torn } = visitCsv(text, file, (r, i) => {
+    if (keepRaw) raw.push(r);
     if (i === 0) decoder.header(r.fields, r.line);
     else rows.push(decoder.record(r.fields, r.line));
     if (tick && (i & 0x3fff) === 0) tick();
   });
-  return { file, buf, raw: parsed.records, rows, torn: parsed.torn, decoder };
+  return { file, buf, raw, rows, torn, decoder };
 }
 
 /**
@@ -64,9 +65,9 @@ export function decodeCsv(file: string, buf: Buffer, sidecar: SidecarIndex | nul
  * the CSV's bytes before the sidecar: a writer writes a run's sidecar line before its row.)
  * @throws {@link StoreError} for a malformed file or one that is not a regular file.
  */
-export function readCsvFile(file: string, sidecar: SidecarIndex | null, tick?: () => void): ReadFile | null {
+export function readCsvFile(file: string, sidecar: SidecarIndex | null, tick?: () => void, keepRaw = false): ReadFile | null {
   const buf = readCsvBytes(file);
-  return buf === null ? null : decodeCsv(file, buf, sidecar, tick);
+  return buf === null ? null : decodeCsv(file, buf, sidecar, tick, keepRaw);
 }
 
 /** A backup CodeCarbon left, with its order. */

@@ -87,13 +87,13 @@ export function repairStore(outputDir?: string, options: StoreOptions = {}): Rep
       const backups = listBackups(file);
       const reads: ReadFile[] = [];
       for (const b of backups) {
-        const read = readCsvFile(b.file, sidecar, () => lock.refresh());
+        const read = readCsvFile(b.file, sidecar, () => lock.refresh(), true);
         if (read && read.decoder.plan) reads.push(read);
       }
       const opened = openForWrite(file, false);
       let like: Stats | null = opened?.stats ?? null;
       try {
-        const main = opened ? readCsvFile(file, sidecar, () => lock.refresh()) : null;
+        const main = opened ? readCsvFile(file, sidecar, () => lock.refresh(), true) : null;
         if (main && main.decoder.plan) reads.push(main);
         const plan = main?.decoder.plan;
         const inShape =

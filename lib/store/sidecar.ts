@@ -108,19 +108,20 @@ export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void
     closeSync(opened.fd);
   }
   const interned = new Map<string, string>();
+  const text = buf.toString('utf8');
   let pos = 0;
   let line = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(0x0a, pos);
+  while (pos < text.length) {
+    const nl = text.indexOf('\n', pos);
     if (nl < 0) break; // torn last line
     line++;
-    const text = buf.toString('utf8', pos, nl).trim();
+    const raw = text.slice(pos, nl);
     pos = nl + 1;
-    if (text === '') continue;
+    if (raw.trim() === '') continue;
     let value: unknown;
     let problem: string | null;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(raw);
       problem = checkEntry(value);
     } catch (err) {
       problem = `not JSON (${(err as Error).message})`;
