@@ -3,14 +3,14 @@
  * both in one locked operation (sidecar line + fsync, then CSV row + fsync; a failure rolls
  * both back).
  */
-import { closeSync, fstatSync, mkdirSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreError, parseCsv, visitCsv } from './csv.js';
 import type { CsvRecord } from './csv.js';
 import { planColumns } from './decoder.js';
 import type { ColumnPlan } from './decoder.js';
-import { appendOrRollBack, atomicReplace, moveTailAside, openForWrite, readAll, readRange } from './files.js';
+import { appendOrRollBack, atomicReplace, makeDirectory, moveTailAside, openForWrite, readAll, readRange } from './files.js';
 import type { Refreshable } from './files.js';
 import { buildRewrite, layoutOf } from './layout.js';
 import { withLock } from './lock.js';
@@ -194,7 +194,7 @@ export function appendRecords(records: readonly EmissionsRecord[], outputDir?: s
   }
   if (records.length === 0) return;
   const dir = dirname(file);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   checkDirectory(dir, options);
   withLock(
     file,

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  chownSync,
   closeSync,
   constants,
   fchmodSync,
@@ -15,6 +16,7 @@ import {
   fstatSync,
   fsyncSync,
   ftruncateSync,
+  mkdirSync,
   openSync,
   readSync,
   renameSync,
@@ -93,7 +95,36 @@ export function openForWrite(file: string, create: boolean): { fd: number; stats
     }
     throw err;
   }
-  return { fd, stats: checkRegular(fd, file) };
+  let stats = checkRegular(fd, file);
+  if (create && stats.size === 0) stats = ownLikeDirectory(fd, file, stats);
+  return { fd, stats };
+}
+
+/**
+ * As root (`sudo -E` to read RAPL), a store file just created in a directory owned by a user
+ * is given to that user, so that their runs without sudo can still write to it.
+ */
+function ownLikeDirectory(fd: number, file: string, stats: Stats): Stats {
+  if (process.getuid?.() !== 0 || stats.uid !== 0) return stats;
+  const dir = statSync(dirname(file));
+  if (dir.uid === 0) return stats;
+  fchownSync(fd, dir.uid, dir.gid);
+  return fstatSync(fd);
+}
+
+/**
+ * Create a directory (and its parents). As root, the directories created are given to the
+ * owner of the first existing parent when that is a user (see {@link openForWrite}).
+ */
+export function makeDirectory(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true });
+  if (first === undefined || process.getuid?.() !== 0) return;
+  const parent = statSync(dirname(first));
+  if (parent.uid === 0) return;
+  for (let d = dir; d.length >= first.length; d = dirname(d)) {
+    chownSync(d, parent.uid, parent.gid);
+    if (d === first) break;
+  }
 }
 
 /** Read a whole open file from offset 0. */
@@ -165,7 +196,7 @@ function fsyncDir(dir: string): void {
 /** Give a new file the owner, group and mode of the one it replaces (owner only as root). */
 function copyOwnership(fd: number, like: Stats): void {
   const uid = process.getuid?.();
-  if (uid === 0 && (like.uid !== 0 || like.gid !== 0)) fchownSync(fd, like.uid, like.gid);
+  if (uid === 0) fchownSync(fd, like.uid, like.gid);
   else if (uid !== undefined && like.uid === uid && process.getgid?.() !== like.gid) {
     try {
       fchownSync(fd, like.uid, like.gid);

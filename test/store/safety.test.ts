@@ -125,6 +125,19 @@ describe('store: only regular files, nothing changed by a failing operation', fu
     expect(loadResults({ outputDir: dir }).map((r) => r.run_id)).to.deep.equal(['cc-1']);
   });
 
+  it('files and directories a run creates belong to the owner of the directory above (as root: sudo -E in a user\'s home)', () => {
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    const root = process.getuid?.() === 0;
+    if (root) chownSync(home, 4321, 4322);
+    const owner = [statSync(home).uid, statSync(home).gid];
+    const store = join(home, '.let', 'nested');
+    appendRecord(makeRecord({ run_id: 'r1' }), store);
+    for (const p of [join(home, '.let'), store, join(store, 'emissions.csv'), join(store, 'emissions.let.jsonl')]) {
+      expect([statSync(p).uid, statSync(p).gid], p).to.deep.equal(owner);
+    }
+  });
+
   it('an unterminated last line under a bad header: refused, the file keeps every byte, nothing moved aside', () => {
     const file = join(dir, 'emissions.csv');
     writeFileSync(file, 'name,value\nalpha,1\nbeta,2 without a line end');
