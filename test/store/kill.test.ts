@@ -94,7 +94,7 @@ describe('store: 8 writers × 200 runs with random SIGKILLs, and a concurrent de
     // Random SIGKILLs of the writers while they run.
     const killer = (async () => {
       for (let k = 0; k < KILLS && !done; ) {
-        await sleep(100 + Math.random() * 400);
+        await sleep(50 + Math.random() * 250);
         const live = slots.filter((s) => s.child && s.current > 0 && s.confirmed.length < RUNS);
         const victim = live[Math.floor(Math.random() * live.length)];
         if (victim?.child) {
