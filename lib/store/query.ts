@@ -12,13 +12,39 @@ import { withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
 import { emissionsFile, sidecarFileOf } from './paths.js';
 import { backupsWarning, decodeCsv, dedupeNewestFirst, listBackups, loadSidecar, readCsvBytes, readCsvFile, tornWarning } from './reader.js';
-import type { ReadFile } from './reader.js';
+import type { Backup, ReadFile } from './reader.js';
 import type { LoadedRecord, ResultFilters } from './schema.js';
 import { dropSidecarEntries } from './sidecar.js';
 import type { SidecarIndex } from './sidecar.js';
 import type { StoreOptions } from './append.js';
 import { checkDirectory, report } from './warnings.js';
 import type { WarningOptions } from './warnings.js';
+
+/**
+ * Read CodeCarbon's backups (newest first): a torn last line is reported; a backup that cannot
+ * be read (malformed, not a regular file) is reported and skipped, so a broken file CodeCarbon
+ * moved aside does not block every query.
+ */
+function readBackups(backups: readonly Backup[], sidecar: SidecarIndex, options: WarningOptions): ReadFile[] {
+  const reads: ReadFile[] = [];
+  for (const b of backups) {
+    try {
+      const read = readCsvFile(b.file, sidecar);
+      if (!read) continue;
+      if (read.torn) report(tornWarning(read.file, read.torn, read.rows.length), options);
+      reads.push(read);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      report({ code: 'LET_BACKUP_SKIPPED', file: b.file, line: err.line, message: `${err.message} (a backup CodeCarbon moved aside: skipped; fix or remove it)` }, options);
+    }
+  }
+  return reads;
+}
+
+/** The backups notice: which backups gave how many rows. */
+function reportBackups(file: string, reads: readonly ReadFile[], kept: readonly (readonly LoadedRecord[])[], options: WarningOptions): void {
+  if (reads.length > 0) report(backupsWarning(file, reads.map((r, i) => ({ file: r.file, rows: (kept[i] as LoadedRecord[]).length }))), options);
+}
 
 /** Options of {@link loadResults}. */
 export interface LoadOptions extends LockOptions, WarningOptions {}
@@ -67,10 +93,11 @@ function readMain(file: string, options: LoadOptions): { main: ReadFile | null; 
  *   with an empty timestamp do not match a time filter.
  * - Reported through `options.onWarning` or `process.emitWarning`: a torn last line (the
  *   complete rows are returned), rows read from backups (`LET_BACKUPS_READ`, naming them and
- *   suggesting `repair`), unusable sidecar lines.
+ *   suggesting `repair`), a backup that cannot be read (`LET_BACKUP_SKIPPED`: skipped, so a
+ *   broken file CodeCarbon moved aside does not block every query), unusable sidecar lines.
  * - A missing file gives `[]`. Lines ending in CR only (old Mac) are read as lines.
  *
- * @throws {@link StoreError} naming the file, the line and the problem, for a malformed file
+ * @throws {@link StoreError} naming the file, the line and the problem, for a malformed main file
  *   (wrong field count, unterminated quote not on the last line, a non-number in a numeric
  *   column, no header, a bad timestamp when filtering by time), or one that is not a regular
  *   file (a FIFO is refused without blocking). The files are not changed.
@@ -79,15 +106,10 @@ export function loadResults(filters?: ResultFilters, options: LoadOptions = {}):
   const f = checkFilters(filters);
   const file = emissionsFile(f.outputDir);
   const { main, sidecar } = readMain(file, options);
-  const files: ReadFile[] = main ? [main] : [];
-  for (const b of listBackups(file).reverse()) {
-    const read = readCsvFile(b.file, sidecar);
-    if (read) files.push(read);
-  }
-  for (const r of files) if (r.torn) report(tornWarning(r.file, r.torn, r.rows.length), options);
-  const kept = dedupeNewestFirst(files.map((r) => r.rows));
-  const fromBackups = files.slice(main ? 1 : 0).map((r, i) => ({ file: r.file, rows: (kept[i + (main ? 1 : 0)] as LoadedRecord[]).length }));
-  if (fromBackups.length > 0) report(backupsWarning(file, fromBackups), options);
+  if (main?.torn) report(tornWarning(main.file, main.torn, main.rows.length), options);
+  const reads = readBackups(listBackups(file).reverse(), sidecar, options);
+  const kept = dedupeNewestFirst([main?.rows ?? [], ...reads.map((r) => r.rows)]);
+  reportBackups(file, reads, kept.slice(1), options);
   const rows = kept.flat();
   return f.selective ? rows.filter((r) => matches(r, f)) : rows;
 }
@@ -181,26 +203,19 @@ export async function* streamResults(filters?: ResultFilters, options: StreamOpt
     if (main) closeSync(main.fd);
     throw err;
   }
+  const state = { torn: null as TornTail | null, complete: 0 };
   const backups = listBackups(file).reverse();
   const seen = new Set<string>();
-  const fromBackups: { file: string; rows: number }[] = [];
-  for (const [i, name] of [file, ...backups.map((b) => b.file)].entries()) {
-    const state = { torn: null as TornTail | null, complete: 0 };
-    const mine = new Set<string>();
-    let kept = 0;
-    for await (const rec of streamFile(name, i === 0 ? main : openForRead(name), sidecar, chunkSize, state)) {
-      if (backups.length > 0 && rec.run_id !== '') {
-        if (seen.has(rec.run_id)) continue;
-        mine.add(rec.run_id);
-      }
-      kept++;
-      if (!f.selective || matches(rec, f)) yield rec;
-    }
-    for (const id of mine) seen.add(id);
-    if (state.torn) report(tornWarning(name, state.torn, state.complete), options);
-    if (i > 0) fromBackups.push({ file: name, rows: kept });
+  for await (const rec of streamFile(file, main, sidecar, chunkSize, state)) {
+    if (backups.length > 0 && rec.run_id !== '') seen.add(rec.run_id);
+    if (!f.selective || matches(rec, f)) yield rec;
   }
-  if (fromBackups.length > 0) report(backupsWarning(file, fromBackups), options);
+  if (state.torn) report(tornWarning(file, state.torn, state.complete), options);
+  // Backups (CodeCarbon's files, small) are read whole, as loadResults reads them.
+  const reads = readBackups(backups, sidecar, options);
+  const kept = dedupeNewestFirst(reads.map((r) => r.rows), seen);
+  for (const rows of kept) for (const rec of rows) if (!f.selective || matches(rec, f)) yield rec;
+  reportBackups(file, reads, kept, options);
 }
 
 /** A file to delete from, read under the lock. */

@@ -117,10 +117,9 @@ export function loadSidecar(csvFile: string, options: WarningOptions): Map<strin
 /**
  * Deduplicate across files, newest file first: a row whose run_id was seen in a newer file is
  * dropped; rows sharing a run_id within one file are all kept; rows without a run_id are kept.
- * Returns, per file (same order), the rows kept.
+ * Returns, per file (same order), the rows kept. `seen` holds run_ids of newer files read before.
  */
-export function dedupeNewestFirst(files: readonly (readonly LoadedRecord[])[]): LoadedRecord[][] {
-  const seen = new Set<string>();
+export function dedupeNewestFirst(files: readonly (readonly LoadedRecord[])[], seen = new Set<string>()): LoadedRecord[][] {
   return files.map((rows) => {
     const kept = rows.filter((r) => r.run_id === '' || !seen.has(r.run_id));
     for (const r of rows) if (r.run_id !== '') seen.add(r.run_id);

@@ -7,6 +7,8 @@ export type StoreWarningCode =
   | 'LET_TORN_LINE'
   /** Rows were read from CodeCarbon's backups (`emissions.csv.bak`, `emissions.csv_N.bak`). */
   | 'LET_BACKUPS_READ'
+  /** A backup could not be read (malformed, or not a regular file); it is skipped. */
+  | 'LET_BACKUP_SKIPPED'
   /** A sidecar line could not be used (it holds only our labels of one run; it is skipped). */
   | 'LET_SIDECAR_BAD_LINE'
   /** The output directory can be written by its group or by others. */

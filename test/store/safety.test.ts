@@ -215,6 +215,26 @@ describe('store: only regular files, nothing changed by a failing operation', fu
     });
   }
 
+  it('a malformed backup is reported and skipped by queries, and stops repair and delete without changing a file', async () => {
+    appendRecord(makeRecord({ run_id: 'main-1' }), dir);
+    const bak = join(dir, 'emissions.csv.bak');
+    writeFileSync(bak, `${formatHeader(CODECARBON_COLUMNS)}${formatRecordRow(makeRecord({ run_id: 'b1' }), CODECARBON_COLUMNS)}too,few,fields\n`);
+    const good = join(dir, 'emissions.csv_0.bak');
+    writeFileSync(good, formatHeader(CODECARBON_COLUMNS) + formatRecordRow(makeRecord({ run_id: 'b2' }), CODECARBON_COLUMNS));
+    const hashes = [join(dir, 'emissions.csv'), bak, good].map(sha);
+    const warnings: StoreWarning[] = [];
+    expect(loadResults({ outputDir: dir }, { onWarning: (w) => warnings.push(w) }).map((r) => r.run_id)).to.deep.equal(['main-1', 'b2']);
+    expect(warnings.map((w) => w.code)).to.deep.equal(['LET_BACKUP_SKIPPED', 'LET_BACKUPS_READ']);
+    expect(warnings[0]!.message).to.include(`${bak}:3: expected 38 fields`);
+    const { streamResults } = await import('../../lib/store/index.js');
+    const streamed: string[] = [];
+    for await (const r of streamResults({ outputDir: dir }, { onWarning: () => undefined })) streamed.push(r.run_id);
+    expect(streamed).to.deep.equal(['main-1', 'b2']);
+    expect(storeError(() => repairStore(dir, { onWarning: () => undefined })).code).to.equal('LET_CSV_FIELD_COUNT');
+    expect(storeError(() => deleteResults({ outputDir: dir, user: 'alice' })).code).to.equal('LET_CSV_FIELD_COUNT');
+    expect([join(dir, 'emissions.csv'), bak, good].map(sha)).to.deep.equal(hashes);
+  });
+
   it('warns when the results directory can be written by others (as ssh does)', () => {
     const shared = join(dir, 'shared');
     mkdirSync(shared);
