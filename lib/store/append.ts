@@ -12,7 +12,7 @@ import { planColumns } from './decoder.js';
 import type { ColumnPlan } from './decoder.js';
 import { appendOrRollBack, atomicReplace, makeDirectory, moveTailAside, openForWrite, readAll, readRange } from './files.js';
 import type { Refreshable } from './files.js';
-import { buildRewrite, layoutOf } from './layout.js';
+import { buildRewrite, layoutOf, parseChecked } from './layout.js';
 import { withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
 import { emissionsFile, sidecarFileOf } from './paths.js';
@@ -122,7 +122,9 @@ function repairTornTail(file: string, fd: number, size: number): number {
     moveTailAside(file, fd, 0, size);
     return 0;
   }
-  readHeader(fd, file); // throws for a file without a header
+  const header = readHeader(fd, file); // throws for a file without a header
+  // A file this append will rewrite is checked whole first: a malformed one is left as it is.
+  if (layoutOf(header.plan).kind !== 'append') parseChecked(readAll(fd, size).toString('latin1'), file);
   const cut = tornStart(file, fd, size);
   if (cut < size) moveTailAside(file, fd, cut, size);
   return cut;

@@ -149,6 +149,15 @@ describe('store: only regular files, nothing changed by a failing operation', fu
     expect(storeFiles(dir)).to.deep.equal(['emissions.csv']);
   });
 
+  it('a file that must be rewritten and is malformed keeps its torn tail too (nothing changed)', () => {
+    const file = join(dir, 'emissions.csv');
+    narrowFile(file, 'too,few\n2026-01-01T00:00:00,torn');
+    const before = sha(file);
+    expect(storeError(() => appendRecord(makeRecord(), dir)).code).to.equal('LET_CSV_FIELD_COUNT');
+    expect(sha(file)).to.equal(before);
+    expect(storeFiles(dir)).to.deep.equal(['emissions.csv']);
+  });
+
   it('a file without a header says so (not "column appears twice")', () => {
     const file = join(dir, 'emissions.csv');
     writeFileSync(file, '0,0,0\n1,1,1\n');
