@@ -100,12 +100,13 @@ export class RecordDecoder {
   /**
    * @param file the file's path, for records and errors.
    * @param sidecar our fields by run_id, joined into the records (null: none).
-   * @param ascii true when the text holds no byte ≥ 0x80 (skips UTF-8 decoding).
+   * @param ascii true when the text holds no byte ≥ 0x80 (skips UTF-8 decoding); may be set
+   *   again for each part of a file decoded piece by piece.
    */
   constructor(
     readonly file: string,
     private readonly sidecar: SidecarIndex | null,
-    private readonly ascii = false,
+    public ascii = false,
   ) {}
 
   /** Take the header record. */

@@ -1,17 +1,17 @@
 /** Queries: loadResults, streamResults and deleteResults over `emissions.csv`, its backups and the sidecar. */
-import { isAscii } from 'node:buffer';
-import { closeSync, createReadStream, unlinkSync } from 'node:fs';
+import { closeSync, unlinkSync } from 'node:fs';
+import { decodeAll, decodeChunks } from './chunks.js';
 import type { Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreError } from './csv.js';
 import type { TornTail } from './csv.js';
-import { RecordDecoder, decodeText } from './decoder.js';
+import { RecordDecoder } from './decoder.js';
 import { atomicReplace, moveTailAside, openForRead, openForWrite } from './files.js';
 import { checkFilters, matches } from './filters.js';
 import { withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
 import { emissionsFile, sidecarFileOf } from './paths.js';
-import { backupsWarning, decodeCsv, dedupeNewestFirst, listBackups, loadSidecar, readCsvBytes, readCsvFile, tornWarning } from './reader.js';
+import { backupsWarning, dedupeNewestFirst, listBackups, loadSidecar, readCsvFile, tornWarning } from './reader.js';
 import type { Backup, ReadFile } from './reader.js';
 import type { LoadedRecord, ResultFilters } from './schema.js';
 import { dropSidecarEntries } from './sidecar.js';
@@ -53,15 +53,32 @@ function isLockBusy(err: unknown): boolean {
   return err instanceof StoreError && (err.code === 'LET_LOCK_FAILED' || err.code === 'LET_LOCK_TIMEOUT');
 }
 
-/** The main file's bytes, then the sidecar (a writer writes a run's sidecar line before its row). */
-function readMainOnce(file: string, options: LoadOptions): { main: ReadFile | null; sidecar: SidecarIndex } {
-  const buf = readCsvBytes(file);
-  const sidecar = loadSidecar(file, options);
-  return { main: buf === null ? null : decodeCsv(file, buf, sidecar), sidecar };
+/** The main file's records (a torn last record apart). */
+interface MainFile {
+  file: string;
+  rows: LoadedRecord[];
+  torn: TornTail | null;
+}
+
+/**
+ * The main file, decoded piece by piece up to its size when opened, and the sidecar read after
+ * that size was taken (a writer writes a run's sidecar line before its row, so every row read
+ * has its line).
+ */
+function readMainOnce(file: string, options: LoadOptions): { main: MainFile | null; sidecar: SidecarIndex } {
+  const opened = openForRead(file);
+  try {
+    const sidecar = loadSidecar(file, options);
+    if (!opened) return { main: null, sidecar };
+    const { rows, torn } = decodeAll(opened.fd, opened.stats.size, new RecordDecoder(file, sidecar));
+    return { main: { file, rows, torn }, sidecar };
+  } finally {
+    if (opened) closeSync(opened.fd);
+  }
 }
 
 /** Read the main file; a torn last line is read again under the lock (a writer may be mid-append). */
-function readMain(file: string, options: LoadOptions): { main: ReadFile | null; sidecar: SidecarIndex } {
+function readMain(file: string, options: LoadOptions): { main: MainFile | null; sidecar: SidecarIndex } {
   const first = readMainOnce(file, options);
   if (!first.main?.torn) return first;
   try {
@@ -120,66 +137,30 @@ export interface StreamOptions extends LoadOptions {
   chunkSize?: number;
 }
 
-/** Whether text's first line end is a lone CR (old Mac); null while undecided. */
-function lineEndIsCrOnly(text: string): boolean | null {
-  const at = text.search(/[\r\n]/);
-  if (at < 0 || (text[at] === '\r' && at + 1 === text.length)) return null;
-  return text[at] === '\r' && text[at + 1] !== '\n';
-}
-
-/** Yield the typed records of one file, read piece by piece; returns the torn tail and the count. */
+/** Yield the typed records of the main file, read piece by piece up to its size when opened. */
 async function* streamFile(
   file: string,
-  opened: { fd: number; stats: Stats } | null,
+  opened: { fd: number; stats: Stats },
   sidecar: SidecarIndex,
   chunkSize: number,
   out: { torn: TornTail | null; complete: number },
 ): AsyncGenerator<LoadedRecord, void, undefined> {
-  if (!opened) return;
-  if (opened.stats.size === 0) {
-    closeSync(opened.fd);
-    return;
-  }
-  // Up to the size it had when opened (before the sidecar was read): rows appended later may
-  // lack their sidecar line in this reading, so they are left to the next one.
-  const stream = createReadStream('', { fd: opened.fd, encoding: 'latin1', highWaterMark: chunkSize, end: opened.stats.size - 1 });
-  let decoder: RecordDecoder | null = null;
-  let crOnly: boolean | null = null;
-  let carry = '';
-  let scanned = 0; // how far carry has been scanned for quotes
-  let inQuote = false;
-  let boundary = 0; // offset in carry just after the last line break outside quotes
-  let line = 1; // line number of carry's first line
   const batch: LoadedRecord[] = [];
-  const parsePart = (part: string): TornTail | null =>
-    decodeText(part, decoder as RecordDecoder, (r) => {
-      batch.push((decoder as RecordDecoder).record(r.fields, r.line));
-      out.complete++;
-    }, line);
-  for await (const piece of stream as AsyncIterable<string>) {
-    let chunk = piece;
-    if (decoder === null) decoder = new RecordDecoder(file, sidecar, isAscii(Buffer.from(chunk, 'latin1')));
-    if (crOnly === null) crOnly = lineEndIsCrOnly(chunk);
-    if (crOnly) chunk = chunk.replace(/\r/g, '\n');
-    carry += chunk;
-    for (let i = scanned; i < carry.length; i++) {
-      const c = carry.charCodeAt(i);
-      if (c === 34) inQuote = !inQuote;
-      else if (c === 10 && !inQuote) boundary = i + 1;
+  try {
+    const parts = decodeChunks(opened.fd, opened.stats.size, new RecordDecoder(file, sidecar), chunkSize, (r) => batch.push(r));
+    for (;;) {
+      const step = parts.next();
+      out.complete += batch.length;
+      yield* batch.splice(0, batch.length);
+      if (step.done) {
+        out.torn = step.value;
+        return;
+      }
+      // Let other work run between parts.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    scanned = carry.length;
-    if (boundary === 0) continue;
-    const part = carry.slice(0, boundary);
-    carry = carry.slice(boundary);
-    scanned -= boundary;
-    boundary = 0;
-    parsePart(part);
-    for (let i = 0; i < part.length; i++) if (part.charCodeAt(i) === 10) line++;
-    yield* batch.splice(0, batch.length);
-  }
-  if (carry.length > 0 && decoder !== null) {
-    out.torn = parsePart(carry);
-    yield* batch.splice(0, batch.length);
+  } finally {
+    closeSync(opened.fd);
   }
 }
 
@@ -206,9 +187,11 @@ export async function* streamResults(filters?: ResultFilters, options: StreamOpt
   const state = { torn: null as TornTail | null, complete: 0 };
   const backups = listBackups(file).reverse();
   const seen = new Set<string>();
-  for await (const rec of streamFile(file, main, sidecar, chunkSize, state)) {
-    if (backups.length > 0 && rec.run_id !== '') seen.add(rec.run_id);
-    if (!f.selective || matches(rec, f)) yield rec;
+  if (main) {
+    for await (const rec of streamFile(file, main, sidecar, chunkSize, state)) {
+      if (backups.length > 0 && rec.run_id !== '') seen.add(rec.run_id);
+      if (!f.selective || matches(rec, f)) yield rec;
+    }
   }
   if (state.torn) report(tornWarning(file, state.torn, state.complete), options);
   // Backups (CodeCarbon's files, small) are read whole, as loadResults reads them.

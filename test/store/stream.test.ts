@@ -65,6 +65,14 @@ describe('store: streamResults', () => {
     expect((err as Error).message).to.equal(`${file}:3: column duration: "x" is not a number`);
   });
 
+  it('decodes UTF-8 text that first appears in a later chunk', async () => {
+    for (let i = 0; i < 20; i++) appendRecord(makeRecord({ run_id: `a${i}` }), dir);
+    appendRecord(makeRecord({ run_id: 'utf8', cpu_model: 'Café ® 東京 — 🚀' }), dir);
+    const all = loadResults({ outputDir: dir });
+    expect(all.at(-1)!.cpu_model).to.equal('Café ® 東京 — 🚀');
+    for (const size of [5, 64, 1 << 20]) expect(await collect({ outputDir: dir }, size), `chunk ${size}`).to.deep.equal(all);
+  });
+
   it('yields nothing for a missing file', async () => {
     expect(await collect({ outputDir: join(dir, 'none') }, 10)).to.deep.equal([]);
   });
