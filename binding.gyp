@@ -30,6 +30,8 @@
             "native/linux/powercap.cpp",
             "native/linux/msr.cpp",
             "native/linux/nvml.cpp",
+            "native/linux/nvml_select.cpp",
+            "native/linux/nvml_counters.cpp",
             "native/linux/procstat.cpp",
             "native/linux/discovery.cpp",
             "native/linux/glibc_compat.cpp"

@@ -116,7 +116,7 @@ export interface Sample {
 export interface SamplerStats {
   /** Samples taken (thread + fresh reads). */
   samples: number;
-  /** Failed or unparsable reads (each skipped, the domain re-baselined). */
+  /** Failed or unparsable reads (each skipped; the last good reading stays the domain's baseline). */
   readErrors: number;
   /** Deltas discarded as physically impossible (above the power bound). */
   anomalies: number;
@@ -170,7 +170,7 @@ export interface NativeSampler {
   read(): Reading;
   /** Return the latest totals without touching hardware (cheap). */
   latest(): Reading;
-  /** Recent samples (oldest first), at most `capacity` (default 4096) kept. */
+  /** Recent samples (oldest first); the ring keeps the latest 4096. */
   recentSamples(): Sample[];
   stats(): SamplerStats;
   /** Stop the thread, close files, shut NVML down. Idempotent; later calls to read throw. */
