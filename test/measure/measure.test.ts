@@ -188,6 +188,13 @@ describe('measureEnergy (simulated counters in process)', function () {
     const m = await measureEnergy(() => src.call(), { source: src, idlePowerW: 0, batches: 3 });
     // with idle 0 the "active" energy is the total
     expect(m.activeJ!).to.be.closeTo(m.totalJ!, 1e-12);
+    // a non-zero wrong baseline (true idle is 2 W): active = total − 0.5 W × time per call,
+    // which a skipped subtraction would not give
+    const wrong = await measureEnergy(() => src.call(), { source: src, idlePowerW: 0.5, batches: 3 });
+    expect(wrong.quality).to.equal('measured');
+    const subtracted = wrong.totalJ! - wrong.activeJ!;
+    expect(subtracted).to.be.above(0);
+    expect(subtracted).to.be.closeTo(0.5 * wrong.timePerOpS!, 1e-9 * wrong.totalJ!);
   });
 
   it('validates options', async () => {

@@ -214,6 +214,15 @@ describe('EnergyTracker on simulated hardware', function () {
     expect(snapshot.elapsedS).to.be.greaterThan(0.05);
     tracker.stop();
   });
+
+  it('a snapshot shows what the sampling thread last read, never a fresh hardware read', () => {
+    // At a 60 s interval the thread does not sample during this test: a snapshot that read the
+    // counters would see the 4 J; stop() reads them fresh and does.
+    const tracker = new EnergyTracker({ ...base(), samplingIntervalMs: 60000, save: false }).start();
+    packages[0]!.addJoules(4);
+    expect(tracker.snapshot().energyJ.cpu).to.equal(0);
+    expect(tracker.stop().cpu_energy! * 3.6e6).to.be.closeTo(4, 1e-6);
+  });
 });
 
 describe('EnergyTracker process mode on simulated hardware', function () {
