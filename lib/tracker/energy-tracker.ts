@@ -50,7 +50,7 @@ export interface TrackerSnapshot {
 /**
  * Thrown by `stop()` when the run was measured but could not be appended to `emissions.csv`
  * (a malformed file, a lock that cannot be taken, a read-only directory). The record is on
- * `error.record` and its JSON was written to stderr, so the result is not lost.
+ * `error.record`, and `stop()` wrote its JSON to stderr before throwing, so the result is not lost.
  */
 export class RunNotStoredError extends Error {
   /** The measured run, exactly as it would have been stored. */
@@ -66,7 +66,6 @@ export class RunNotStoredError extends Error {
     this.name = 'RunNotStoredError';
     this.record = record;
     this.file = file;
-    process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
   }
 }
 
@@ -194,6 +193,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       try {
         appendRecord(record, this.options.outputDir);
       } catch (error) {
+        process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
         throw new RunNotStoredError(record, emissionsFile(this.options.outputDir), error);
       }
     }
