@@ -31,7 +31,7 @@ bool FileLockSupported();
 // for writing.
 LockAttempt FileLockTry(const std::string& path, const std::string& holder);
 
-// Release: close the descriptor returned by FileLockTry.
+// Release: empty the holder text, then close the descriptor returned by FileLockTry.
 void FileLockRelease(int fd);
 
 // What the current holder wrote into the lock file (up to 4 KiB), or "" when unreadable.

@@ -129,7 +129,13 @@ LockAttempt FileLockTry(const std::string& path, const std::string& holder) {
 }
 
 void FileLockRelease(int fd) {
-  if (fd >= 0) ::close(fd);  // drops the open file description, and with it the lock
+  if (fd < 0) return;
+  // Empty the holder text first: a non-empty lock file means "held, or its holder died
+  // holding it", which the lock-file fallback of another install checks (lib/store/lock.ts).
+  if (::ftruncate(fd, 0) != 0) {
+    // Nothing to do: the lock is released by close below all the same.
+  }
+  ::close(fd);  // drops the open file description, and with it the lock
 }
 
 std::string FileLockHolder(const std::string& path) {
