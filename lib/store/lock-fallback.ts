@@ -45,6 +45,19 @@ export type StaleWatch = Map<string, { key: string; seenAt: number }>;
 
 const MAX_BREAK_DEPTH = 3;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Test hook: `LET_TEST_LOCK_BREAK_DELAY_MS` widens the window between judging a holder dead
+ * and breaking its lock, so that the race tests make concurrent breakers meet.
+ */
+function breakDelayForTests(): number {
+  const raw = process.env.LET_TEST_LOCK_BREAK_DELAY_MS;
+  if (raw === undefined || raw === '') return 0;
+  if (!/^\d{1,4}$/.test(raw)) throw new RangeError(`LET_TEST_LOCK_BREAK_DELAY_MS must be a whole number of milliseconds below 10000, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 function viewKey(v: LockFileView): string {
   return `${v.dev}:${v.ino}:${v.mtimeMs}:${v.size}:${v.text}`;
 }
@@ -157,6 +170,8 @@ export function tryOnce(path: string, staleMs: number, watch: StaleWatch, depth 
     const view = readLockFile(path);
     if (view === null) continue; // released meanwhile: try again now
     if (!breakable(view, staleMs, watch, path)) return null;
+    const delay = breakDelayForTests();
+    if (delay > 0) Atomics.wait(pause, 0, 0, delay);
     if (!breakLock(path, view, staleMs, watch, depth)) return null;
   }
   return null;
