@@ -10,6 +10,7 @@ import { StoreError, appendRecord, loadResults } from '../../lib/store/index.js'
 import { FALLBACK_LOCK_SUFFIX, LOCK_FILE_SUFFIX, lockEnvironment, withLock } from '../../lib/store/lock.js';
 import type { LockMethod } from '../../lib/store/lock.js';
 import { hostKey } from '../../lib/store/lock-holder.js';
+import { resolveTrackerOptions } from '../../lib/tracker/options.js';
 import { makeRecord, tempDir } from './helpers.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/lock-worker.ts', import.meta.url));
@@ -216,6 +217,14 @@ describe('store: lock', function () {
     child.proc.kill('SIGINT');
     const ended = await Promise.race([child.exit, sleep(10_000).then(() => 'still running')]);
     expect(ended).to.deep.equal({ code: null, signal: 'SIGINT' });
+    // The same from a shell, which reports 130 (128 + SIGINT).
+    const withPid = script.replace(`process.stdout.write('ready '`, `process.stdout.write('ready ' + process.pid + ' '`);
+    const shell = start('sh', ['-c', '"$0" --input-type=module -e "$1" "$2"; echo "status $?"', process.execPath, withPid, dir]);
+    const ready = await shell.line((l) => l.startsWith('ready'), 30_000);
+    const [, pid, onInt, onTerm] = ready.split(' ');
+    expect([onInt, onTerm]).to.deep.equal(['0', '0']);
+    process.kill(Number(pid), 'SIGINT');
+    expect(await shell.line((l) => l.startsWith('status'), 10_000)).to.equal('status 130');
   });
 
   it('fcntl: worker.terminate() while a worker holds the lock releases it', async () => {
@@ -317,6 +326,9 @@ describe('store: lock', function () {
     try {
       expect(() => appendRecord(makeRecord(), dir)).to.throw(RangeError, 'LET_LOCK_TIMEOUT_MS');
       expect(existsSync(file)).to.equal(false);
+      // A tracker that saves fails when created, before a run is measured.
+      expect(() => resolveTrackerOptions({ outputDir: dir })).to.throw(RangeError, 'LET_LOCK_TIMEOUT_MS');
+      expect(resolveTrackerOptions({ outputDir: dir, save: false }).save).to.equal(false);
     } finally {
       if (saved === undefined) delete process.env.LET_LOCK_TIMEOUT_MS;
       else process.env.LET_LOCK_TIMEOUT_MS = saved;
