@@ -25,10 +25,9 @@
  *
  * Runs on the calling JavaScript thread; synchronous.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { holderLiveness, holderText, parseHolder, readLockFile } from './lock-holder.js';
+import { holderLiveness, holderText, newNonce, parseHolder, readLockFile } from './lock-holder.js';
 import type { LockFileView } from './lock-holder.js';
 
 /** A lock file held by this thread. */
@@ -64,7 +63,7 @@ function viewKey(v: LockFileView): string {
 
 /** Create the lock whole, or find it taken. Returns the handle or null (exists). */
 function create(path: string): FileLockHandle | null {
-  const nonce = randomBytes(16).toString('hex');
+  const nonce = newNonce();
   const text = holderText('file', nonce);
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${nonce}`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);

@@ -3,6 +3,7 @@
  * lock file, and the liveness test the lock-file fallback (lock-fallback.ts) and the
  * timeout message (lock.ts) use. Runs on the calling JavaScript thread; synchronous.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
@@ -39,8 +40,9 @@ function readSmall(path: string): string | null {
 }
 
 let selfKey: string | null = null;
+let selfHost: string | null = null;
 
-/** This process's host key (see {@link LockHolderInfo.hostKey}). */
+/** This process's host key (see {@link LockHolderInfo.hostKey}); read once per process. */
 export function hostKey(): string {
   if (selfKey === null) {
     let ns = '';
@@ -49,9 +51,19 @@ export function hostKey(): string {
     } catch {
       // Not Linux, or /proc not mounted: the host name and boot id must do.
     }
-    selfKey = `${hostname()}/${readSmall('/proc/sys/kernel/random/boot_id') ?? ''}/${ns}`;
+    selfHost = hostname();
+    selfKey = `${selfHost}/${readSmall('/proc/sys/kernel/random/boot_id') ?? ''}/${ns}`;
   }
   return selfKey;
+}
+
+let nonceBase: string | null = null;
+let nonceCount = 0;
+
+/** A value no other holding shares: 128 random bits drawn once per thread, and a counter. */
+export function newNonce(): string {
+  nonceBase ??= randomBytes(16).toString('hex');
+  return `${nonceBase}-${(nonceCount++).toString(36)}`;
 }
 
 interface ProcStat {
@@ -80,10 +92,11 @@ export function processStart(): string | null {
 
 /** The text this thread writes as holder. */
 export function holderText(method: 'fcntl' | 'file', nonce: string): string {
+  const key = hostKey();
   const info: LockHolderInfo = {
     pid: process.pid,
-    host: hostname(),
-    hostKey: hostKey(),
+    host: selfHost ?? hostname(),
+    hostKey: key,
     start: processStart(),
     since: new Date().toISOString(),
     method,

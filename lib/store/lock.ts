@@ -20,13 +20,12 @@
  * until `lockTimeoutMs`; it installs no signal handler, so Ctrl-C ends a waiting process as
  * any other. Runs on the calling JavaScript thread; synchronous (the store's API is).
  */
-import { randomBytes } from 'node:crypto';
 import { tryLoadNativeBinding } from '../native/loader.js';
 import type { NativeBinding } from '../native/types.js';
 import { StoreError } from './csv.js';
 import { fileLockStillHeld, refreshFileLock, releaseFileLock, tryOnce } from './lock-fallback.js';
 import type { StaleWatch } from './lock-fallback.js';
-import { describeHolder, holderLiveness, holderText, parseHolder, readLockFile } from './lock-holder.js';
+import { describeHolder, holderLiveness, holderText, newNonce, parseHolder, readLockFile } from './lock-holder.js';
 
 /** Suffix of the kernel lock's file (`emissions.csv.let-lock`); the file is never removed. */
 export const LOCK_FILE_SUFFIX = '.let-lock';
@@ -171,7 +170,7 @@ function fcntlBackend(file: string, binding: KernelBinding): Backend {
     method: 'fcntl',
     lockPath,
     attempt() {
-      const handle = binding.lockTry(lockPath, holderText('fcntl', randomBytes(8).toString('hex')));
+      const handle = binding.lockTry(lockPath, holderText('fcntl', newNonce()));
       if (handle === null) return null;
       if (otherKindHeld(fallbackPath)) {
         binding.lockRelease(handle);
