@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -289,7 +289,7 @@ describe('store: lock', function () {
     });
   }
 
-  it('file: a lock of another host is broken only after it stayed unchanged for lockStaleMs', async () => {
+  it('file: a lock of another host is broken only after it stayed unchanged for lockStaleMs, whatever its timestamps', async () => {
     const lockPath = `${file}${FALLBACK_LOCK_SUFFIX}`;
     const foreign = JSON.parse(deadHolderText('file')) as Record<string, unknown>;
     foreign.hostKey = 'elsewhere/boot/ns';
@@ -303,11 +303,38 @@ describe('store: lock', function () {
     expect(busy.message).to.include('on host elsewhere');
     toucher.proc.kill('SIGKILL');
     await toucher.exit;
+    // Its clock an hour ahead of ours (skew between NFS clients) changes nothing.
+    const ahead = new Date(Date.now() + 3_600_000);
+    utimesSync(lockPath, ahead, ahead);
     const t0 = performance.now();
     expect(withLock(file, () => 'taken', { lockMethod: 'file', lockStaleMs: 300, lockTimeoutMs: 5000 })).to.equal('taken');
     expect(performance.now() - t0).to.be.within(290, 2000);
     expect(existsSync(lockPath)).to.equal(false);
   });
+
+  for (const method of METHODS) {
+    it(`${method}: refresh() throws when the lock file was removed by hand while held, and a new holder got in`, () => {
+      const lockPath = `${file}${method === 'fcntl' ? LOCK_FILE_SUFFIX : FALLBACK_LOCK_SUFFIX}`;
+      const err = lockErrorOf(() =>
+        withLock(
+          file,
+          (lock) => {
+            expect(lock.lockPath).to.equal(lockPath);
+            expect(lock.method).to.equal(method);
+            lock.refresh();
+            rmSync(lockPath);
+            // Another writer now gets the lock at once…
+            expect(withLock(file, () => 'second', { lockMethod: method, lockTimeoutMs: 0 })).to.equal('second');
+            // …and the first one learns it lost the lock before it writes.
+            lock.refresh();
+          },
+          { lockMethod: method },
+        ),
+      );
+      expect(err.code).to.equal('LET_LOCK_FAILED');
+      expect(err.message).to.include(`the lock file ${lockPath} was removed or replaced while this writer held it`);
+    });
+  }
 
   it('LET_LOCK_* variables are validated when read, naming the variable and value', () => {
     for (const [name, value] of [
