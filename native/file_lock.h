@@ -22,7 +22,7 @@ struct LockAttempt {
 // Whether this build has a kernel lock (Linux: open-file-description locks).
 bool FileLockSupported();
 
-// Open (creating it, mode 0644, if missing) the regular file `path` without following a
+// Open (creating it, mode 0666 less the umask, if missing) the regular file `path` without following a
 // symbolic link, and try to take an exclusive lock on it without waiting. On success write
 // `holder` into the file (it names the holder for waiters) and return kHeld with the open
 // descriptor: the lock lasts until that descriptor is closed (or the process ends, which the

@@ -198,7 +198,7 @@ export interface NativeBinding {
   readonly lockSupported?: boolean;
   /**
    * Try once, without waiting, to take the exclusive lock on the regular file `path` (created,
-   * mode 0644, if missing; a symbolic link, FIFO, directory or device is refused). When taken,
+   * mode 0666 less the umask, if missing; a symbolic link, FIFO, directory or device is refused). When taken,
    * `holder` is written into the file and a handle is returned; the lock lasts until
    * `lockRelease(handle)`, the end of the calling thread's env (a terminated worker) or of the
    * process. Returns null when another holder has it. Throws an Error with `code` (`ENOTREG`:

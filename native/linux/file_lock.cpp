@@ -75,7 +75,8 @@ LockAttempt FileLockTry(const std::string& path, const std::string& holder) {
   if (::lstat(path.c_str(), &before) == 0 && !S_ISREG(before.st_mode)) return NotRegular(before.st_mode);
   const int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
   bool created = true;
-  int raw = ::open(path.c_str(), flags | O_CREAT | O_EXCL, 0644);
+  // 0666 less the umask, as the store file itself: a group sharing the store (umask 002) can lock it.
+  int raw = ::open(path.c_str(), flags | O_CREAT | O_EXCL, 0666);
   if (raw < 0 && errno == EEXIST) {
     created = false;
     raw = ::open(path.c_str(), flags);
