@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { loadNativeBinding } from '../../lib/native/loader.js';
 import { StoreError, appendRecord, loadResults } from '../../lib/store/index.js';
 import { FALLBACK_LOCK_SUFFIX, LOCK_FILE_SUFFIX, lockEnvironment, withLock } from '../../lib/store/lock.js';
 import type { LockMethod } from '../../lib/store/lock.js';
@@ -227,6 +228,20 @@ describe('store: lock', function () {
     expect(await shell.line((l) => l.startsWith('status'), 10_000)).to.equal('status 130');
   });
 
+  it('SIGINT ends a writer waiting for the lock at once', async () => {
+    appendRecord(makeRecord({ run_id: 'seed' }), dir);
+    const holder = worker('hold', dir, 'fcntl');
+    await holder.line((l) => l === 'held', 30_000);
+    const waiter = worker('append', dir, 'fcntl', 'w', '60000');
+    await waiter.line((l) => l === 'waiting', 30_000);
+    await sleep(200);
+    const t0 = performance.now();
+    waiter.proc.kill('SIGINT');
+    expect(await waiter.exit).to.deep.equal({ code: null, signal: 'SIGINT' });
+    expect(performance.now() - t0).to.be.below(1000);
+    expect(waiter.lines.filter((l) => l.startsWith('ok'))).to.deep.equal([]);
+  });
+
   it('fcntl: worker.terminate() while a worker holds the lock releases it', async () => {
     const w = new Worker(THREAD, { workerData: { file, method: 'fcntl' } });
     try {
@@ -243,6 +258,7 @@ describe('store: lock', function () {
     const t0 = performance.now();
     expect(withLock(file, () => 'free', { lockTimeoutMs: 0 })).to.equal('free');
     expect(performance.now() - t0).to.be.below(100);
+    expect(loadNativeBinding().heldLocks!(), 'locks this thread still holds').to.equal(0);
   });
 
   for (const method of METHODS) {
