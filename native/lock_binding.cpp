@@ -31,11 +31,15 @@ const char* ErrnoName(int err) {
     case ENOENT: return "ENOENT";
     case ENOTDIR: return "ENOTDIR";
     case EISDIR: return "EISDIR";
+#ifdef ELOOP
     case ELOOP: return "ELOOP";
+#endif
     case ENOLCK: return "ENOLCK";
     case EINVAL: return "EINVAL";
     case ENOSPC: return "ENOSPC";
+#ifdef EDQUOT  // not in MSVC's errno.h
     case EDQUOT: return "EDQUOT";
+#endif
     case EMFILE: return "EMFILE";
     case ENFILE: return "ENFILE";
     case ENAMETOOLONG: return "ENAMETOOLONG";
