@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lock_binding.h"
 #include "platform.h"
 #include "sampler.h"
 
@@ -50,6 +51,8 @@ struct AddonData {
   Napi::FunctionReference sampler_ctor;
   // Node-API 9 cannot reference a primitive, so the names live in a referenced array.
   Napi::ObjectReference keys;
+  // The store lock's descriptors of this env (lock_binding.cpp; its own cleanup hook).
+  std::shared_ptr<LockTable> locks;
 };
 
 // ---- argument helpers (early returns with a TypeError / RangeError)
@@ -362,6 +365,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("liveThreads", Napi::Function::New<LiveThreads>(env, "liveThreads"));
   exports.Set("openFiles", Napi::Function::New<OpenFiles>(env, "openFiles"));
   exports.Set("noop", Napi::Function::New<Noop>(env, "noop"));
+  data->locks = RegisterLockFunctions(env, exports);
   return exports;
 }
 

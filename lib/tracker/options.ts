@@ -3,6 +3,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { lockEnvironment } from '../store/lock.js';
 
 /** How CPU energy is charged to the run. */
 export type TrackingMode = 'machine' | 'process';
@@ -185,6 +186,8 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
   }
 
   const save = given.save === undefined ? true : requireBoolean('save', given.save);
+  // The store's lock settings: a malformed LET_LOCK_* fails here, before a run is measured.
+  if (save) lockEnvironment();
   const printSummary = given.printSummary === undefined ? true : requireBoolean('printSummary', given.printSummary);
   const live = given.live === undefined ? false : requireBoolean('live', given.live);
 
