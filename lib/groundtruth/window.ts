@@ -95,7 +95,9 @@ export function plugWindow(start: PlugReading, stop: PlugReading, runStartMs: nu
       `the ${stop.source} counter was reset during the run (its start time went from ${start.counterEpoch} to ${stop.counterEpoch}); no wall energy for this run`,
     );
   }
-  if (start.uptimeS !== null && stop.uptimeS !== null && stop.uptimeS < start.uptimeS) {
+  // Uptime must have grown by the time between the readings (whole seconds: 2 s of slack).
+  const elapsedS = (stop.receivedAtMs - start.receivedAtMs) / 1000;
+  if (start.uptimeS !== null && stop.uptimeS !== null && stop.uptimeS < start.uptimeS + elapsedS - 2) {
     return noGroundTruth('plug-rebooted', `the ${stop.source} plug rebooted during the run (uptime ${start.uptimeS} s, then ${stop.uptimeS} s); its counter restarted, no wall energy for this run`);
   }
   const end = (reading: PlugReading): WindowEnd => ({
