@@ -47,7 +47,7 @@ describe('EnergyTracker with wall-plug ground truth (simulated plugs)', function
     it(`${firmware}: the stored wall energy equals the true energy of a known power profile to the plug's resolution`, async () => {
       const plug = await plugs.start({ firmware, watts: 0, initialTotalKwh: 41.7 });
       const tracker = new EnergyTracker({ ...base(), projectName: `gt-${firmware}`, groundTruth: plugOption(plug) }).start();
-      await sleep(300);
+      await sleep(600); // the start reading is in before the power changes
       const truth = await pulse(plug, 450, 2200);
       const record = tracker.stop();
 
