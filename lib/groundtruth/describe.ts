@@ -11,12 +11,18 @@ const JOULES_PER_KWH = 3.6e6;
 /** The record fields of a run without ground truth configured. */
 export const NOT_CONFIGURED: WallEnergy = { energyKwh: null, method: '', uncertaintyKwh: null, message: null };
 
+/** What the wall figure is compared with: `the sensors` (CPU measured), `the estimates` (CPU estimated), or both. */
+export function comparedFigure(measuredCpuRuns: number, estimatedCpuRuns: number): string {
+  if (estimatedCpuRuns === 0) return 'the sensors';
+  return measuredCpuRuns === 0 ? 'the estimates' : 'the sensors and estimates';
+}
+
 /** "31% more than the sensors", "8% less than the sensors", "as much as the sensors" (within 0.5%). */
-export function comparedWithSensors(wallKwh: number, sensorsKwh: number): string {
-  if (!(sensorsKwh > 0)) return 'while the sensors counted nothing';
+export function comparedWithSensors(wallKwh: number, sensorsKwh: number, figure = 'the sensors'): string {
+  if (!(sensorsKwh > 0)) return `while ${figure} counted nothing`;
   const percent = Math.round((wallKwh / sensorsKwh - 1) * 100);
-  if (percent === 0) return 'as much as the sensors';
-  return percent > 0 ? `${percent}% more than the sensors` : `${-percent}% less than the sensors`;
+  if (percent === 0) return `as much as ${figure}`;
+  return percent > 0 ? `${percent}% more than ${figure}` : `${-percent}% less than ${figure}`;
 }
 
 /** The sensors' energy of a run without PUE (the wall plug sees the machine, not the data centre). */
@@ -62,5 +68,7 @@ export function wallEnergySummary(record: EmissionsRecord, message: string | nul
   if (belowResolution(energy, uncertainty)) {
     return `Wall plug (${sourceName(method)}): ${figure}, below the plug's resolution (the run was too short or drew too little for this plug): not compared with the sensors.`;
   }
-  return `Wall plug (${sourceName(method)}): ${figure} at the plug, ${comparedWithSensors(energy, sensorEnergyKwh(record))} (PUE not applied).`;
+  const estimated = record.cpu_energy_method.startsWith('estimated:');
+  const compared = comparedWithSensors(energy, sensorEnergyKwh(record), comparedFigure(estimated ? 0 : 1, estimated ? 1 : 0));
+  return `Wall plug (${sourceName(method)}): ${figure} at the plug, ${compared} (PUE not applied).`;
 }

@@ -1,7 +1,8 @@
 /**
  * The wall-plug part of the paper statement (pure). It continues the energy sentence:
  *
- * - every run measured: "…is estimated to 0.139 kWh; a wall-plug meter measured 0.182 kWh,
+ * - every run measured ("the sensors"; "the estimates" where the CPU was estimated):
+ *   "…is estimated to 0.139 kWh; a wall-plug meter measured 0.182 kWh,
  *   31% more than the sensors."
  * - some runs measured: "…; a wall-plug meter measured 0.120 kWh for 3 of the 5 runs, 31% more
  *   than the sensors for those runs."
@@ -14,11 +15,11 @@
  */
 import type { EmissionsRecord } from '../store/schema.js';
 import { calibrate, hasMeasuredWall, type CalibrationRecord, type HostCalibration } from './calibration.js';
-import { comparedWithSensors, sensorEnergyKwh } from './describe.js';
+import { comparedFigure, comparedWithSensors, sensorEnergyKwh } from './describe.js';
 import { belowResolution } from './window.js';
 
 /** The columns the wall-plug part reads. */
-export type WallStatementRecord = Pick<EmissionsRecord, 'energy_consumed'> & CalibrationRecord;
+export type WallStatementRecord = Pick<EmissionsRecord, 'energy_consumed'> & CalibrationRecord & Partial<Pick<EmissionsRecord, 'cpu_energy_method'>>;
 
 /** Options of {@link wallPlugPart}. */
 export interface WallPlugOptions {
@@ -72,6 +73,7 @@ export function wallPlugPart(
   let measuredKwh = 0;
   let uncertaintyKwh = 0;
   let sensorsKwh = 0;
+  let estimatedCpuRuns = 0;
   const byHost = new Map<string, HostCalibration>();
   if (options.calibrated === true) {
     for (const c of options.calibrations ?? calibrate(records)) byHost.set(c.hostname, c);
@@ -86,6 +88,7 @@ export function wallPlugPart(
       measuredKwh += record.wall_energy!;
       uncertaintyKwh += record.wall_energy_uncertainty ?? 0;
       sensorsKwh += sensors;
+      if ((record.cpu_energy_method ?? '').startsWith('estimated:')) estimatedCpuRuns += 1;
       continue;
     }
     const calibration = byHost.get((record.hostname ?? '').trim());
@@ -106,7 +109,8 @@ export function wallPlugPart(
     if (below) {
       parts.push(`a wall-plug meter measured ${energyText(measuredKwh)}${which}, below its resolution (±${energyText(uncertaintyKwh)})`);
     } else {
-      const compared = comparedWithSensors(measuredKwh, sensorsKwh).replace('%', percent);
+      const figure = comparedFigure(measuredRuns - estimatedCpuRuns, estimatedCpuRuns);
+      const compared = comparedWithSensors(measuredKwh, sensorsKwh, figure).replace('%', percent);
       parts.push(`a wall-plug meter measured ${energyText(measuredKwh)}${precision}${which}, ${compared}${which === '' ? '' : ' for those runs'}`);
     }
   }

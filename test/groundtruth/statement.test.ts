@@ -56,6 +56,12 @@ describe('statement with wall-plug ground truth (exact wording)', () => {
     expect(statement.latex).to.include('; a wall-plug meter measured 0.276 kWh, 8\\% less than the sensors.');
   });
 
+  it('compares with "the estimates" where the CPU energy was estimated, not with sensors', () => {
+    const estimated = { ...run(0.1, 0.15), cpu_energy_method: 'estimated:tdp-load-model' as const };
+    expect(statementFromRecords([estimated]).text).to.include('a wall-plug meter measured 0.150 kWh, 50% more than the estimates.');
+    expect(statementFromRecords([estimated, run(0.1, 0.12)]).text).to.include('a wall-plug meter measured 0.270 kWh, 35% more than the sensors and estimates.');
+  });
+
   it('runs without ground truth (or with none:<reason>) leave the statement as it was', () => {
     const plain = statementFromRecords([row({ energy_consumed: 0.1 })]).text;
     const failed = statementFromRecords([{ ...row({ energy_consumed: 0.1 }), wall_energy: null, wall_energy_method: 'none:timeout', wall_energy_uncertainty: null }]);
