@@ -170,6 +170,7 @@ export function resolveGroundTruth(options: unknown, env: NodeJS.ProcessEnv = pr
       address = { ...parseHostPort(requireString('server', given.server), 'option groundTruth.server'), origin: 'option' };
     }
     const token = given.token !== undefined ? requireString('token', given.token) : (env.LET_GT_TOKEN?.trim() || null);
+    if (token !== null && /\s/.test(token)) throw new RangeError(`${given.token !== undefined ? 'option groundTruth.token' : 'LET_GT_TOKEN'} must be one token without spaces`);
     return {
       kind: 'server',
       timeoutMs,

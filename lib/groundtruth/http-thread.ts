@@ -230,11 +230,23 @@ export function requestSequence(steps: readonly HttpStep[], timeoutMs: number): 
   const shared = new SharedArrayBuffer(BUFFER_BYTES);
   const id = nextId++;
   const deadlineMs = Date.now() + timeoutMs;
-  const settled = new Promise<void>((resolve) => pending.set(id, resolve));
-  const target = thread();
-  target.ref();
-  target.postMessage({ id, steps, deadlineMs, shared });
-  return new HttpJob(shared, deadlineMs, steps, settled);
+  try {
+    const target = thread();
+    const settled = new Promise<void>((resolve) => pending.set(id, resolve));
+    target.ref();
+    target.postMessage({ id, steps, deadlineMs, shared });
+    return new HttpJob(shared, deadlineMs, steps, settled);
+  } catch (error) {
+    // No thread (a runtime without worker_threads, a resource limit): every step fails at once.
+    pending.delete(id);
+    const outcomes: HttpOutcome[] = steps.map((step) => ({ ok: false, url: step.url, error: 'network', message: `no HTTP thread: ${(error as Error).message}`, sentAtMs: Date.now() }));
+    const bytes = Buffer.from(JSON.stringify(outcomes), 'utf8');
+    new Uint8Array(shared, 8, bytes.length).set(bytes);
+    const state = new Int32Array(shared, 0, 2);
+    state[1] = bytes.length;
+    Atomics.store(state, 0, 1);
+    return new HttpJob(shared, deadlineMs, steps, Promise.resolve());
+  }
 }
 
 /** Terminate the worker thread (tests; a later request starts a new one). */
