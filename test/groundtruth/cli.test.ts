@@ -45,6 +45,9 @@ describe('CLI with wall-plug ground truth', function () {
     // The simulated RAPL counters do not move here: the sensors counted nothing.
     expect(result.stdout).to.match(/Wall plug \(Tasmota plug\): \S+ (J|Wh) ± \S+ (J|Wh) at the plug, while the sensors counted nothing \(PUE not applied\)\./);
     expect(result.stdout).to.include('a wall-plug meter measured');
+    const table = runCli(['results', '--output-dir', dir]);
+    expect(table.stdout.split('\n')[0]).to.match(/ wall$/);
+    expect(table.stdout.split('\n')[2]).to.match(/ \S+ (J|Wh) ± \S+ (J|Wh)$/);
   });
 
   it('`run --ground-truth` rejects a malformed source before starting anything', () => {
