@@ -13,7 +13,7 @@ import { EnergyTracker } from '../../lib/tracker/energy-tracker.js';
 import { TASMOTA_STEP_KWH } from '../../lib/groundtruth/plugs.js';
 import { GT_TIME_PATTERN, secondsBetween } from '../../lib/groundtruth/server-client.js';
 import { FakeHardware, intelServer } from '../fixtures/fake-hardware.js';
-import { PlugPool, pulse, sleep } from '../fixtures/plugs/index.js';
+import { PlugPool, pulse, requestsArrived, sleep } from '../fixtures/plugs/index.js';
 import { CLI_PATH, ensureBuilt } from '../helpers/cli.js';
 
 const FIXTURES = new URL('../fixtures/plugs/', import.meta.url).pathname;
@@ -150,11 +150,13 @@ describe('ground-truth server (gt-server) and clients', function () {
     const port = await ourServer({ 'node-a': { shellyGen2: plug.url } });
     const server = `127.0.0.1:${port}`;
     await get(port, '/node-a/start', { 'x-let-gt-window': 'warm-up' }); // the server's first plug read starts its HTTP thread
+    let before = (await plug.requests()).length;
     const outer = tracker({ server, hostname: 'node-a' }).start();
-    await sleep(600);
+    await requestsArrived(plug, before, 1);
     const first = await pulse(plug, 500, 1200);
+    before = (await plug.requests()).length;
     const inner = tracker({ server, hostname: 'node-a' }).start();
-    await sleep(600);
+    await requestsArrived(plug, before, 1);
     const second = await pulse(plug, 800, 1200);
     const innerRecord = inner.stop();
     const outerRecord = outer.stop();
@@ -220,7 +222,7 @@ describe('ground-truth server (gt-server) and clients', function () {
     writeFileSync(file, JSON.stringify({ pyhost: plug.url.replace('http://', '') }));
     const { port } = await serve('python3', [join(FIXTURES, 'python_gt_server.py'), file], {}, children);
     const run = tracker({ server: `127.0.0.1:${port}`, hostname: 'pyhost' }).start();
-    await sleep(1000); // the stand-in's start makes six plug requests
+    await requestsArrived(plug, 0, 6); // the stand-in's start: six plug requests, the window begins at the last
     const truth = await pulse(plug, 700, 1500);
     const record = run.stop();
     expect(record.wall_energy_method).to.equal('measured:gt-server');

@@ -7,7 +7,7 @@ import { loadResults } from '../../lib/store/index.js';
 import { SHELLY_GEN1_STEP_KWH, SHELLY_GEN2_STEP_KWH, TASMOTA_STEP_KWH } from '../../lib/groundtruth/plugs.js';
 import { belowResolution } from '../../lib/groundtruth/window.js';
 import { FakeHardware, intelServer } from '../fixtures/fake-hardware.js';
-import { FIRMWARES, PlugPool, closedPort, plugOption, pulse, sleep } from '../fixtures/plugs/index.js';
+import { FIRMWARES, PlugPool, closedPort, plugOption, pulse, requestsArrived, sleep } from '../fixtures/plugs/index.js';
 
 /** The resolution of a difference of two totals: one step of the counter (plus float32 rounding for Tasmota). */
 const RESOLUTION_KWH = { tasmota: TASMOTA_STEP_KWH * 1.5, 'shelly-gen2': SHELLY_GEN2_STEP_KWH, 'shelly-gen1': SHELLY_GEN1_STEP_KWH } as const;
@@ -47,7 +47,7 @@ describe('EnergyTracker with wall-plug ground truth (simulated plugs)', function
     it(`${firmware}: the stored wall energy equals the true energy of a known power profile to the plug's resolution`, async () => {
       const plug = await plugs.start({ firmware, watts: 0, initialTotalKwh: 41.7 });
       const tracker = new EnergyTracker({ ...base(), projectName: `gt-${firmware}`, groundTruth: plugOption(plug) }).start();
-      await sleep(600); // the start reading is in before the power changes
+      await requestsArrived(plug, 0, firmware === 'tasmota' ? 2 : 1); // the start reading is in before the power changes
       const truth = await pulse(plug, 450, 2200);
       const record = tracker.stop();
 
@@ -82,14 +82,15 @@ describe('EnergyTracker with wall-plug ground truth (simulated plugs)', function
     const plug = await plugs.start({ firmware: 'shelly-gen2', watts: 0 });
     let truth = 0;
     await new EnergyTracker({ ...base(), projectName: 'gt-track', groundTruth: plugOption(plug) }).track(async () => {
-      await sleep(200);
+      await requestsArrived(plug, 0, 1);
       truth = await pulse(plug, 600, 1500);
     });
     const [tracked] = loadResults({ outputDir, projectName: 'gt-track' });
     expect(Math.abs(tracked!.wall_energy! - truth)).to.be.at.most(SHELLY_GEN2_STEP_KWH);
     {
+      const before = (await plug.requests()).length;
       await using tracker = new EnergyTracker({ ...base(), projectName: 'gt-using', groundTruth: plugOption(plug) }).start();
-      await sleep(200);
+      await requestsArrived(plug, before, 1);
       truth = await pulse(plug, 600, 1200);
       expect(tracker.running).to.equal(true);
     }
