@@ -56,4 +56,19 @@ export {
   type BenchEnergyOptions,
 } from './measure/index.js';
 
+export {
+  SimulatedPlug,
+  calibrate,
+  calibrationReport,
+  CALIBRATION_MIN_RUNS,
+  probeGroundTruth,
+  startGroundTruthServer,
+  loadServerConfig,
+  type SimulatedPlugOptions,
+  type GroundTruthOptions,
+  type HostCalibration,
+  type WallPlugSummary,
+  type GroundTruthProbe,
+} from './groundtruth/index.js';
+
 export { TRACKER_VERSION as version } from './version.js';

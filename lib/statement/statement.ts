@@ -13,6 +13,8 @@ import { comparisonFor, COMPARISON_CITATION_KEY, type StatementComparison } from
 import { STATEMENT_CITATION_KEYS, type CitationKey } from './bibtex.js';
 import { customHardwarePhrase, describeHardware } from './hardware.js';
 import { MethodologyCollector } from './methodology.js';
+import { wallPlugPart, type WallPlugSummary } from '../groundtruth/statement-part.js';
+import type { HostCalibration } from '../groundtruth/calibration.js';
 
 /** Output formats of the statement. */
 export type StatementFormat = 'text' | 'latex' | 'json';
@@ -23,6 +25,10 @@ export interface StatementOptions {
   comparison?: boolean;
   /** `text` (the README's text, `\cite` included), `latex` (special characters escaped) or `json` (the numbers). Default `text`. */
   format?: StatementFormat;
+  /** Apply each host's wall/sensor calibration to its runs without a wall plug (a labelled calibrated estimate). Default false. */
+  calibrated?: boolean;
+  /** The calibrations to apply with `calibrated` (default: computed from the records given). */
+  calibrations?: readonly HostCalibration[];
 }
 
 /** The columns a statement reads from each row; `LoadedRecord` and `EmissionsRecord` both fit. */
@@ -41,7 +47,8 @@ export type StatementRecord = Pick<
   | 'carbon_intensity'
   | 'country_iso_code'
 > &
-  Partial<Pick<EmissionsRecord, 'cpu_energy' | 'gpu_energy' | 'ram_energy'>> & {
+  Partial<Pick<EmissionsRecord, 'cpu_energy' | 'gpu_energy' | 'ram_energy'>> &
+  Partial<Pick<EmissionsRecord, 'pue' | 'hostname' | 'wall_energy' | 'wall_energy_method' | 'wall_energy_uncertainty'>> & {
     /** Which tool wrote the row; inferred from `tracker_version` when absent. */
     written_by?: LoadedRecord['written_by'];
   };
@@ -84,6 +91,8 @@ export interface PaperStatement {
   /** Sum of the rows' `emissions` column in kg (null for a custom statement). */
   recordedEmissionsKg: number | null;
   comparison: StatementComparison | null;
+  /** The wall-plug figures where runs have them (and calibrated estimates with `calibrated`), else null. */
+  wallPlug: WallPlugSummary | null;
   /** The citation keys used, in order; pass them to `bibtex()`. */
   citations: CitationKey[];
   /** The statement in text form (the README's wording, `\cite` commands included). */
@@ -142,16 +151,18 @@ interface Parts {
   energy: PrintedQuantity<'kWh' | 'Wh'>;
   emissions: PrintedQuantity<'kg' | 'g'>;
   carbonIntensity: number;
+  wallPlug: WallPlugSummary | null;
 }
 
 function render(parts: Parts, comparison: boolean, emissionsGrams: number, latex: boolean): { text: string; comparison: StatementComparison | null } {
   const esc = latex ? escapeLatex : (s: string): string => s;
+  const wall = parts.wallPlug === null ? '' : latex ? parts.wallPlug.text.replace(/%/g, '\\%') : parts.wallPlug.text;
   let usage: string;
   if (parts.hardware !== null) {
-    usage = `on ${esc(parts.hardware)} is estimated to ${parts.energy.text}.`;
+    usage = `on ${esc(parts.hardware)} is estimated to ${parts.energy.text}${wall}.`;
   } else {
     const each = parts.configurations.map((c) => `${c.energy.text} on ${esc(c.hardware)}`).join('; ');
-    usage = `on ${parts.configurations.length} hardware configurations is estimated to ${parts.energy.text} in total (${each}).`;
+    usage = `on ${parts.configurations.length} hardware configurations is estimated to ${parts.energy.text} in total (${each})${wall}.`;
   }
   const sentences = [
     `Using ${esc(parts.methodology)}, the energy consumption of running all experiments ${usage}`,
@@ -181,6 +192,7 @@ function assemble(parts: Parts, runs: number, energyKwh: number, recordedEmissio
     emissions: parts.emissions,
     recordedEmissionsKg,
     comparison: plain.comparison,
+    wallPlug: parts.wallPlug,
     citations,
     text: plain.text,
     latex: latex.text,
@@ -201,6 +213,9 @@ function checkOptions(options: StatementOptions): void {
   }
   if (options.comparison !== undefined && typeof options.comparison !== 'boolean') {
     throw new TypeError(`comparison must be a boolean, got ${typeof options.comparison}`);
+  }
+  if (options.calibrated !== undefined && typeof options.calibrated !== 'boolean') {
+    throw new TypeError(`calibrated must be a boolean, got ${typeof options.calibrated}`);
   }
 }
 
@@ -302,6 +317,7 @@ export function statementFromRecords(records: readonly StatementRecord[], option
     energy,
     emissions: printedEmissions(gramsFor(energy, intensity)),
     carbonIntensity: intensity,
+    wallPlug: wallPlugPart(records, options, (kwh) => printedEnergy(kwh).text),
   };
   return assemble(parts, records.length, energyKwh, emissionsKg, options);
 }
@@ -341,6 +357,7 @@ export function customStatement(input: CustomStatementInput): PaperStatement {
     energy,
     emissions: printedEmissions(gramsFor(energy, intensity)),
     carbonIntensity: intensity,
+    wallPlug: null,
   };
   return assemble(parts, 1, consumedEnergy, null, input);
 }

@@ -22,6 +22,7 @@ import { describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from
 import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
+import { GroundTruthSession, NOT_CONFIGURED, wallEnergySummary, type WallEnergy } from '../groundtruth/tracker-support.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
@@ -96,6 +97,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private lastSnapshot: { atMs: number; energyJ: TrackerSnapshot['energyJ'] } | null = null;
   private live: LiveLine | null = null;
   private lastRecord: EmissionsRecord | null = null;
+  private groundTruth: GroundTruthSession | null = null;
 
   /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
   constructor(options?: EnergyTrackerOptions) {
@@ -131,6 +133,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.startWallMs = Date.now();
       this.startPerfMs = performance.now();
       this.startReading = source.read();
+      this.groundTruth = this.options.groundTruth === null ? null : GroundTruthSession.begin(this.options.groundTruth, this.startWallMs);
     } catch (error) {
       source.release();
       throw error;
@@ -168,26 +171,45 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /**
    * Stop measuring, store the run (unless `save: false`), print the summary and statement
    * (unless `printSummary: false`), and return the record exactly as stored.
+   * With `groundTruth`, blocks for the plug's stop reading (at most `groundTruth.timeoutMs`;
+   * no answer gives `wall_energy_method` `none:<reason>`); see {@link stopAsync}.
    */
   stop(options: StopOptions = {}): EmissionsRecord {
+    const ended = this.endRun(options);
+    return this.completeRun(ended, ended.groundTruth?.finishSync(ended.stopWallMs) ?? NOT_CONFIGURED);
+  }
+
+  /** As {@link stop}, awaiting the plug without blocking (`track()`, `await using` and `run` use it). */
+  async stopAsync(options: StopOptions = {}): Promise<EmissionsRecord> {
+    const ended = this.endRun(options);
+    return this.completeRun(ended, (await ended.groundTruth?.finish(ended.stopWallMs)) ?? NOT_CONFIGURED);
+  }
+
+  /** Reads the sensors' end of the window and releases them. */
+  private endRun(options: StopOptions) {
     const { source, startReading, estimation, system } = this.requireRunning('stop');
     const status: RunStatus = options.status ?? 'completed';
     if (status !== 'completed' && status !== 'interrupted' && status !== 'failed') {
       throw new RangeError(`stop(): status must be 'completed', 'interrupted' or 'failed', got ${String(status)}`);
     }
-    let record: EmissionsRecord;
     try {
       const endReading = source.read();
       const durationS = (performance.now() - this.startPerfMs) / 1000;
       const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
-      record = this.buildRecord(system, energy, durationS, status);
+      return { system, energy, durationS, status, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000 };
     } finally {
+      this.groundTruth = null;
       this.live?.stop();
       this.live = null;
       source.release();
       this.source = null;
       this.startReading = null;
     }
+  }
+
+  /** Builds, stores and prints the record of an ended run. */
+  private completeRun(ended: ReturnType<EnergyTracker['endRun']>, wall: WallEnergy): EmissionsRecord {
+    const record = this.buildRecord(ended.system, ended.energy, ended.durationS, ended.status, wall);
     this.lastRecord = record;
     if (this.options.save) {
       try {
@@ -199,7 +221,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     }
     if (this.options.printSummary) {
       try {
-        this.printSummary(record);
+        this.printSummary(record, wall.message);
       } catch (error) {
         // The run is stored; a summary that cannot be printed must not lose it for the caller.
         process.stderr.write(`lamarr-energy-tracker: the run was stored, but the summary could not be printed: ${(error as Error).message}\n`);
@@ -218,10 +240,10 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     try {
       result = await work(this);
     } catch (error) {
-      if (this.running) this.stop({ status: 'failed' });
+      if (this.running) await this.stopAsync({ status: 'failed' });
       throw error;
     }
-    if (this.running) this.stop();
+    if (this.running) await this.stopAsync();
     return result;
   }
 
@@ -232,7 +254,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
 
   /** `await using`: stops the tracker if it is still running. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.running) this.stop();
+    if (this.running) await this.stopAsync();
   }
 
   private requireRunning(method: string) {
@@ -273,7 +295,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     };
   }
 
-  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus): EmissionsRecord {
+  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus, wall: WallEnergy): EmissionsRecord {
     const { pue } = this.options;
     const carbon = this.carbon();
     const kwh = (joules: number) => (joules * pue) / JOULES_PER_KWH;
@@ -332,10 +354,13 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       ram_energy_method: energy.ram.method,
       carbon_intensity: carbon.gramsPerKwh,
       run_status: status,
+      wall_energy: wall.energyKwh,
+      wall_energy_method: wall.method,
+      wall_energy_uncertainty: wall.uncertaintyKwh,
     };
   }
 
-  private printSummary(record: EmissionsRecord): void {
+  private printSummary(record: EmissionsRecord, wallMessage: string | null): void {
     const joules = (kwh: number | null) => ((kwh ?? 0) * JOULES_PER_KWH) / (record.pue ?? 1);
     const parts = [
       `CPU ${formatEnergy(joules(record.cpu_energy))} ${describeMethod(record.cpu_energy_method)}`,
@@ -349,6 +374,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       `Tracker stopped - this experiment consumed ${total} in ${formatDuration(record.duration ?? 0)}` +
         `${(record.pue ?? 1) !== 1 ? ` (PUE ${record.pue} applied)` : ''}: ${parts.join('; ')}.`,
     ];
+    const wallLine = wallEnergySummary(record, wallMessage);
+    if (wallLine !== null) lines.push(wallLine);
     if (record.cpu_energy_method.startsWith('estimated:')) {
       lines.push('(No CPU energy counter could be read: `npx lamarr-energy-tracker probe` says why and how to enable measurement.)');
     }

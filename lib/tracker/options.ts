@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { lockEnvironment } from '../store/lock.js';
+import { resolveGroundTruth, type GroundTruthConfig, type GroundTruthOptions } from '../groundtruth/config.js';
 
 /** How CPU energy is charged to the run. */
 export type TrackingMode = 'machine' | 'process';
@@ -40,6 +41,12 @@ export interface EnergyTrackerOptions {
   nvmlLibrary?: string;
   /** Show a live line (elapsed, power, energy) on a terminal while running. Default false. */
   live?: boolean;
+  /**
+   * Wall-plug ground truth: a plug read directly (`{ tasmota: 'http://10.0.0.5' }`,
+   * `{ shellyGen2: … }`, `{ shellyGen1: … }`) or a ground-truth server (`{ server: 'host:port' }`,
+   * or `{ server: true }` for `LET_GT_HOST`/`LET_GT_PORT`/`~/.let/GT_REMOTE_CONFIG`). Default: none.
+   */
+  groundTruth?: GroundTruthOptions;
 }
 
 /** Options with defaults applied. */
@@ -59,6 +66,7 @@ export interface ResolvedTrackerOptions {
   hardwareRoot: string | null;
   nvmlLibrary: string | null;
   live: boolean;
+  groundTruth: GroundTruthConfig | null;
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -77,6 +85,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'hardwareRoot',
   'nvmlLibrary',
   'live',
+  'groundTruth',
 ]);
 
 /** The default store directory: `LET_OUTPUT_DIR`, else `~/.let`. */
@@ -227,5 +236,6 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     hardwareRoot,
     nvmlLibrary,
     live,
+    groundTruth: given.groundTruth === undefined ? null : resolveGroundTruth(given.groundTruth),
   };
 }

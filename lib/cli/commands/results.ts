@@ -4,6 +4,7 @@ import { ALL_COLUMNS, type LoadedRecord } from '../../store/schema.js';
 import { formatEnergy } from '../../format.js';
 import { filtersFrom, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
+import { noGroundTruthLabel } from '../../groundtruth/describe.js';
 
 interface ResultsFlags extends FilterFlags {
   format: 'table' | 'csv' | 'json';
@@ -12,6 +13,12 @@ interface ResultsFlags extends FilterFlags {
 function csvField(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function wallCell(record: LoadedRecord): string {
+  if (record.wall_energy_method === '') return '';
+  if (record.wall_energy === null) return noGroundTruthLabel(record.wall_energy_method);
+  return `${formatEnergy(record.wall_energy * 3.6e6)} ± ${formatEnergy((record.wall_energy_uncertainty ?? 0) * 3.6e6)}`;
 }
 
 function table(records: LoadedRecord[]): string {
@@ -28,6 +35,11 @@ function table(records: LoadedRecord[]): string {
     record.gpu_energy_method || 'codecarbon',
     record.ram_energy_method || 'codecarbon',
   ]);
+  // The wall-plug column, only where some run had a plug configured.
+  if (records.some((record) => record.wall_energy_method !== '')) {
+    header.push('wall');
+    records.forEach((record, index) => rows[index]!.push(wallCell(record)));
+  }
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
