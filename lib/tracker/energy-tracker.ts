@@ -22,6 +22,7 @@ import { describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from
 import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
+import { TimelineRecorder, storeTimelineOrWarn, type TimelineData } from '../timeline/index.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
@@ -97,6 +98,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private lastSnapshot: { atMs: number; energyJ: TrackerSnapshot['energyJ'] } | null = null;
   private live: LiveLine | null = null;
   private lastRecord: EmissionsRecord | null = null;
+  private timeline: TimelineRecorder | null = null;
 
   /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
   constructor(options?: EnergyTrackerOptions) {
@@ -138,6 +140,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     }
     this.source = source;
     this.lastSnapshot = null;
+    if (this.options.timeline && this.options.save) this.timeline = new TimelineRecorder(source, this.startReading, { samplingIntervalMs });
     if (this.options.live) {
       this.live = new LiveLine(() => this.snapshot());
       this.live.start();
@@ -177,12 +180,17 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       throw new RangeError(`stop(): status must be 'completed', 'interrupted' or 'failed', got ${String(status)}`);
     }
     let record: EmissionsRecord;
+    let timeline: TimelineData | null = null;
     try {
       const endReading = source.read();
       const durationS = (performance.now() - this.startPerfMs) / 1000;
       const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
       record = this.buildRecord(system, energy, durationS, status);
+      const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
+      timeline = this.timeline?.finishOrWarn(endReading, energyAt, energy, { durationS, startTime: new Date(this.startWallMs), pue: this.options.pue }) ?? null;
     } finally {
+      this.timeline?.cancel();
+      this.timeline = null;
       this.live?.stop();
       this.live = null;
       source.release();
@@ -196,6 +204,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       } catch (error) {
         throw new RunNotStoredError(record, emissionsFile(this.options.outputDir), error);
       }
+      if (timeline !== null) storeTimelineOrWarn(record.run_id, timeline, { outputDir: this.options.outputDir });
     }
     if (this.options.printSummary) {
       try {

@@ -39,6 +39,8 @@ export interface EnergyTrackerOptions {
   nvmlLibrary?: string;
   /** Show a live line (elapsed, power, energy) on a terminal while running. Default false. */
   live?: boolean;
+  /** Store the run's power timeline in `<outputDir>/timelines/<run_id>.json` (with `save`). Default true. */
+  timeline?: boolean;
 }
 
 /** Options with defaults applied. */
@@ -58,6 +60,7 @@ export interface ResolvedTrackerOptions {
   hardwareRoot: string | null;
   nvmlLibrary: string | null;
   live: boolean;
+  timeline: boolean;
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -76,6 +79,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'hardwareRoot',
   'nvmlLibrary',
   'live',
+  'timeline',
 ]);
 
 /** The default store directory: `LET_OUTPUT_DIR`, else `~/.let`. */
@@ -187,6 +191,7 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
   const save = given.save === undefined ? true : requireBoolean('save', given.save);
   const printSummary = given.printSummary === undefined ? true : requireBoolean('printSummary', given.printSummary);
   const live = given.live === undefined ? false : requireBoolean('live', given.live);
+  const timeline = given.timeline === undefined ? true : requireBoolean('timeline', given.timeline);
 
   let trackingMode: TrackingMode = 'machine';
   if (given.trackingMode !== undefined) {
@@ -224,5 +229,6 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     hardwareRoot,
     nvmlLibrary,
     live,
+    timeline,
   };
 }
