@@ -9,6 +9,7 @@ import { registerResultsCommand } from './commands/results.js';
 import { registerDeleteCommand } from './commands/delete.js';
 import { registerProbeCommand } from './commands/probe.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerReportCommand } from './commands/report.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDeleteCommand(program);
   registerProbeCommand(program);
   registerRunCommand(program);
+  registerReportCommand(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }
