@@ -151,7 +151,7 @@ export const CLIENT_SCRIPT = String.raw`
     });
     var rows = [['Total', fmtEnergy(runs.totalJ[r]) + ' in ' + fmt(runs.durationS[r]) + ' s, ' + fmt(runs.emissionsG[r]) + ' g CO2eq' + (runs.status[r] ? ' (' + runs.status[r] + ')' : '')]];
     if (runs.wallJ[r] != null) rows.push(['Wall plug', fmtEnergy(runs.wallJ[r]) + (runs.wallUncertaintyJ[r] != null ? ' ± ' + fmtEnergy(runs.wallUncertaintyJ[r]) : '') + ' (' + (runs.wallMethod[r] || 'ground truth') + ')']);
-    rows.push(['Hardware', (c.hostname || '?') + ': ' + (c.cpu || 'unknown CPU') + (c.gpu ? '; ' + c.gpuCount + ' × ' + c.gpu : '') + (c.ramGiB != null ? '; ' + c.ramGiB + ' GiB RAM' : '')]);
+    rows.push(['Hardware', (c.hostname || '?') + ': ' + (c.cpu || 'unknown CPU') + (c.gpu && c.gpuCount !== 0 ? '; ' + (/^\d+ x /.test(c.gpu) ? c.gpu : c.gpuCount + ' × ' + c.gpu) : '') + (c.ramGiB != null ? '; ' + c.ramGiB + ' GiB RAM' : '')]);
     rows.forEach(function (row) { var tr = document.createElement('tr'); tr.appendChild(cell(row[0])); var td = cell(row[1]); td.colSpan = 2; tr.appendChild(td); t.appendChild(tr); });
     box.appendChild(t);
   }

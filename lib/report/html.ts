@@ -112,7 +112,7 @@ ${statement}
 function configurationRows(configurations: readonly ReportConfiguration[]): string {
   return configurations
     .map((c) => {
-      const gpu = c.gpu === '' || c.gpuCount === 0 ? '–' : `${c.gpuCount ?? '?'} × ${c.gpu}`;
+      const gpu = c.gpu === '' || c.gpuCount === 0 ? '–' : /^\d+ x /.test(c.gpu) ? c.gpu : `${c.gpuCount ?? '?'} × ${c.gpu}`;
       return `<tr><td>${escapeHtml(c.hostname || '–')}</td><td>${escapeHtml(c.cpu || '–')}${c.cpuCount !== null ? ` (${c.cpuCount} logical CPUs)` : ''}</td><td>${escapeHtml(gpu)}</td><td>${c.ramGiB ?? '–'}</td><td>${c.runs}</td><td>${energy(c.energyKwh)}</td></tr>`;
     })
     .join('\n');
@@ -131,7 +131,7 @@ function methodologyRows(data: ReportData, rows: readonly ReportMethodology[]): 
 const LEGEND = `<div class="legend" aria-label="How to read the charts">
 <span><i class="sw cpu"></i>CPU</span><span><i class="sw gpu"></i>GPU</span><span><i class="sw ram"></i>RAM</span>
 <span><i class="sw measured"></i>solid: measured by a counter</span><span><i class="sw estimated"></i>hatched, dashed: estimated from a model (or not labelled)</span>
-<span><i class="sw wall"></i>◆ wall plug (ground truth)</span></div>`;
+<span>● wall plug (ground truth)</span></div>`;
 
 /** The report page for `data`. */
 export function renderReportHtml(data: ReportData): string {

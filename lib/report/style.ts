@@ -12,6 +12,7 @@ h4 { margin: 14px 0 6px; font-size: 14px; color: var(--muted); text-transform: u
 .meta, .note { color: var(--muted); font-size: 13px; }
 section.project, #timeline, #hardware, #methodology, #overview { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin: 12px 0; }
 #projects { margin: 0; } #projects > h2 { margin-bottom: 0; }
+section > h2:first-child { margin-top: 0; } #projects > h2:first-child { margin-top: 28px; }
 table { border-collapse: collapse; }
 table.totals th { text-align: left; padding: 2px 14px 2px 0; color: var(--muted); font-weight: 600; vertical-align: top; }
 table.totals td { padding: 2px 0; }
@@ -31,7 +32,6 @@ button.copy:hover { background: #eef2f6; }
 .sw.cpu { background: var(--cpu); } .sw.gpu { background: var(--gpu); } .sw.ram { background: var(--ram); }
 .sw.measured { background: #666; }
 .sw.estimated { background: repeating-linear-gradient(45deg, #666 0 2px, #fff 2px 5px); border-style: dashed; }
-.sw.wall { width: 0; height: 0; border: none; }
 .chart { margin: 8px 0; min-height: 40px; }
 .picker { display: grid; grid-template-columns: auto 1fr; gap: 6px 10px; align-items: center; }
 .picker select { grid-column: 1 / 3; width: 100%; font: 13px/1.3 ui-monospace, SFMono-Regular, Menlo, monospace; }

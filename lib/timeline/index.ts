@@ -17,5 +17,5 @@ export {
   type PowerSegment,
 } from './format.js';
 export { keptIndices, downsampleCumulative } from './downsample.js';
-export { loadTimeline, writeTimeline, storeTimelineOrWarn, timelinePath, timelinesDirectory, listTimelines, deleteTimeline, TIMELINES_DIRECTORY, type TimelineStoreOptions } from './store.js';
+export { loadTimeline, writeTimeline, storeTimelineOrWarn, timelinePath, timelinesDirectory, listTimelines, deleteTimeline, pruneTimelines, TIMELINES_DIRECTORY, type TimelineStoreOptions } from './store.js';
 export { TimelineRecorder, drainPeriodMs, type TimelineSource, type TimelineRecorderOptions, type EnergyAt } from './recorder.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultOutputDir } from '../store/index.js';
+import { defaultOutputDir, loadResults } from '../store/index.js';
 import { TIMELINE_FORMAT, TIMELINE_VERSION, validateTimeline, type Timeline, type TimelineData } from './format.js';
 
 /** Name of the directory (under the output directory) that holds the timelines. */
@@ -116,4 +116,18 @@ export function deleteTimeline(runId: string, options: TimelineStoreOptions = {}
   if (!existsSync(file)) return false;
   rmSync(file, { force: true });
   return true;
+}
+
+/**
+ * Deletes the timelines whose run is no longer in the store (after `deleteResults`); returns
+ * how many. The timelines are listed before the store is read: a tracker appends its row
+ * before it writes its timeline, so a run stored meanwhile is never taken for a deleted one.
+ */
+export function pruneTimelines(options: TimelineStoreOptions = {}): number {
+  const candidates = listTimelines(options);
+  if (candidates.length === 0) return 0;
+  const stored = new Set(loadResults(options.outputDir !== undefined ? { outputDir: options.outputDir } : {}).map((record) => record.run_id));
+  let removed = 0;
+  for (const runId of candidates) if (!stored.has(runId) && deleteTimeline(runId, options)) removed++;
+  return removed;
 }
