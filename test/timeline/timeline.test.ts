@@ -17,6 +17,9 @@ import {
 import type { Reading } from '../../lib/native/types.js';
 import type { RunEnergy } from '../../lib/tracker/components.js';
 import { FakeHardware, intelServer, type PowercapCounter } from '../fixtures/fake-hardware.js';
+import { trackerOptionsFromFlags } from '../../lib/cli/commands/run.js';
+import { loadResults } from '../../lib/store/index.js';
+import { ensureBuilt, runCli } from '../helpers/cli.js';
 
 const KWH = 3.6e6;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -169,6 +172,42 @@ describe('timelines of tracked runs (simulated counters)', function () {
     expect(timeline!.t_s.length).to.be.greaterThan(10);
     for (let index = 1; index < cpu.length; index++) expect(cpu[index]).to.be.at.least(cpu[index - 1]!);
     expect(listTimelines({ outputDir })).to.deep.equal([record.run_id]);
+  });
+
+  it('in process mode, follows the attributed energy and ends on the record exactly', async () => {
+    const tracker = new EnergyTracker({ hardwareRoot: hw.root, nvmlLibrary: '', outputDir, printSummary: false, samplingIntervalMs: 5, trackingMode: 'process' }).start();
+    for (let step = 0; step < 4; step++) {
+      hw.advanceCpu(40, 0);
+      hw.advanceProcess(hw.selfPid, 10 * (step + 1)); // a quarter of the machine's CPU time, then more
+      packages[0]!.addJoules(8);
+      await sleep(40);
+    }
+    const record = tracker.stop();
+    const timeline = loadTimeline(record.run_id, { outputDir })!;
+    const cpu = timeline.components.find((component) => component.component === 'cpu')!;
+    expect(cpu.method).to.equal('measured:powercap');
+    expect((cpu.energy_j.at(-1)! * (record.pue ?? 1)) / KWH).to.equal(record.cpu_energy);
+    expect(cpu.energy_j.at(-1)).to.be.lessThan(32); // a share of the machine's 32 J
+    expect(cpu.energy_j.filter((value, index) => index > 0 && value > cpu.energy_j[index - 1]!).length).to.be.greaterThan(1);
+    for (let index = 1; index < cpu.energy_j.length; index++) expect(cpu.energy_j[index]).to.be.at.least(cpu.energy_j[index - 1]!);
+  });
+
+  it('`run` stores the timeline of the command it tracks, and `--no-timeline` does not', () => {
+    ensureBuilt();
+    const base = ['run', '--output-dir', outputDir, '--hardware-root', hw.root, '--nvml-library', '', '--sampling-interval-ms', '10', '--no-summary'];
+    const tracked = runCli([...base, '--project-name', 'with', '--', process.execPath, '-e', 'setTimeout(() => {}, 200)']);
+    expect(tracked.status, tracked.stderr).to.equal(0);
+    const untracked = runCli([...base, '--project-name', 'without', '--no-timeline', '--', process.execPath, '-e', '0']);
+    expect(untracked.status, untracked.stderr).to.equal(0);
+    const [withRun] = loadResults({ outputDir, projectName: 'with' });
+    const [withoutRun] = loadResults({ outputDir, projectName: 'without' });
+    const timeline = loadTimeline(withRun!.run_id, { outputDir })!;
+    expect(timeline.t_s.length).to.be.greaterThan(5);
+    expect((timeline.components[0]!.energy_j.at(-1)! * (withRun!.pue ?? 1)) / KWH).to.equal(withRun!.cpu_energy);
+    expect(loadTimeline(withoutRun!.run_id, { outputDir })).to.equal(null);
+    const flags = { save: true, summary: true };
+    expect(trackerOptionsFromFlags({ ...flags, timeline: false }, 'x', 1).timeline).to.equal(false);
+    expect(trackerOptionsFromFlags(flags, 'x', 1).timeline).to.equal(undefined);
   });
 
   it('stores nothing with timeline: false or save: false', () => {

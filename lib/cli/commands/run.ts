@@ -36,6 +36,8 @@ export interface RunFlags {
   /** `--no-summary` sets false. */
   summary: boolean;
   live?: boolean;
+  /** `--no-timeline` sets false. */
+  timeline?: boolean;
 }
 
 /** Sampling interval used with `--live` when none is given, ms. */
@@ -77,6 +79,7 @@ export function trackerOptionsFromFlags(flags: RunFlags, command: string, pid: n
   if (flags.gpuIds !== undefined) options.gpuIds = flags.gpuIds;
   if (flags.hardwareRoot !== undefined) options.hardwareRoot = flags.hardwareRoot;
   if (flags.nvmlLibrary !== undefined) options.nvmlLibrary = flags.nvmlLibrary;
+  if (flags.timeline === false) options.timeline = false;
   const mode = flags.trackingMode ?? 'machine';
   options.trackingMode = mode;
   if (mode === 'process') {
@@ -230,6 +233,7 @@ export function registerRunCommand(program: Command): void {
     .option('--nvml-library <path>', 'path of libnvidia-ml.so.1 ("" disables NVML)')
     .option('--no-save', 'do not append the run to emissions.csv')
     .option('--no-summary', 'do not print the summary at the end')
+    .option('--no-timeline', "do not store the run's power timeline")
     .option('--live', 'show a live line (elapsed, power, energy) on a terminal')
     .action(async (command: string, args: string[], flags: RunFlags) => {
       process.exitCode = await runTracked(command, args, flags);
