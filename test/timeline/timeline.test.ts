@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EnergyTracker } from '../../lib/tracker/energy-tracker.js';
 import {
   TimelineRecorder,
+  drainPeriodMs,
   downsampleCumulative,
   keptIndices,
   listTimelines,
@@ -112,6 +113,39 @@ describe('TimelineRecorder', () => {
     // Every kept intermediate point is a reading's exact cumulative value.
     const values = new Set(readings.map((entry) => entry.energyUj[0]! / 1e6));
     for (const value of cpu.slice(1, -1)) expect(values.has(value), String(value)).to.equal(true);
+  });
+});
+
+describe('TimelineRecorder draining on its timer', function () {
+  this.timeout(10000);
+  it('drains the ring a quarter of its length apart, and takes one reading per interval without a ring', async () => {
+    expect(drainPeriodMs('native', 1000)).to.equal(60_000);
+    expect(drainPeriodMs('native', 10)).to.equal(10_240);
+    expect(drainPeriodMs('native', 1)).to.equal(1024);
+    expect(drainPeriodMs('fallback', 1000)).to.equal(1000);
+    expect(drainPeriodMs('fallback', 10)).to.equal(100);
+    // A fallback source: each call is one fresh reading (as the JavaScript CPU sampler gives).
+    const t0 = Number(process.hrtime.bigint());
+    const reading = (): Reading => {
+      const now = Number(process.hrtime.bigint());
+      return { timestampNs: now, energyUj: [], attributedUj: [], cpu: { available: true, machineTotalS: 0, machineBusyS: 0, processS: 0, loadModelS: (now - t0) / 1e9, logicalCpus: 1 } };
+    };
+    const source: TimelineSource = { kind: 'fallback', samplesSince: (sinceNs) => [reading()].filter((entry) => entry.timestampNs > sinceNs) };
+    const start = reading();
+    const recorder = new TimelineRecorder(source, start, { samplingIntervalMs: 100 });
+    await sleep(560);
+    const end = reading();
+    const energyOf = (entry: Reading): RunEnergy => ({
+      cpu: { joules: 15 * (entry.cpu.loadModelS - start.cpu.loadModelS), method: 'estimated:tdp-load-model' },
+      gpu: { joules: 0, method: 'none:no-gpu' },
+      ram: { joules: 0, method: 'none:no-sensor' },
+      gpuDomains: [],
+      cpuUtilizationPercent: null,
+    });
+    const timeline = recorder.finish(end, energyOf, energyOf(end), { durationS: (end.timestampNs - start.timestampNs) / 1e9, startTime: new Date(), pue: 1 });
+    expect(timeline.t_s.length).to.be.within(4, 8); // start, ~5 ticks (at least 2 on a busy machine), end
+    expect(timeline.components.map((component) => [component.component, component.estimated])).to.deep.equal([['cpu', true]]);
+    expect(timeline.components[0]!.energy_j.at(-1)).to.equal(energyOf(end).cpu.joules);
   });
 });
 
