@@ -47,7 +47,7 @@ const time = (fn: () => void): number => {
 const dir = mkdtempSync(join(tmpdir(), 'let-report-bench-'));
 try {
   const generated = syntheticStore(runs, { maxPoints: points });
-  writeSyntheticStore(dir, generated);
+  writeSyntheticStore(dir, generated, 'bulk');
   const htmlFile = join(dir, 'report.html');
   const jsonFile = join(dir, 'baseline.json');
   const storeBytes = statSync(join(dir, 'emissions.csv')).size;

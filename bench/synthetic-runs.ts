@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_COLUMNS, formatHeader, formatRecordRow } from '../lib/store/index.js';
+import { ALL_COLUMNS, appendRecord, formatHeader, formatRecordRow } from '../lib/store/index.js';
 import { writeTimeline, type TimelineComponent, type TimelineData } from '../lib/timeline/index.js';
 import type { ReportRecord } from '../lib/report/index.js';
 import { makeRecord } from '../test/store/helpers.js';
@@ -135,11 +135,19 @@ export function syntheticStore(count: number, options: { seed?: number; maxPoint
   return { records, timelines };
 }
 
-/** Writes the runs as a store (`emissions.csv` and `timelines/`) under `outputDir`. */
-export function writeSyntheticStore(outputDir: string, store: SyntheticStore): void {
+/**
+ * Writes the runs as a store (`emissions.csv` and `timelines/`) under `outputDir`: through
+ * `appendRecord` (`append`, the default: what the tracker does), or as one file written at once
+ * (`bulk`, for thousands of runs: the store's row formatter, as the store bench does).
+ */
+export function writeSyntheticStore(outputDir: string, store: SyntheticStore, how: 'append' | 'bulk' = 'append'): void {
   mkdirSync(outputDir, { recursive: true });
-  const chunks = [formatHeader(ALL_COLUMNS)];
-  for (const record of store.records) chunks.push(formatRecordRow(record));
-  writeFileSync(join(outputDir, 'emissions.csv'), chunks.join(''));
+  if (how === 'append') {
+    for (const record of store.records) appendRecord(record, outputDir);
+  } else {
+    const chunks = [formatHeader(ALL_COLUMNS)];
+    for (const record of store.records) chunks.push(formatRecordRow(record));
+    writeFileSync(join(outputDir, 'emissions.csv'), chunks.join(''));
+  }
   for (const [runId, timeline] of store.timelines) writeTimeline(runId, timeline, { outputDir });
 }
