@@ -21,6 +21,7 @@ import { FakeHardware, intelServer, type PowercapCounter } from '../fixtures/fak
 import { trackerOptionsFromFlags } from '../../lib/cli/commands/run.js';
 import { loadResults } from '../../lib/store/index.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { FakeNvml, nowNs } from '../fixtures/fake-nvml.js';
 
 const KWH = 3.6e6;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -242,6 +243,31 @@ describe('timelines of tracked runs (simulated counters)', function () {
     const flags = { save: true, summary: true };
     expect(trackerOptionsFromFlags({ ...flags, timeline: false }, 'x', 1).timeline).to.equal(false);
     expect(trackerOptionsFromFlags(flags, 'x', 1).timeline).to.equal(undefined);
+  });
+
+  it('gives a GPU measured by NVML its own series, ending on the record and following the power steps', async () => {
+    const fake = FakeNvml.create({
+      gpus: [{ name: 'NVIDIA H200', uuid: 'GPU-8f3c0a1e-55aa-4b1c-9d2e-0123456789ab', energyBaseNs: nowNs(), profile: [{ startNs: 0n, mW: 100_000 }] }],
+    });
+    try {
+      const tracker = new EnergyTracker({ hardwareRoot: hw.root, nvmlLibrary: fake.libraryPath, outputDir, printSummary: false, samplingIntervalMs: 20 }).start();
+      // 100 W, then 300 W from 300 ms after the start on.
+      fake.setProfile(0, [{ startNs: 0n, mW: 100_000 }, { startNs: nowNs() + 300_000_000n, mW: 300_000 }]);
+      await sleep(700);
+      const record = tracker.stop();
+      const timeline = loadTimeline(record.run_id, { outputDir })!;
+      const gpu = timeline.components.find((component) => component.component === 'gpu')!;
+      expect([gpu.method, gpu.estimated]).to.deep.equal(['measured:nvml-energy', false]);
+      expect((gpu.energy_j.at(-1)! * (record.pue ?? 1)) / KWH).to.equal(record.gpu_energy);
+      const position = timeline.components.indexOf(gpu);
+      const power = timelinePower(timeline).map((segment) => ({ at: segment.fromS, watts: segment.watts[position]! }));
+      const mean = (list: typeof power) => list.reduce((sum, segment) => sum + segment.watts, 0) / list.length;
+      // NVML's counter moves every 100 ms: compare means over whole stretches well away from the step.
+      expect(mean(power.filter((segment) => segment.at < 0.2))).to.be.within(50, 150);
+      expect(mean(power.filter((segment) => segment.at > 0.45))).to.be.within(200, 400);
+    } finally {
+      fake.dispose();
+    }
   });
 
   it('stores nothing with timeline: false or save: false', () => {
