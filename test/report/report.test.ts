@@ -118,6 +118,14 @@ describe('writeReport and the report command (from a store)', function () {
     expect(listTimelines({ outputDir })).to.have.length(8);
   });
 
+  it('`report --open` without a desktop opener still writes the report and says how to open it', () => {
+    const out = join(outputDir, 'open.html');
+    const result = runCli(['report', '--output-dir', outputDir, '--out', out, '--open'], { env: { PATH: join(outputDir, 'no-such-bin') } });
+    expect(result.status, result.stderr).to.equal(0);
+    expect(existsSync(out)).to.equal(true);
+    expect(result.stderr).to.contain('could not open the report with xdg-open').and.contain(`open ${out} in a browser`);
+  });
+
   it('`results` shows a bar per run, without colour when not a terminal or with NO_COLOR', () => {
     for (const env of [{}, { NO_COLOR: '1' }]) {
       const result = runCli(['results', '--output-dir', outputDir], { env });
