@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/report.bench.ts [--runs 10000] [--points 200] [--repeat 5] [--no-browser]
  *
- * The store is generated (bench/synthetic-runs.ts): three projects and hardware profiles,
+ * The store is generated (test/fixtures/synthetic-runs.ts): three projects and hardware profiles,
  * measured, estimated and wall-plug runs, one timeline per run with up to `--points` points.
  * - From the store: `writeReport({ outputDir })` (loadResults, every loadTimeline, aggregation,
  *   HTML, write) vs the baseline `loadResults` + every `loadTimeline` + `JSON.stringify` of
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { loadResults } from '../lib/store/index.js';
 import { loadTimeline, type Timeline } from '../lib/timeline/index.js';
 import { writeReport } from '../lib/report/index.js';
-import { syntheticStore, writeSyntheticStore } from './synthetic-runs.js';
+import { syntheticStore, writeSyntheticStore } from '../test/fixtures/synthetic-runs.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { writeReport } from '../lib/report/index.js';
-import { syntheticStore, writeSyntheticStore } from '../bench/synthetic-runs.js';
+import { syntheticStore, writeSyntheticStore } from '../test/fixtures/synthetic-runs.js';
 
 const target = resolve(process.argv[2] ?? 'docs/report.png');
 const dir = mkdtempSync(join(tmpdir(), 'let-report-shot-'));

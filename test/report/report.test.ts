@@ -6,7 +6,7 @@ import { buildReport, buildReportData, timelineForPage, writeReport, type Report
 import { listTimelines, timelinePower, type Timeline } from '../../lib/timeline/index.js';
 import { ENERGY_BAR_WIDTH, energyBar, useColour } from '../../lib/cli/energy-bar.js';
 import { makeRecord } from '../store/helpers.js';
-import { syntheticStore, writeSyntheticStore } from '../../bench/synthetic-runs.js';
+import { syntheticStore, writeSyntheticStore } from '../fixtures/synthetic-runs.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 
 function withTimelineIds(store: ReturnType<typeof syntheticStore>): Map<string, Timeline> {
