@@ -33,6 +33,9 @@ export {
 } from './statement/index.js';
 export { carbonIntensity, listCountries } from './carbon/index.js';
 
+export { loadTimeline, listTimelines, pruneTimelines, timelineEnergyJ, timelinePower, TIMELINE_MAX_POINTS, type Timeline, type TimelineComponent, type TimelineComponentName, type PowerSegment } from './timeline/index.js';
+export { writeReport, buildReport, type ReportOptions, type WrittenReport, type ReportRecord } from './report/index.js';
+
 export { probe } from './native/probe.js';
 export type {
   ProbeResult,

@@ -11,6 +11,8 @@ import { registerProbeCommand } from './commands/probe.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerGtServerCommand } from './commands/gt-server.js';
 
+import { registerReportCommand } from './commands/report.js';
+
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('lamarr-energy-tracker')
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerProbeCommand(program);
   registerRunCommand(program);
   registerGtServerCommand(program);
+
+  registerReportCommand(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

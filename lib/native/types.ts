@@ -105,12 +105,11 @@ export interface Reading {
   cpu: CpuTimes;
 }
 
-/** One entry of the recent-samples ring. */
-export interface Sample {
-  timestampNs: number;
-  /** Cumulative energy per domain at this time, µJ. */
-  energyUj: number[];
-}
+/**
+ * One entry of the recent-samples ring: the totals as the sampling thread published them
+ * (a full {@link Reading}: energy, attributed energy and CPU times).
+ */
+export type Sample = Reading;
 
 /** Counters of trouble seen by the sampler since it opened. */
 export interface SamplerStats {
@@ -170,8 +169,11 @@ export interface NativeSampler {
   read(): Reading;
   /** Return the latest totals without touching hardware (cheap). */
   latest(): Reading;
-  /** Recent samples (oldest first); the ring keeps the latest 4096. */
-  recentSamples(): Sample[];
+  /**
+   * Recent samples (oldest first), at most 4096 kept; with `sinceNs`, only those taken after
+   * that monotonic time (ns), so that a caller can drain the ring without copying it all.
+   */
+  recentSamples(sinceNs?: number): Sample[];
   stats(): SamplerStats;
   /** Stop the thread, close files, shut NVML down. Idempotent; later calls to read throw. */
   close(): void;

@@ -23,6 +23,7 @@ import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
 import { GroundTruthSession, NOT_CONFIGURED, wallEnergySummary, type WallEnergy } from '../groundtruth/tracker-support.js';
+import { TimelineRecorder, storeTimelineOrWarn } from '../timeline/index.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
@@ -98,6 +99,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private live: LiveLine | null = null;
   private lastRecord: EmissionsRecord | null = null;
   private groundTruth: GroundTruthSession | null = null;
+  private timeline: TimelineRecorder | null = null;
 
   /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
   constructor(options?: EnergyTrackerOptions) {
@@ -140,6 +142,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     }
     this.source = source;
     this.lastSnapshot = null;
+    if (this.options.timeline && this.options.save) this.timeline = new TimelineRecorder(source, this.startReading, { samplingIntervalMs });
     if (this.options.live) {
       this.live = new LiveLine(() => this.snapshot());
       this.live.start();
@@ -196,9 +199,14 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       const endReading = source.read();
       const durationS = (performance.now() - this.startPerfMs) / 1000;
       const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
-      return { system, energy, durationS, status, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000 };
+      const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
+      const timeline =
+        this.timeline?.finishOrWarn(endReading, energyAt, energy, { durationS, startTime: new Date(this.startWallMs), pue: this.options.pue }) ?? null;
+      return { system, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000 };
     } finally {
       this.groundTruth = null;
+      this.timeline?.cancel();
+      this.timeline = null;
       this.live?.stop();
       this.live = null;
       source.release();
@@ -218,6 +226,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
         process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
         throw new RunNotStoredError(record, emissionsFile(this.options.outputDir), error);
       }
+      if (ended.timeline !== null) storeTimelineOrWarn(record.run_id, ended.timeline, { outputDir: this.options.outputDir });
     }
     if (this.options.printSummary) {
       try {

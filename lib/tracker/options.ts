@@ -47,6 +47,9 @@ export interface EnergyTrackerOptions {
    * or `{ server: true }` for `LET_GT_HOST`/`LET_GT_PORT`/`~/.let/GT_REMOTE_CONFIG`). Default: none.
    */
   groundTruth?: GroundTruthOptions;
+
+  /** Store the run's power timeline in `<outputDir>/timelines/<run_id>.json` (with `save`). Default true. */
+  timeline?: boolean;
 }
 
 /** Options with defaults applied. */
@@ -67,6 +70,8 @@ export interface ResolvedTrackerOptions {
   nvmlLibrary: string | null;
   live: boolean;
   groundTruth: GroundTruthConfig | null;
+
+  timeline: boolean;
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -86,6 +91,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'nvmlLibrary',
   'live',
   'groundTruth',
+
+  'timeline',
 ]);
 
 /** The default store directory: `LET_OUTPUT_DIR`, else `~/.let`. */
@@ -199,6 +206,7 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
   if (save) lockEnvironment();
   const printSummary = given.printSummary === undefined ? true : requireBoolean('printSummary', given.printSummary);
   const live = given.live === undefined ? false : requireBoolean('live', given.live);
+  const timeline = given.timeline === undefined ? true : requireBoolean('timeline', given.timeline);
 
   let trackingMode: TrackingMode = 'machine';
   if (given.trackingMode !== undefined) {
@@ -237,5 +245,7 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     nvmlLibrary,
     live,
     groundTruth: given.groundTruth === undefined ? null : resolveGroundTruth(given.groundTruth),
+
+    timeline,
   };
 }

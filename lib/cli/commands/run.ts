@@ -39,6 +39,9 @@ export interface RunFlags {
   live?: boolean;
   /** `--ground-truth <spec>`, parsed. */
   groundTruth?: GroundTruthOptions;
+
+  /** `--no-timeline` sets false. */
+  timeline?: boolean;
 }
 
 /** Sampling interval used with `--live` when none is given, ms. */
@@ -81,6 +84,8 @@ export function trackerOptionsFromFlags(flags: RunFlags, command: string, pid: n
   if (flags.hardwareRoot !== undefined) options.hardwareRoot = flags.hardwareRoot;
   if (flags.nvmlLibrary !== undefined) options.nvmlLibrary = flags.nvmlLibrary;
   if (flags.groundTruth !== undefined) options.groundTruth = flags.groundTruth;
+
+  if (flags.timeline === false) options.timeline = false;
   const mode = flags.trackingMode ?? 'machine';
   options.trackingMode = mode;
   if (mode === 'process') {
@@ -234,6 +239,7 @@ export function registerRunCommand(program: Command): void {
     .option('--nvml-library <path>', 'path of libnvidia-ml.so.1 ("" disables NVML)')
     .option('--no-save', 'do not append the run to emissions.csv')
     .option('--no-summary', 'do not print the summary at the end')
+    .option('--no-timeline', "do not store the run's power timeline")
     .option('--live', 'show a live line (elapsed, power, energy) on a terminal')
     .option(
       '--ground-truth <source>',
