@@ -22,6 +22,7 @@ import { describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from
 import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
+import { notifyRunStopped } from './run-events.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
@@ -190,6 +191,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.startReading = null;
     }
     this.lastRecord = record;
+    notifyRunStopped(record);
     if (this.options.save) {
       try {
         appendRecord(record, this.options.outputDir);

@@ -4,7 +4,7 @@
  * process with the reason and the fix; `LET_REQUIRE_NATIVE=1` turns it into an error.
  */
 import { cpus } from 'node:os';
-import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import type { DomainInfo, Reading, SamplerStats, UnavailableSensor } from '../native/types.js';
 import { acquireSampler, type SamplerLease } from '../native/sampler-pool.js';
 import { tryLoadNativeBinding } from '../native/loader.js';
 import { JsCpuSampler } from '../estimate/index.js';
@@ -33,6 +33,8 @@ export interface MeasurementSource {
   read(): Reading;
   /** Latest reading without touching hardware. */
   latest(): Reading;
+  /** The native sampler's counters of trouble (read errors, anomalies, wraps); null for the fallback. */
+  stats(): SamplerStats | null;
   /** Give the source back; idempotent. */
   release(): void;
 }
@@ -63,6 +65,9 @@ class NativeSource implements MeasurementSource {
   latest(): Reading {
     return this.lease.latest();
   }
+  stats(): SamplerStats {
+    return this.lease.sampler.stats();
+  }
   release(): void {
     this.lease.release();
   }
@@ -87,6 +92,9 @@ class FallbackSource implements MeasurementSource {
   }
   latest(): Reading {
     return this.reading();
+  }
+  stats(): null {
+    return null;
   }
   release(): void {
     if (this.released) return;
