@@ -9,6 +9,8 @@ import { registerResultsCommand } from './commands/results.js';
 import { registerDeleteCommand } from './commands/delete.js';
 import { registerProbeCommand } from './commands/probe.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerMergeCommand } from './commands/merge.js';
+import { registerMonitorCommand } from './commands/monitor.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerDeleteCommand(program);
   registerProbeCommand(program);
   registerRunCommand(program);
+  registerMergeCommand(program);
+  registerMonitorCommand(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

@@ -1,19 +1,21 @@
 /** The statement over the runs stored in `emissions.csv`. */
-import { loadResults } from '../store/index.js';
-import type { ResultFilters } from '../store/schema.js';
+import { loadResultsFromStores, type StoresFilters } from '../store/index.js';
 import { formatStatement, statementFromRecords, type StatementOptions } from './statement.js';
 
-/** Filters selecting the runs, plus the statement's options. */
-export type PaperStatementOptions = ResultFilters & StatementOptions;
+/**
+ * Filters selecting the runs, plus the statement's options. `outputDir` may name several
+ * stores, or a directory holding one store per host (runs deduplicated by `run_id`).
+ */
+export type PaperStatementOptions = StoresFilters & StatementOptions;
 
-function describeFilters(filters: ResultFilters): string {
+function describeFilters(filters: StoresFilters): string {
   const parts = Object.entries(filters)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${value instanceof Date ? value.toISOString() : JSON.stringify(value)}`);
   return parts.length === 0 ? 'no filters' : parts.join(', ');
 }
 
-function split(options: PaperStatementOptions): [ResultFilters, StatementOptions] {
+function split(options: PaperStatementOptions): [StoresFilters, StatementOptions] {
   const { comparison, format, ...filters } = options;
   const statementOptions: StatementOptions = {};
   if (comparison !== undefined) statementOptions.comparison = comparison;
@@ -28,7 +30,7 @@ function split(options: PaperStatementOptions): [ResultFilters, StatementOptions
  */
 export function paperStatement(options: PaperStatementOptions = {}): string {
   const [filters, statementOptions] = split(options);
-  const records = loadResults(filters);
+  const records = loadResultsFromStores(filters);
   if (records.length === 0) {
     throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
   }
