@@ -4,7 +4,7 @@
  * `afterEach`/`after`, so that a failing test leaves nothing running).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,3 +174,28 @@ export async function startPrometheus(targets: string[]): Promise<PrometheusServ
     },
   };
 }
+
+export const DASHBOARD_PATH = fileURLToPath(new URL('../../docs/grafana/lamarr-energy-tracker.json', import.meta.url));
+
+export interface DashboardPanel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  targets?: Array<{ expr: string; refId: string }>;
+}
+
+/** Every PromQL expression of the dashboard (panel targets and template variable queries). */
+export function dashboardExpressions(): string[] {
+  const dashboard = JSON.parse(readFileSync(DASHBOARD_PATH, 'utf8')) as {
+    panels: DashboardPanel[];
+    templating: { list: Array<{ type: string; query?: string | { query: string } }> };
+  };
+  const expressions = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
+  for (const variable of dashboard.templating.list) {
+    if (variable.type !== 'query' || variable.query === undefined) continue;
+    expressions.push(typeof variable.query === 'string' ? variable.query : variable.query.query);
+  }
+  return expressions;
+}
+

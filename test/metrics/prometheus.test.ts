@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intelServer, type FakeHardware, type PowercapCounter } from '../fixtures/fake-hardware.js';
 import { loadResults } from '../../lib/store/index.js';
-import { sleep, startMonitorChild, startPrometheus, waitFor, type Child, type PrometheusServer } from './helpers.js';
+import { dashboardExpressions, sleep, startMonitorChild, startPrometheus, waitFor, type Child, type PrometheusServer } from './helpers.js';
 
 type Vector = { metric: Record<string, string>; value: [number, string] };
 type Matrix = { metric: Record<string, string>; values: Array<[number, string]> };
@@ -146,6 +146,18 @@ describe('metrics: a real Prometheus scraping the monitor', function () {
     const [up] = await prom.query<Vector>('let_sampler_up', queryAt);
     expect(up!.metric.measurement).to.equal('measured');
     expect(Number(up!.value[1])).to.equal(1);
+
+    // The Grafana dashboard's queries run on this data: valid PromQL, and the machine's and the
+    // sampler's panels show series (tracked runs need an EnergyTracker in the exporting process).
+    for (const expression of dashboardExpressions()) {
+      const concrete = expression
+        .replace(/^label_values\((\w+), (\w+)\)$/, 'count by ($2) ($1)') // Grafana's variable query
+        .replaceAll('$instance', '.*')
+        .replaceAll('$__range', '1m')
+        .replaceAll('$__rate_interval', '4s');
+      const result = await prom.query(concrete, queryAt);
+      if (!expression.includes('let_tracked_')) expect(result, `dashboard query ${expression}`).to.not.be.empty;
+    }
 
     // SIGTERM: the monitor exits 0 within a second and stores its run with the same energy.
     const signalledAt = Date.now();
