@@ -116,14 +116,16 @@ export async function startMonitor(options: MonitorOptions = {}): Promise<Monito
   let timer: NodeJS.Timeout | null = null;
   if (save && storeEverySeconds !== undefined) {
     timer = setInterval(() => {
-      // The next row starts where this one ends (two fresh reads microseconds apart). A row that
-      // cannot be stored is printed as JSON by RunNotStoredError; monitoring goes on.
+      // The next row starts before this one ends (two fresh reads microseconds apart, before the
+      // row is written), so rows neither leave gaps nor wait for the disk. A row that cannot be
+      // stored is printed as JSON by RunNotStoredError; monitoring goes on.
+      const previous = tracker;
+      tracker = new EnergyTracker(trackerOptions).start();
       try {
-        stored.push(tracker.stop());
+        stored.push(previous.stop());
       } catch (error) {
         process.stderr.write(`lamarr-energy-tracker monitor: ${(error as Error)?.message ?? String(error)}\n`);
       }
-      tracker = new EnergyTracker(trackerOptions).start();
     }, storeEverySeconds * 1000);
   }
   let stopping: Promise<EmissionsRecord | null> | null = null;
