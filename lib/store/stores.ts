@@ -94,7 +94,17 @@ function filled(record: EmissionsRecord): number {
  */
 export function loadResultsFromStores(filters: StoresFilters = {}, options: LoadOptions = {}): LoadedRecord[] {
   const { outputDir, ...rowFilters } = filters;
-  return dedupRuns(resolveStoreDirs(outputDir ?? defaultOutputDir()).map((dir) => loadResults({ ...rowFilters, outputDir: dir }, options)));
+  const dirs = resolveStoreDirs(outputDir ?? defaultOutputDir());
+  if (dirs.length === 1) return loadResults({ ...rowFilters, outputDir: dirs[0]! }, options);
+  const all = dirs.map((dir) => loadResults({ outputDir: dir }, options));
+  const filtered = Object.values(rowFilters).some((value) => value !== undefined);
+  if (!filtered) return dedupRuns(all);
+  // Which copy of a run is kept does not depend on the filters: choose among all rows, then
+  // keep the matching rows of the chosen copies.
+  const keep = new Set(dedupRuns(all).map((record) => `${record.source_file}\u0000${record.source_line}`));
+  return dirs.flatMap((dir) =>
+    loadResults({ ...rowFilters, outputDir: dir }, { ...options, onWarning: () => {} }).filter((record) => keep.has(`${record.source_file}\u0000${record.source_line}`)),
+  );
 }
 
 /** One list from several stores' rows: each run_id's rows from the store with the richest copy. */
