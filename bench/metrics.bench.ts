@@ -11,9 +11,10 @@
  *      be exact at its instant).
  *    Contenders interleaved in `--rounds` rounds of `--scrapes`; medians per scrape.
  * 2. Memory of a running monitor: `startMonitor` sampling every millisecond and scraped over
- *    HTTP 100 times a second until the sampler has taken `--samples` samples; heap and RSS after
+ *    HTTP (a keep-alive node:http client, as Prometheus keeps its connection) 100 times a second until the sampler has taken `--samples` samples; heap and RSS after
  *    a full GC at 10%, 25%, 50%, 75% and 100% of the samples.
  */
+import { Agent, get } from 'node:http';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { Registry } from 'prom-client';
@@ -21,6 +22,7 @@ import { intelServer } from '../test/fixtures/fake-hardware.js';
 import { MachineEnergyMeter, registerEnergyMetrics } from '../lib/metrics/index.js';
 import { startMonitor } from '../lib/monitor/monitor.js';
 import { EnergyTracker } from '../lib/tracker/energy-tracker.js';
+import { closeIdleSamplers } from '../lib/native/sampler-pool.js';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
@@ -93,9 +95,21 @@ meter.close();
 metrics.close();
 
 // ---- 2. Memory of a running monitor ---------------------------------------------------------
+closeIdleSamplers(); // a fresh sampler: its sample count starts at 0
 const monitor = await startMonitor({ port: 0, hardwareRoot: root, nvmlLibrary: '', samplingIntervalMs: 1, save: false });
+// A keep-alive client as Prometheus uses (node:http: fetch's own caches would be measured too).
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const scrape = (): Promise<string> =>
+  new Promise((resolve, reject) => {
+    get(monitor.url, { agent }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
 const samplesNow = async (): Promise<number> => {
-  const text = await (await fetch(monitor.url)).text();
+  const text = await scrape();
   return Number(/^let_sampler_samples_total\{[^}]*\} (\d+)$/m.exec(text)![1]);
 };
 const checkpoints = [0.1, 0.25, 0.5, 0.75, 1].map((share) => Math.round(share * targetSamples));
@@ -114,6 +128,7 @@ while (memory.length < checkpoints.length) {
   }
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
+agent.destroy();
 await monitor.stop();
 console.log(`\nmonitor memory: sampling every 1 ms, scraped over HTTP every ~10 ms, ${((Date.now() - started) / 1000).toFixed(1)} s; after a full GC`);
 console.log('| samples taken | scrapes | heap used (MiB) | RSS (MiB) |');
