@@ -25,6 +25,26 @@ export type MachineMeterOptions = Pick<
   minPowerWindowMs?: number;
 };
 
+/** The option names of a machine meter. */
+export const MACHINE_METER_OPTIONS: readonly string[] = [
+  'samplingIntervalMs',
+  'hardwareRoot',
+  'nvmlLibrary',
+  'gpuIds',
+  'countryIsoCode',
+  'carbonIntensity',
+  'pue',
+  'minPowerWindowMs',
+];
+
+/** Throw a TypeError naming the first option of `options` not in `known`. */
+export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${what} options must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new TypeError(`${what}: unknown option ${key}; valid options are ${known.join(', ')}`);
+  }
+}
+
 /** Whether a value comes from a hardware counter or from a model. */
 export type Measurement = 'measured' | 'estimated';
 
@@ -105,6 +125,7 @@ export class MachineEnergyMeter {
 
   /** Validates the options (errors name the option) and starts sampling. */
   constructor(options: MachineMeterOptions = {}) {
+    checkOptionNames('MachineEnergyMeter', options, MACHINE_METER_OPTIONS);
     const { minPowerWindowMs = 500, ...trackerOptions } = options;
     if (typeof minPowerWindowMs !== 'number' || !Number.isFinite(minPowerWindowMs) || minPowerWindowMs < 0) {
       throw new RangeError(`option minPowerWindowMs must be a finite number ≥ 0, got ${String(minPowerWindowMs)}`);

@@ -139,6 +139,15 @@ describe('lamarr-energy-tracker monitor', function () {
     expect(await monitor.stop()).to.equal(record);
     expect(record!.cpu_energy! * 3.6e6).to.be.closeTo(3, 1e-9);
     expect(loadResults({ outputDir: out }).map((r) => r.run_id)).to.deep.equal([record!.run_id]);
+    for (const [options, message] of [
+      [{ port: 0, foo: 1 }, /unknown option foo/],
+      [{ port: 65536 }, /port must be an integer from 0 to 65535/],
+      [{ port: 0, storeEverySeconds: 0.5 }, /storeEverySeconds must be a number of seconds ≥ 1/],
+      [{ port: 0, host: '' }, /host must be a non-empty address/],
+    ] as const) {
+      const error = await startMonitor({ ...options, hardwareRoot: hw.root, nvmlLibrary: '' } as never).then(() => null, (e: Error) => e);
+      expect(error?.message, JSON.stringify(options)).to.match(message);
+    }
     const refused = await fetch(monitor.url).then(() => null, (error: Error) => error);
     expect(refused, 'the server is closed').to.be.instanceOf(Error);
   });

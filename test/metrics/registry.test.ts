@@ -179,6 +179,7 @@ describe('metrics: prom-client registries', function () {
     expect(() => registerEnergyMetrics({ registry: new Registry(), countryIsoCode: 'XXX', hardwareRoot: root })).to.throw(/XXX/);
     expect(() => registerEnergyMetrics({ registry: new Registry(), samplingIntervalMs: 0, hardwareRoot: root })).to.throw(RangeError, /samplingIntervalMs/);
     expect(() => registerEnergyMetrics({ registry: new Registry(), minPowerWindowMs: -1, hardwareRoot: root })).to.throw(RangeError, /minPowerWindowMs/);
+    expect(() => registerEnergyMetrics({ registry: new Registry(), projectName: 'x' } as never)).to.throw(TypeError, /unknown option projectName; valid options are registry, prefix, samplingIntervalMs/);
     expect(Object.keys(METRIC_SPECS)).to.have.length(metricNames().length);
   });
 });
