@@ -10,6 +10,7 @@ import { FakeHardware, intelServer } from '../fixtures/fake-hardware.js';
 import { registerEnergyMetrics, metricNames, METRIC_SPECS, type EnergyMetrics } from '../../lib/metrics/index.js';
 import { closeIdleSamplers } from '../../lib/native/sampler-pool.js';
 import { EnergyTracker } from '../../lib/tracker/energy-tracker.js';
+import { FakeNvml, NVML, nowNs } from '../fixtures/fake-nvml.js';
 
 /** One sample of an exposition: name, labels, value. */
 interface ExpositionSample {
@@ -169,6 +170,39 @@ describe('metrics: prom-client registries', function () {
     ]);
     for (const sample of find(samples, 'let_energy_joules_total')) expect(sample.value).to.be.greaterThan(0);
     expect(find(samples, 'let_emissions_grams_total').map((s) => s.labels.measurement)).to.deep.equal(['estimated', 'estimated']);
+  });
+
+  it('GPUs through NVML: one series per device, energy counter or integrated power, both measured', async () => {
+    hw = intelServer(1, 1).hw;
+    const fake = FakeNvml.create({
+      gpus: [
+        { name: 'NVIDIA H200', uuid: 'GPU-8f3c0a1e-55aa-4b1c-9d2e-0123456789ab', energyBaseNs: nowNs(), profile: [{ startNs: 0n, mW: 60000 }] },
+        { name: 'NVIDIA T4', uuid: 'GPU-00000000-55aa-4b1c-9d2e-0123456789ab', energyRc: NVML.NOT_SUPPORTED, powerMw: 30000 },
+      ],
+    });
+    try {
+      const registry = new Registry();
+      metrics = registerEnergyMetrics({ registry, hardwareRoot: hw.root, nvmlLibrary: fake.libraryPath, samplingIntervalMs: 20, gpuIds: [] });
+      const started = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const samples = parseExposition(await registry.metrics());
+      const elapsedS = (performance.now() - started) / 1000;
+      const gpus = find(samples, 'let_energy_joules_total', { component: 'gpu' });
+      expect(gpus.map((s) => [s.labels.device, s.labels.domain, s.labels.method, s.labels.measurement])).to.deep.equal([
+        ['gpu0', 'NVIDIA H200', 'nvml-energy', 'measured'],
+        ['gpu1', 'NVIDIA T4', 'nvml-power', 'measured'],
+      ]);
+      expect(gpus[0]!.value).to.be.closeTo(60 * elapsedS, 60 * elapsedS * 0.25);
+      expect(gpus[1]!.value).to.be.closeTo(30 * elapsedS, 30 * elapsedS * 0.25);
+      const power = find(samples, 'let_power_watts', { component: 'gpu', device: 'gpu0' })[0]!.value;
+      expect(power).to.be.closeTo(60, 60 * 0.25);
+      expect(find(samples, 'let_emissions_grams_total', { component: 'gpu' })).to.have.length(1);
+    } finally {
+      metrics?.close();
+      metrics = null;
+      closeIdleSamplers();
+      fake.dispose();
+    }
   });
 
   it('rejects bad options with errors naming them', () => {
