@@ -9,10 +9,12 @@
  * divided by 10^6, so it is exact to the counter's resolution at the instant of each read.
  */
 import type { DomainInfo, Reading, SamplerStats } from '../native/types.js';
+import { totalmem } from 'node:os';
 import { openMeasurement, type MeasurementSource } from '../tracker/measurement.js';
 import { cpuEnergyDomains, gpuEnergyDomains, ramEnergyDomains } from '../tracker/components.js';
 import { resolveTrackerOptions, type EnergyTrackerOptions } from '../tracker/options.js';
 import { systemInfo } from '../tracker/system-info.js';
+import type { TrackingMode } from '../tracker/options.js';
 import { estimateCpuEnergyJ, lookupCpuTdp, ramDimmModel } from '../estimate/index.js';
 import { carbonIntensity as countryCarbonIntensity } from '../carbon/index.js';
 
@@ -23,6 +25,12 @@ export type MachineMeterOptions = Pick<
 > & {
   /** Shortest window of the power gauge, ms (collections closer together keep the last value). Default 500. */
   minPowerWindowMs?: number;
+  /**
+   * `'machine'` (default): the whole machine's energy. `'process'`: this process's share, as a
+   * tracker in process mode charges it (CPU and DRAM energy by its share of CPU time in each
+   * sampling interval, the RAM model by its share of memory; GPUs whole).
+   */
+  trackingMode?: TrackingMode;
 };
 
 /** The option names of a machine meter. */
@@ -35,6 +43,7 @@ export const MACHINE_METER_OPTIONS: readonly string[] = [
   'carbonIntensity',
   'pue',
   'minPowerWindowMs',
+  'trackingMode',
 ];
 
 /** Throw a TypeError naming the first option of `options` not in `known`. */
@@ -59,6 +68,8 @@ export interface DomainLabels {
   /** Sensor (`powercap`, `msr`, `nvml-energy`, `nvml-power`) or model (`tdp-load-model`, `dimm-model`). */
   method: string;
   measurement: Measurement;
+  /** `machine` or `process` (the meter's tracking mode). */
+  scope: TrackingMode;
 }
 
 /** One energy series at a collection. */
@@ -85,7 +96,7 @@ export interface MachineSnapshot {
   timestampNs: number;
   series: DomainSeries[];
   /** Grams of CO2eq per component and measurement since the meter started (PUE applied). */
-  emissions: Array<{ component: DomainLabels['component']; measurement: Measurement; grams: number }>;
+  emissions: Array<{ component: DomainLabels['component']; measurement: Measurement; scope: TrackingMode; grams: number }>;
   carbon: { countryIsoCode: string; gramsPerKwh: number };
   sampler: {
     /** `measured`: the native sampler; `estimated`: the JavaScript fallback. */
@@ -119,6 +130,7 @@ export class MachineEnergyMeter {
   private readonly carbon: { countryIsoCode: string; gramsPerKwh: number };
   private readonly minPowerWindowNs: number;
   private readonly samplingIntervalMs: number;
+  private readonly scope: TrackingMode;
   private powerBase: { timestampNs: number; joules: number[] };
   private watts: number[];
   private closed = false;
@@ -126,11 +138,12 @@ export class MachineEnergyMeter {
   /** Validates the options (errors name the option) and starts sampling. */
   constructor(options: MachineMeterOptions = {}) {
     checkOptionNames('MachineEnergyMeter', options, MACHINE_METER_OPTIONS);
-    const { minPowerWindowMs = 500, ...trackerOptions } = options;
+    const { minPowerWindowMs = 500, trackingMode = 'machine', ...trackerOptions } = options;
     if (typeof minPowerWindowMs !== 'number' || !Number.isFinite(minPowerWindowMs) || minPowerWindowMs < 0) {
       throw new RangeError(`option minPowerWindowMs must be a finite number ≥ 0, got ${String(minPowerWindowMs)}`);
     }
-    const resolved = resolveTrackerOptions({ ...trackerOptions, save: false, printSummary: false });
+    const resolved = resolveTrackerOptions({ ...trackerOptions, trackingMode, save: false, printSummary: false });
+    this.scope = resolved.trackingMode;
     const country = countryCarbonIntensity(resolved.countryIsoCode);
     this.carbon = { countryIsoCode: country.isoCode, gramsPerKwh: resolved.carbonIntensity ?? country.gramsPerKwh };
     this.pue = resolved.pue;
@@ -155,13 +168,18 @@ export class MachineEnergyMeter {
 
   private seriesSources(): SeriesSource[] {
     const domains = this.source.domains;
+    const scope = this.scope;
+    const attributed = scope === 'process';
     const measured = (component: DomainLabels['component'], index: number): SeriesSource => {
       const domain = domains[index]!;
+      // GPU energy is never attributed to a process: NVML gives whole-device energy.
+      const counter = attributed && component !== 'gpu' ? 'attributedUj' : 'energyUj';
       return {
-        labels: { component, device: deviceOf(domain), domain: domain.name, method: domain.method, measurement: 'measured' },
-        joules: (start, now) => ((now.energyUj[index] ?? 0) - (start.energyUj[index] ?? 0)) / 1e6,
+        labels: { component, device: deviceOf(domain), domain: domain.name, method: domain.method, measurement: 'measured', scope },
+        joules: (start, now) => ((now[counter][index] ?? 0) - (start[counter][index] ?? 0)) / 1e6,
       };
     };
+    const model = (component: 'cpu' | 'ram', method: string): DomainLabels => ({ component, device: 'machine', domain: 'model', method, measurement: 'estimated', scope });
     const sources: SeriesSource[] = [];
     const cpu = cpuEnergyDomains(domains);
     const ram = ramEnergyDomains(domains);
@@ -170,16 +188,25 @@ export class MachineEnergyMeter {
     else {
       const tdpWatts = lookupCpuTdp(system.cpuModel, system.cpuCount).tdpWatts;
       sources.push({
-        labels: { component: 'cpu', device: 'machine', domain: 'model', method: 'tdp-load-model', measurement: 'estimated' },
-        joules: (start, now) => estimateCpuEnergyJ('machine', tdpWatts, start.cpu, now.cpu),
+        labels: model('cpu', attributed ? 'tdp-process-share' : 'tdp-load-model'),
+        joules: (start, now) => estimateCpuEnergyJ(scope, tdpWatts, start.cpu, now.cpu),
       });
     }
     if (ram.length > 0) sources.push(...ram.map((index) => measured('ram', index)));
     else {
       const ramWatts = ramDimmModel(system.ramTotalGiB, system.arch).powerWatts;
+      // Process mode: the model's power × this process's share of memory, integrated read by read.
+      let joules = 0;
+      let lastNs: number | null = null;
       sources.push({
-        labels: { component: 'ram', device: 'machine', domain: 'model', method: 'dimm-model', measurement: 'estimated' },
-        joules: (start, now) => (ramWatts * Math.max(0, now.timestampNs - start.timestampNs)) / 1e9,
+        labels: model('ram', attributed ? 'dimm-model-rss-share' : 'dimm-model'),
+        joules: (start, now) => {
+          if (!attributed) return (ramWatts * Math.max(0, now.timestampNs - start.timestampNs)) / 1e9;
+          const share = Math.min(1, Math.max(0, process.memoryUsage.rss() / totalmem()));
+          joules += (ramWatts * share * Math.max(0, now.timestampNs - (lastNs ?? start.timestampNs))) / 1e9;
+          lastNs = now.timestampNs;
+          return joules;
+        },
       });
     }
     sources.push(...gpuEnergyDomains(domains).map((index) => measured('gpu', index)));
@@ -211,7 +238,7 @@ export class MachineEnergyMeter {
     for (const { labels, joules } of series) {
       const key = `${labels.component}\u0000${labels.measurement}`;
       let group = groups.get(key);
-      if (group === undefined) groups.set(key, (group = { component: labels.component, measurement: labels.measurement, grams: 0 }));
+      if (group === undefined) groups.set(key, (group = { component: labels.component, measurement: labels.measurement, scope: labels.scope, grams: 0 }));
       group.grams += ((joules * this.pue) / JOULES_PER_KWH) * this.carbon.gramsPerKwh;
     }
     return [...groups.values()];

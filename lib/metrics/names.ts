@@ -9,7 +9,7 @@
  */
 
 /** Labels of one series of the machine's energy and power. */
-export const DOMAIN_LABELS = ['component', 'device', 'domain', 'method', 'measurement'] as const;
+export const DOMAIN_LABELS = ['component', 'device', 'domain', 'method', 'measurement', 'scope'] as const;
 /** Labels of the sampler's per-domain trouble counters. */
 export const HEALTH_LABELS = ['device', 'domain', 'method', 'measurement'] as const;
 /** Labels of the energy of tracked runs. */
@@ -29,20 +29,20 @@ export const METRIC_SPECS = {
   energy: {
     name: 'energy_joules_total',
     type: 'counter',
-    help: 'Energy of the whole machine since the exporter started, per component (cpu, ram, gpu) and domain, in joules (PUE not applied).',
+    help: 'Energy since the exporter started, per component (cpu, ram, gpu) and domain, in joules (PUE not applied); scope="process": this process\'s share.',
     labels: DOMAIN_LABELS,
   },
   power: {
     name: 'power_watts',
     type: 'gauge',
-    help: 'Mean power of the whole machine per component and domain between the last two collections (at least half a second apart), in watts.',
+    help: 'Mean power per component and domain between the last two collections (at least half a second apart), in watts.',
     labels: DOMAIN_LABELS,
   },
   emissions: {
     name: 'emissions_grams_total',
     type: 'counter',
-    help: 'Emissions of the machine since the exporter started, per component, in grams of CO2eq (energy x PUE x carbon intensity).',
-    labels: ['component', 'measurement'],
+    help: 'Emissions since the exporter started, per component, in grams of CO2eq (energy x PUE x carbon intensity).',
+    labels: ['component', 'measurement', 'scope'],
   },
   carbonIntensity: {
     name: 'carbon_intensity_grams_per_kwh',

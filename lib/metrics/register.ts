@@ -121,7 +121,7 @@ export function registerEnergyMetrics(options: EnergyMetricsOptions = {}): Energ
   const collectors: Record<MetricKey, () => void> = {
     energy: () => set('energy', current().series.map((s) => ({ labels: { ...s.labels }, value: s.joules }))),
     power: () => set('power', current().series.map((s) => ({ labels: { ...s.labels }, value: s.watts }))),
-    emissions: () => set('emissions', current().emissions.map(({ component, measurement, grams }) => ({ labels: { component, measurement }, value: grams }))),
+    emissions: () => set('emissions', current().emissions.map(({ component, measurement, scope, grams }) => ({ labels: { component, measurement, scope }, value: grams }))),
     carbonIntensity: () => {
       const { carbon } = current();
       set('carbonIntensity', [{ labels: { country_iso_code: carbon.countryIsoCode, measurement: 'estimated' }, value: carbon.gramsPerKwh }]);

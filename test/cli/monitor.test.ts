@@ -48,7 +48,7 @@ describe('lamarr-energy-tracker monitor', function () {
     machine.packages[0]!.add(7_500_000);
     machine.drams[0]!.add(500_000);
     const text = await (await fetch(child.url)).text();
-    expect(text).to.include('let_energy_joules_total{component="cpu",device="socket0",domain="package-0",method="powercap",measurement="measured"} 7.5');
+    expect(text).to.include('let_energy_joules_total{component="cpu",device="socket0",domain="package-0",method="powercap",measurement="measured",scope="machine"} 7.5');
     expect((await fetch(child.url.replace('/metrics', '/'))).status).to.equal(404);
     expect((await fetch(child.url, { method: 'POST' })).status).to.equal(405);
     const head = await fetch(child.url, { method: 'HEAD' });

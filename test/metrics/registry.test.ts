@@ -172,6 +172,25 @@ describe('metrics: prom-client registries', function () {
     expect(find(samples, 'let_emissions_grams_total').map((s) => s.labels.measurement)).to.deep.equal(['estimated', 'estimated']);
   });
 
+  it("trackingMode 'process': this process's share of CPU and DRAM energy by CPU time, GPUs whole, labelled scope=\"process\"", async () => {
+    const machine = intelServer(1, 4);
+    hw = machine.hw;
+    const registry = new Registry();
+    metrics = registerEnergyMetrics({ registry, hardwareRoot: hw.root, nvmlLibrary: '', trackingMode: 'process' });
+    machine.packages[0]!.add(8_000_000);
+    machine.drams[0]!.add(2_000_000);
+    hw.advanceCpu(100, 300); // 4 s of CPU time on the machine …
+    hw.advanceProcess(hw.selfPid, 100); // … 1 s of it ours: a quarter
+    const samples = parseExposition(await registry.metrics());
+    const energy = find(samples, 'let_energy_joules_total').map((s) => [s.labels.component, s.labels.scope, s.value]);
+    expect(energy).to.deep.equal([
+      ['cpu', 'process', 2],
+      ['ram', 'process', 0.5],
+    ]);
+    expect(find(samples, 'let_emissions_grams_total').every((s) => s.labels.scope === 'process')).to.equal(true);
+    expect(() => registerEnergyMetrics({ registry: new Registry(), hardwareRoot: hw!.root, trackingMode: 'both' as never })).to.throw(/trackingMode/);
+  });
+
   it('GPUs through NVML: one series per device, energy counter or integrated power, both measured', async () => {
     hw = intelServer(1, 1).hw;
     const fake = FakeNvml.create({
