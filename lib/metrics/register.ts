@@ -98,10 +98,32 @@ export function registerEnergyMetrics(options: EnergyMetricsOptions = {}): Energ
   }
   const meter = new MachineEnergyMeter(meterOptions);
   const tracked = new TrackedTotals();
+  // A reading that fails (the sampler closed under us) must not fail the registry's whole
+  // exposition, which in a service holds the service's own metrics: serve the last values, with
+  // let_sampler_up 0, and warn once.
+  let lastGood: MachineSnapshot;
+  try {
+    lastGood = meter.read();
+  } catch (error) {
+    meter.close();
+    throw error;
+  }
+  let warned = false;
   let cached: MachineSnapshot | null = null;
   const current = (): MachineSnapshot => {
     if (cached === null) {
-      cached = meter.read();
+      try {
+        cached = lastGood = meter.read();
+      } catch (error) {
+        if (!warned) {
+          warned = true;
+          process.emitWarning(
+            `lamarr-energy-tracker: the energy metrics could not read the counters (${(error as Error)?.message ?? String(error)}); serving the last values with let_sampler_up 0`,
+            { code: 'LET_METRICS_READ_FAILED' },
+          );
+        }
+        cached = { ...lastGood, sampler: { ...lastGood.sampler, up: false } };
+      }
       setImmediate(() => {
         cached = null;
       });

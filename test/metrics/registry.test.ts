@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, register as defaultRegistry } from 'prom-client';
 import { FakeHardware, intelServer } from '../fixtures/fake-hardware.js';
 import { registerEnergyMetrics, metricNames, METRIC_SPECS, type EnergyMetrics } from '../../lib/metrics/index.js';
-import { closeIdleSamplers } from '../../lib/native/sampler-pool.js';
+import { acquireSampler, closeIdleSamplers } from '../../lib/native/sampler-pool.js';
 import { EnergyTracker } from '../../lib/tracker/energy-tracker.js';
 import { FakeNvml, NVML, nowNs } from '../fixtures/fake-nvml.js';
 
@@ -221,6 +221,38 @@ describe('metrics: prom-client registries', function () {
       metrics = null;
       closeIdleSamplers();
       fake.dispose();
+    }
+  });
+
+  it("a sampler that fails does not fail the registry: the service's metrics and our last values are served, up = 0, one warning", async () => {
+    const machine = intelServer(1, 1);
+    hw = machine.hw;
+    const registry = new Registry();
+    const requests = new Counter({ name: 'http_requests_total', help: 'Requests.', registers: [registry] });
+    requests.inc();
+    metrics = registerEnergyMetrics({ registry, hardwareRoot: hw.root, nvmlLibrary: '' });
+    machine.packages[0]!.add(4_000_000);
+    expect(find(parseExposition(await registry.metrics()), 'let_energy_joules_total', { component: 'cpu' })[0]!.value).to.equal(4);
+    await new Promise((resolve) => setImmediate(resolve)); // the next collection reads afresh
+    // Close the shared sampler under the exporter (as an addon teardown would).
+    const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+    lease.sampler.close();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const samples = parseExposition(await registry.metrics());
+        expect(find(samples, 'http_requests_total')[0]!.value).to.equal(1);
+        expect(find(samples, 'let_energy_joules_total', { component: 'cpu' })[0]!.value).to.equal(4);
+        expect(find(samples, 'let_sampler_up')[0]!.value).to.equal(0);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => (w as NodeJS.ErrnoException).code === 'LET_METRICS_READ_FAILED')).to.have.length(1);
+    } finally {
+      process.off('warning', onWarning);
+      lease.release();
     }
   });
 
