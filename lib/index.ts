@@ -15,6 +15,7 @@ export type { EnergyTrackerOptions, TrackingMode } from './tracker/options.js';
 export { describeMethod } from './tracker/components.js';
 
 export { loadResults, deleteResults, emissionsFile } from './store/index.js';
+export { loadResultsFromStores, resolveStoreDirs, mergeStores, type StoresFilters, type MergeOptions, type MergeResult } from './store/index.js';
 export type {
   EmissionsRecord,
   LoadedRecord,
@@ -73,5 +74,19 @@ export {
   type WallPlugSummary,
   type GroundTruthProbe,
 } from './groundtruth/index.js';
+
+export {
+  registerEnergyMetrics,
+  METRIC_SPECS,
+  metricNames,
+  type EnergyMetrics,
+  type EnergyMetricsOptions,
+  type MetricSpec,
+  type MachineSnapshot,
+  type DomainLabels,
+  type Measurement,
+} from './metrics/index.js';
+export { startMonitor, type Monitor, type MonitorOptions } from './monitor/monitor.js';
+export { onRunStopped, type RunStoppedListener } from './tracker/run-events.js';
 
 export { TRACKER_VERSION as version } from './version.js';

@@ -13,6 +13,9 @@ import { registerGtServerCommand } from './commands/gt-server.js';
 
 import { registerReportCommand } from './commands/report.js';
 
+import { registerMergeCommand } from './commands/merge.js';
+import { registerMonitorCommand } from './commands/monitor.js';
+
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('lamarr-energy-tracker')
@@ -30,6 +33,9 @@ export function buildProgram(): Command {
   registerGtServerCommand(program);
 
   registerReportCommand(program);
+
+  registerMergeCommand(program);
+  registerMonitorCommand(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

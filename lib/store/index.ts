@@ -24,6 +24,8 @@ export * from './schema.js';
 export { defaultOutputDir, emissionsFile, EMISSIONS_FILE_NAME } from './paths.js';
 export { appendRecord, loadResults, deleteResults, streamResults } from './store.js';
 export type { LoadOptions, StoreOptions, StoreWarning, StreamOptions } from './store.js';
+export { loadResultsFromStores, resolveStoreDirs, mergeStores, recordOf } from './stores.js';
+export type { StoresFilters, MergeOptions, MergeResult } from './stores.js';
 export type { LockOptions } from './lock.js';
 export { StoreError, parseCsv, quoteField, formatNumber, parseNumber } from './csv.js';
 export type { CsvRecord, ParsedCsv, TornTail, StoreErrorCode } from './csv.js';

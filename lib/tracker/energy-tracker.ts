@@ -25,6 +25,8 @@ import { gpuModelField, localTimestamp } from './record-fields.js';
 import { GroundTruthSession, NOT_CONFIGURED, wallEnergySummary, type WallEnergy } from '../groundtruth/tracker-support.js';
 import { TimelineRecorder, storeTimelineOrWarn } from '../timeline/index.js';
 
+import { notifyRunStopped } from './run-events.js';
+
 const JOULES_PER_KWH = 3.6e6;
 
 const tdpCache = new Map<string, number>();
@@ -219,6 +221,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private completeRun(ended: ReturnType<EnergyTracker['endRun']>, wall: WallEnergy): EmissionsRecord {
     const record = this.buildRecord(ended.system, ended.energy, ended.durationS, ended.status, wall);
     this.lastRecord = record;
+    notifyRunStopped(record);
     if (this.options.save) {
       try {
         appendRecord(record, this.options.outputDir);

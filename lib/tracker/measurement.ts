@@ -4,7 +4,7 @@
  * process with the reason and the fix; `LET_REQUIRE_NATIVE=1` turns it into an error.
  */
 import { cpus } from 'node:os';
-import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import type { DomainInfo, Reading, SamplerStats, UnavailableSensor } from '../native/types.js';
 import { acquireSampler, type SamplerLease } from '../native/sampler-pool.js';
 import { tryLoadNativeBinding } from '../native/loader.js';
 import { JsCpuSampler } from '../estimate/index.js';
@@ -35,6 +35,9 @@ export interface MeasurementSource {
   latest(): Reading;
   /** Readings taken after `sinceNs` (native: the sampler's ring; fallback: one reading now). */
   samplesSince(sinceNs: number): Reading[];
+
+  /** The native sampler's counters of trouble (read errors, anomalies, wraps); null for the fallback. */
+  stats(): SamplerStats | null;
   /** Give the source back; idempotent. */
   release(): void;
 }
@@ -69,6 +72,9 @@ class NativeSource implements MeasurementSource {
     if (this.lease.released) return [];
     return this.lease.sampler.recentSamples(sinceNs);
   }
+  stats(): SamplerStats {
+    return this.lease.sampler.stats();
+  }
   release(): void {
     this.lease.release();
   }
@@ -98,6 +104,9 @@ class FallbackSource implements MeasurementSource {
     if (this.released) return [];
     const reading = this.reading();
     return reading.timestampNs > sinceNs ? [reading] : [];
+  }
+  stats(): null {
+    return null;
   }
   release(): void {
     if (this.released) return;

@@ -1,15 +1,15 @@
 import { Command, Option } from 'commander';
-import { loadResults } from '../../store/index.js';
+import { loadResultsFromStores } from '../../store/index.js';
 import { ALL_COLUMNS, type LoadedRecord } from '../../store/schema.js';
 import { formatEnergy } from '../../format.js';
-import { filtersFrom, type FilterFlags } from '../arguments.js';
+import { storesFiltersFrom, type StoresFilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
 import { noGroundTruthLabel } from '../../groundtruth/describe.js';
 import { ENERGY_BAR_WIDTH, energyBar, energyBarLegend, useColour } from '../energy-bar.js';
 
-interface ResultsFlags extends FilterFlags {
+type ResultsFlags = StoresFilterFlags & {
   format: 'table' | 'csv' | 'json';
-}
+};
 
 function csvField(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
@@ -52,10 +52,10 @@ function table(records: LoadedRecord[], colour: boolean): string {
 /** `results`: list stored runs. */
 export function registerResultsCommand(program: Command): void {
   const command = new Command('results').description('list stored runs (yours, CodeCarbon\'s and the Python package\'s)');
-  addFilterOptions(command)
+  addFilterOptions(command, { manyStores: true })
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .action((flags: ResultsFlags) => {
-      const records = loadResults(filtersFrom(flags));
+      const records = loadResultsFromStores(storesFiltersFrom(flags));
       if (flags.format === 'json') {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
       } else if (flags.format === 'csv') {

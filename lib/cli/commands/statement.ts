@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
 import { bibtex, customPaperStatement, paperStatement } from '../../statement/index.js';
 import { listCountries } from '../../carbon/index.js';
-import { filtersFrom, parseNumber, type FilterFlags } from '../arguments.js';
+import { parseNumber, storesFiltersFrom, type StoresFilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
 
-interface StatementFlags extends FilterFlags {
+type StatementFlags = StoresFilterFlags & {
   methodology?: string;
   hardware?: string;
   consumedEnergy?: number;
@@ -20,7 +20,7 @@ interface StatementFlags extends FilterFlags {
 export function registerStatementCommand(program: Command): void {
   const command = new Command('statement')
     .description('print the impact statement for your paper (over stored runs, or custom with --methodology --hardware --consumed-energy)');
-  addFilterOptions(command)
+  addFilterOptions(command, { manyStores: true })
     .option('--methodology <text>', 'custom statement: how the energy was obtained')
     .option('--hardware <text>', 'custom statement: the hardware, e.g. "NVIDIA GTX 1080 GPU"')
     .option('--consumed-energy <kWh>', 'custom statement: energy in kWh', parseNumber('--consumed-energy', { min: 0 }))
@@ -56,7 +56,7 @@ export function registerStatementCommand(program: Command): void {
         if (flags.carbonIntensity !== undefined) {
           throw new Error('--carbon-intensity applies to custom statements; stored runs carry their own intensity');
         }
-        text = paperStatement({ ...filtersFrom(flags), comparison: flags.comparison === true, calibrated: flags.calibrated === true, format: flags.format });
+        text = paperStatement({ ...storesFiltersFrom(flags), comparison: flags.comparison === true, calibrated: flags.calibrated === true, format: flags.format });
       }
       process.stdout.write(`${text}\n`);
       if (flags.bibtex) process.stdout.write(`\n${bibtex({ comparison: flags.comparison === true })}\n`);
