@@ -37,4 +37,4 @@ export {
   type TotalJSON,
 } from './summary.js';
 export { ExactSum, type ExactSumJSON } from './exact-sum.js';
-export { StatementAggregates, type AggregateRecord, type GroupKey, type GroupFilter, type StatementAggregatesJSON } from './groups.js';
+export { StatementAggregates, STATEMENT_AGGREGATES_VERSION, type AggregateRecord, type GroupKey, type GroupFilter, type StatementAggregatesJSON } from './groups.js';
