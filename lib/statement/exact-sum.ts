@@ -70,7 +70,7 @@ export class ExactSum {
 
   /** The sum, correctly rounded to the nearest double (ties to even), as `math.fsum`. */
   value(): number {
-    if (this.special !== 0 || Number.isNaN(this.special)) return this.special;
+    if (this.special !== 0) return this.special; // ±Infinity or NaN
     const p = this.partials;
     let n = p.length;
     if (n === 0) return 0;
@@ -105,11 +105,11 @@ export class ExactSum {
     const { partials, special } = json as Record<string, unknown>;
     if (!Array.isArray(partials)) throw new TypeError(`${what}.partials must be an array`);
     const sum = new ExactSum();
-    // Re-adding keeps the invariant (non-overlapping, increasing) even for a hand-made file.
     partials.forEach((p, i) => {
       if (typeof p !== 'number' || !Number.isFinite(p)) throw new TypeError(`${what}.partials[${i}] must be a finite number, got ${JSON.stringify(p)}`);
-      sum.add(p);
     });
+    // Kept as saved (not re-added), so a summary saved and loaded continues exactly as it was.
+    sum.partials = partials.slice() as number[];
     sum.special = decodeNumber(special, `${what}.special`);
     return sum;
   }
