@@ -58,8 +58,9 @@ export class ExactSum {
       if (lo !== 0) partials[kept++] = lo;
       x = hi;
     }
-    partials.length = kept;
-    partials.push(x);
+    // partials[kept:] = [x], without touching the length in the common case (it stays the same).
+    partials[kept] = x;
+    if (partials.length !== kept + 1) partials.length = kept + 1;
   }
 
   /** Adds everything `other` holds, exactly. */

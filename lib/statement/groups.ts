@@ -67,6 +67,8 @@ export class StatementAggregates {
   private lastUser: string | undefined;
   private lastHost: string | undefined;
   private lastCells: StatementSummary[] = [];
+  /** Raw (project, user, host) → the 8 summaries its rows go to (not saved; rebuilt as rows come). */
+  private readonly cellsOfRaw = new Map<string, StatementSummary[]>();
 
   /** Number of rows added. */
   get runs(): number {
@@ -86,7 +88,13 @@ export class StatementAggregates {
   /** Adds one row; rows are expected in file order. */
   add(record: AggregateRecord): this {
     if (record.project_name !== this.lastProject || record.user !== this.lastUser || record.hostname !== this.lastHost) {
-      this.lastCells = filtersOf(record.project_name.trim(), record.user.trim(), record.hostname.trim()).map((v) => this.cell(v));
+      const raw = `${record.project_name}\u0000${record.user}\u0000${record.hostname}`;
+      let cells = this.cellsOfRaw.get(raw);
+      if (cells === undefined) {
+        cells = filtersOf(record.project_name.trim(), record.user.trim(), record.hostname.trim()).map((v) => this.cell(v));
+        this.cellsOfRaw.set(raw, cells);
+      }
+      this.lastCells = cells;
       this.lastProject = record.project_name;
       this.lastUser = record.user;
       this.lastHost = record.hostname;
@@ -124,8 +132,10 @@ export class StatementAggregates {
   merge(other: StatementAggregates): this {
     for (const { values, summary } of other.cells.values()) this.cell([...values]).merge(summary);
     this.count += other.count;
+    // New cells may exist now: forget the shortcuts.
     this.lastProject = this.lastUser = this.lastHost = undefined;
     this.lastCells = [];
+    this.cellsOfRaw.clear();
     return this;
   }
 
