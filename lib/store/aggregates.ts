@@ -210,6 +210,9 @@ export function updateAggregates(dir: string, options: UpdateAggregatesOptions):
   const usable = saved !== null && Object.keys(saved.files).length === names.length && names.every((n) => saved.files[n] !== undefined);
   if (!usable && options.createIfMissing === false) return { aggregates: null, change: 'missing', written: false };
 
+  // Taken before anything is read: if a file differs from this when we are done, someone wrote
+  // while we read, and what we computed is not saved.
+  const statesBefore = Object.fromEntries(names.map((n) => [n, fileState(join(dir, n))]));
   let change: FileChange | 'created' = 'created';
   if (usable) {
     change = 'unchanged';
@@ -219,7 +222,6 @@ export function updateAggregates(dir: string, options: UpdateAggregatesOptions):
       if (change === 'rewritten') break;
     }
   }
-  const statesBefore = Object.fromEntries(names.map((n) => [n, fileState(join(dir, n))]));
   if (change === 'unchanged') {
     // Refresh the states when only an mtime moved (proven unchanged by the checksum), so the
     // next call does not read the prefix again.
@@ -236,8 +238,10 @@ export function updateAggregates(dir: string, options: UpdateAggregatesOptions):
   const files: Record<string, FileFingerprint> = {};
   for (const name of names) {
     const end = ends[name] ?? 0;
-    if (!Number.isSafeInteger(end) || end < 0 || end > (statesBefore[name]?.size ?? 0)) {
-      throw new RangeError(`updateAggregates: scan returned ${end} for ${name}, outside the file (${statesBefore[name]?.size ?? 'absent'} bytes)`);
+    if (!Number.isSafeInteger(end) || end < 0) throw new RangeError(`updateAggregates: scan returned ${String(end)} for ${name}, not a byte offset`);
+    if (end > (statesBefore[name]?.size ?? 0)) {
+      // The file grew while it was scanned: the rows are right, but no fingerprint fits them.
+      return { aggregates, change, written: false, notWritten: `${name} changed while it was read` };
     }
     files[name] = takeFingerprint(join(dir, name), statesBefore[name]!, end, extending ? saved!.files[name] : undefined);
   }

@@ -271,6 +271,24 @@ describe('store aggregates (emissions.let-aggregates.json)', () => {
     expectStatements(failed.aggregates!, records, 'not saved');
   });
 
+  it('a file that changes while it is scanned: the rows are returned, nothing is saved, the next update catches up', () => {
+    const records = start(20);
+    const file = join(dir, ROWS);
+    const extra = batch(2);
+    appendFileSync(file, line(extra[0]!));
+    const racing: AggregateScan = (from, add) => {
+      appendFileSync(file, line(extra[1]!)); // another writer, between our stat and our read
+      return scanner(dir, stats)(from, add);
+    };
+    const raced = updateAggregates(dir, { files: [ROWS], scan: racing });
+    expect(raced.written).to.equal(false);
+    expect(raced.notWritten).to.match(/changed while it was read/);
+    expectStatements(raced.aggregates!, [...records, ...extra], 'raced');
+    const next = update();
+    expect(next.change).to.equal('extended');
+    expectStatements(next.aggregates!, [...records, ...extra], 'after the race');
+  });
+
   it('writeAggregatesAtomic leaves no temp file and round-trips', () => {
     start(5);
     const data = readAggregates(dir)!;
