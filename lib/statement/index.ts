@@ -32,6 +32,7 @@ export {
   summarise,
   STATEMENT_SUMMARY_VERSION,
   type StatementSummaryJSON,
+  type SummaryOptions,
   type SummaryConfiguration,
   type FallbackIntensity,
   type TotalJSON,

@@ -35,7 +35,8 @@ export type FallbackIntensity = { kind: 'intensity'; gramsPerKwh: number } | { k
 interface Total {
   /** Left-to-right sum in order of addition (what the statement always printed). */
   plain: number;
-  exact: ExactSum;
+  /** Null in a summary built without exact sums (see {@link SummaryOptions}). */
+  exact: ExactSum | null;
 }
 
 /** Runs and energy of one hardware configuration. */
@@ -67,16 +68,30 @@ export interface StatementSummaryJSON {
 /** A serialised {@link Total}. */
 export interface TotalJSON {
   plain: number | string;
-  exact: ReturnType<ExactSum['toJSON']>;
+  exact: ReturnType<ExactSum['toJSON']> | null;
 }
 
-function newTotal(): Total {
-  return { plain: 0, exact: new ExactSum() };
+/** Options of a new {@link StatementSummary}. */
+export interface SummaryOptions {
+  /**
+   * Keep exact sums beside the plain ones, so the summary can be merged (default true). Without
+   * them adding a row costs about half as much; such a summary cannot be merged.
+   */
+  exactSums?: boolean;
+}
+
+function newTotal(exact: boolean): Total {
+  return { plain: 0, exact: exact ? new ExactSum() : null };
 }
 
 function addTo(total: Total, value: number): void {
   total.plain += value;
-  total.exact.add(value);
+  if (total.exact !== null) total.exact.add(value);
+}
+
+/** The value of a total: plain while the summary is ordered (a merged summary always has exact sums). */
+function valueOf(total: Total, ordered: boolean): number {
+  return ordered || total.exact === null ? total.plain : total.exact.value();
 }
 
 function finite(value: number | null | undefined): number | null {
@@ -87,8 +102,9 @@ function finite(value: number | null | undefined): number | null {
 export class StatementSummary {
   private count = 0;
   private inOrder = true;
-  private readonly energy = newTotal();
-  private readonly emissions = newTotal();
+  private readonly exactSums: boolean;
+  private readonly energy: Total;
+  private readonly emissions: Total;
   private fallback: FallbackIntensity | null = null;
   private readonly configs = new Map<string, ConfigurationTotals>();
   private methodology = new MethodologyCollector();
@@ -99,6 +115,12 @@ export class StatementSummary {
   private lastGpuCount: number | null | undefined;
   private lastGpuModel: string | undefined;
   private lastConfig: ConfigurationTotals | undefined;
+
+  constructor(options: SummaryOptions = {}) {
+    this.exactSums = options.exactSums !== false;
+    this.energy = newTotal(this.exactSums);
+    this.emissions = newTotal(this.exactSums);
+  }
 
   /** Number of rows summarised. */
   get runs(): number {
@@ -112,12 +134,12 @@ export class StatementSummary {
 
   /** Total energy, kWh: the plain sum while {@link ordered}, else the exact sum. */
   get energyKwh(): number {
-    return this.inOrder ? this.energy.plain : this.energy.exact.value();
+    return valueOf(this.energy, this.inOrder);
   }
 
   /** Total recorded emissions, kg (rows without `emissions` count energy × their `carbon_intensity`). */
   get emissionsKg(): number {
-    return this.inOrder ? this.emissions.plain : this.emissions.exact.value();
+    return valueOf(this.emissions, this.inOrder);
   }
 
   /** The first row's own carbon intensity or known country, for a statement over zero energy. */
@@ -130,7 +152,7 @@ export class StatementSummary {
     return [...this.configs].map(([hardware, c]) => ({
       hardware,
       runs: c.runs,
-      energyKwh: this.inOrder ? c.energy.plain : c.energy.exact.value(),
+      energyKwh: valueOf(c.energy, this.inOrder),
     }));
   }
 
@@ -193,7 +215,7 @@ export class StatementSummary {
   private configurationNamed(hardware: string): ConfigurationTotals {
     let config = this.configs.get(hardware);
     if (config === undefined) {
-      config = { runs: 0, energy: newTotal() };
+      config = { runs: 0, energy: newTotal(this.exactSums) };
       this.configs.set(hardware, config);
     }
     return config;
@@ -202,8 +224,10 @@ export class StatementSummary {
   /**
    * Adds `other`'s rows as if they came after this summary's. The sums become exact (see the
    * module comment), unless one side is empty; `other` is not changed.
+   * @throws {TypeError} when either summary was built without exact sums.
    */
   merge(other: StatementSummary): this {
+    if (!this.exactSums || !other.exactSums) throw new TypeError('StatementSummary.merge: both summaries need exact sums (built with exactSums: false)');
     if (other.count === 0 && other.fallback === null) return this;
     const wasEmpty = this.count === 0 && this.fallback === null;
     this.inOrder = wasEmpty && other.inOrder;
@@ -250,12 +274,13 @@ export class StatementSummary {
     if (j.version !== STATEMENT_SUMMARY_VERSION) {
       throw new TypeError(`${what}: version ${JSON.stringify(j.version)} is not supported (expected ${STATEMENT_SUMMARY_VERSION})`);
     }
-    const summary = new StatementSummary();
+    const exactSums = j.energy !== null && typeof j.energy === 'object' && (j.energy as Record<string, unknown>).exact !== null;
+    const summary = new StatementSummary({ exactSums });
     summary.count = count(j.runs, `${what}.runs`);
     if (typeof j.ordered !== 'boolean') throw new TypeError(`${what}.ordered must be a boolean`);
     summary.inOrder = j.ordered;
-    Object.assign(summary.energy, totalFromJSON(j.energy, `${what}.energy`));
-    Object.assign(summary.emissions, totalFromJSON(j.emissions, `${what}.emissions`));
+    Object.assign(summary.energy, totalFromJSON(j.energy, `${what}.energy`, exactSums));
+    Object.assign(summary.emissions, totalFromJSON(j.emissions, `${what}.emissions`, exactSums));
     summary.fallback = fallbackFromJSON(j.fallback, `${what}.fallback`);
     if (!Array.isArray(j.configurations)) throw new TypeError(`${what}.configurations must be an array`);
     let configRuns = 0;
@@ -265,7 +290,7 @@ export class StatementSummary {
       const { hardware, runs, energy } = c as Record<string, unknown>;
       if (typeof hardware !== 'string' || hardware === '') throw new TypeError(`${where}.hardware must be a non-empty string`);
       if (summary.configs.has(hardware)) throw new TypeError(`${where}.hardware ${JSON.stringify(hardware)} appears twice`);
-      const config = { runs: count(runs, `${where}.runs`), energy: totalFromJSON(energy, `${where}.energy`) };
+      const config = { runs: count(runs, `${where}.runs`), energy: totalFromJSON(energy, `${where}.energy`, exactSums) };
       configRuns += config.runs;
       summary.configs.set(hardware, config);
     });
@@ -277,17 +302,18 @@ export class StatementSummary {
 
 function mergeTotal(into: Total, from: Total, intoIsEmpty: boolean): void {
   into.plain = intoIsEmpty ? from.plain : into.plain + from.plain;
-  into.exact.addSum(from.exact);
+  into.exact!.addSum(from.exact!);
 }
 
 function totalToJSON(total: Total): TotalJSON {
-  return { plain: encodeNumber(total.plain), exact: total.exact.toJSON() };
+  return { plain: encodeNumber(total.plain), exact: total.exact === null ? null : total.exact.toJSON() };
 }
 
-function totalFromJSON(json: unknown, what: string): Total {
+function totalFromJSON(json: unknown, what: string, exact: boolean): Total {
   if (json === null || typeof json !== 'object') throw new TypeError(`${what} must be an object`);
   const j = json as Record<string, unknown>;
-  return { plain: decodeNumber(j.plain, `${what}.plain`), exact: ExactSum.fromJSON(j.exact, `${what}.exact`) };
+  if (!exact && j.exact !== null) throw new TypeError(`${what}.exact must be null, as the summary's energy.exact is`);
+  return { plain: decodeNumber(j.plain, `${what}.plain`), exact: exact ? ExactSum.fromJSON(j.exact, `${what}.exact`) : null };
 }
 
 function count(value: unknown, what: string): number {
@@ -305,8 +331,8 @@ function fallbackFromJSON(json: unknown, what: string): FallbackIntensity | null
 }
 
 /** The summary of `records`, added in order. */
-export function summarise(records: Iterable<StatementRecord>): StatementSummary {
-  const summary = new StatementSummary();
+export function summarise(records: Iterable<StatementRecord>, options: SummaryOptions = {}): StatementSummary {
+  const summary = new StatementSummary(options);
   for (const record of records) summary.add(record);
   return summary;
 }

@@ -213,6 +213,20 @@ describe(`statement summary: property tests (seed ${SEED}; replay with SUMMARY_S
     }
   });
 
+  it('a summary without exact sums gives the same statement, survives JSON, and refuses to merge', () => {
+    const random = rng(SEED + 6);
+    for (let c = 0; c < 50; c++) {
+      const records = randomRecords(random, 1 + Math.floor(random() * 40));
+      const fast = summarise(records, { exactSums: false });
+      const loaded = StatementSummary.fromJSON(JSON.parse(JSON.stringify(fast)));
+      expect(JSON.stringify(loaded)).to.equal(JSON.stringify(fast));
+      expect(loaded.toJSON().energy.exact).to.equal(null);
+      statementsFor((o) => statementFromSummary(loaded, o), `case ${c} without exact sums`, (o) => statementFromSummary(summarise(records), o));
+      expect(() => summarise(records).merge(fast)).to.throw(TypeError, /exact sums/);
+      expect(() => fast.merge(summarise(records))).to.throw(TypeError, /exact sums/);
+    }
+  });
+
   it('ExactSum is the correctly rounded sum, whatever the order (checked against BigInt arithmetic)', () => {
     const random = rng(SEED + 5);
     for (let c = 0; c < 500; c++) {
