@@ -33,6 +33,9 @@ export {
 } from './statement/index.js';
 export { carbonIntensity, listCountries } from './carbon/index.js';
 
+export { loadTimeline, listTimelines, pruneTimelines, timelineEnergyJ, timelinePower, TIMELINE_MAX_POINTS, type Timeline, type TimelineComponent, type TimelineComponentName, type PowerSegment } from './timeline/index.js';
+export { writeReport, buildReport, type ReportOptions, type WrittenReport, type ReportRecord } from './report/index.js';
+
 export { probe } from './native/probe.js';
 export type {
   ProbeResult,
@@ -55,5 +58,20 @@ export {
   type TaskEnergy,
   type BenchEnergyOptions,
 } from './measure/index.js';
+
+export {
+  SimulatedPlug,
+  calibrate,
+  calibrationReport,
+  CALIBRATION_MIN_RUNS,
+  probeGroundTruth,
+  startGroundTruthServer,
+  loadServerConfig,
+  type SimulatedPlugOptions,
+  type GroundTruthOptions,
+  type HostCalibration,
+  type WallPlugSummary,
+  type GroundTruthProbe,
+} from './groundtruth/index.js';
 
 export { TRACKER_VERSION as version } from './version.js';

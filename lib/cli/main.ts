@@ -9,6 +9,9 @@ import { registerResultsCommand } from './commands/results.js';
 import { registerDeleteCommand } from './commands/delete.js';
 import { registerProbeCommand } from './commands/probe.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerGtServerCommand } from './commands/gt-server.js';
+
+import { registerReportCommand } from './commands/report.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -24,6 +27,9 @@ export function buildProgram(): Command {
   registerDeleteCommand(program);
   registerProbeCommand(program);
   registerRunCommand(program);
+  registerGtServerCommand(program);
+
+  registerReportCommand(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

@@ -2,6 +2,7 @@
 import { loadResults } from '../store/index.js';
 import type { ResultFilters } from '../store/schema.js';
 import { formatStatement, statementFromRecords, type StatementOptions } from './statement.js';
+import { calibrate } from '../groundtruth/calibration.js';
 
 /** Filters selecting the runs, plus the statement's options. */
 export type PaperStatementOptions = ResultFilters & StatementOptions;
@@ -14,9 +15,11 @@ function describeFilters(filters: ResultFilters): string {
 }
 
 function split(options: PaperStatementOptions): [ResultFilters, StatementOptions] {
-  const { comparison, format, ...filters } = options;
+  const { comparison, format, calibrated, calibrations, ...filters } = options;
   const statementOptions: StatementOptions = {};
   if (comparison !== undefined) statementOptions.comparison = comparison;
+  if (calibrated !== undefined) statementOptions.calibrated = calibrated;
+  if (calibrations !== undefined) statementOptions.calibrations = calibrations;
   if (format !== undefined) statementOptions.format = format;
   return [filters, statementOptions];
 }
@@ -31,6 +34,10 @@ export function paperStatement(options: PaperStatementOptions = {}): string {
   const records = loadResults(filters);
   if (records.length === 0) {
     throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
+  }
+  // Calibrate each host from all of its stored runs, not only the ones selected.
+  if (statementOptions.calibrated === true && statementOptions.calibrations === undefined) {
+    statementOptions.calibrations = calibrate(loadResults({ ...(filters.outputDir !== undefined ? { outputDir: filters.outputDir } : {}) }));
   }
   return formatStatement(statementFromRecords(records, statementOptions), statementOptions.format);
 }

@@ -13,6 +13,8 @@ import { comparisonFor, COMPARISON_CITATION_KEY, type StatementComparison } from
 import { STATEMENT_CITATION_KEYS, type CitationKey } from './bibtex.js';
 import { customHardwarePhrase } from './hardware.js';
 import { summarise, type StatementSummary } from './summary.js';
+import { wallPlugFromFacts, wallPlugPart, type WallPlugSummary } from '../groundtruth/statement-part.js';
+import type { HostCalibration } from '../groundtruth/calibration.js';
 
 /** Output formats of the statement. */
 export type StatementFormat = 'text' | 'latex' | 'json';
@@ -23,6 +25,10 @@ export interface StatementOptions {
   comparison?: boolean;
   /** `text` (the README's text, `\cite` included), `latex` (special characters escaped) or `json` (the numbers). Default `text`. */
   format?: StatementFormat;
+  /** Apply each host's wall/sensor calibration to its runs without a wall plug (a labelled calibrated estimate). Default false. */
+  calibrated?: boolean;
+  /** The calibrations to apply with `calibrated` (default: computed from the records given). */
+  calibrations?: readonly HostCalibration[];
 }
 
 /** The columns a statement reads from each row; `LoadedRecord` and `EmissionsRecord` both fit. */
@@ -41,7 +47,8 @@ export type StatementRecord = Pick<
   | 'carbon_intensity'
   | 'country_iso_code'
 > &
-  Partial<Pick<EmissionsRecord, 'cpu_energy' | 'gpu_energy' | 'ram_energy'>> & {
+  Partial<Pick<EmissionsRecord, 'cpu_energy' | 'gpu_energy' | 'ram_energy'>> &
+  Partial<Pick<EmissionsRecord, 'pue' | 'hostname' | 'wall_energy' | 'wall_energy_method' | 'wall_energy_uncertainty'>> & {
     /** Which tool wrote the row; inferred from `tracker_version` when absent. */
     written_by?: LoadedRecord['written_by'];
   };
@@ -84,6 +91,8 @@ export interface PaperStatement {
   /** Sum of the rows' `emissions` column in kg (null for a custom statement). */
   recordedEmissionsKg: number | null;
   comparison: StatementComparison | null;
+  /** The wall-plug figures where runs have them (and calibrated estimates with `calibrated`), else null. */
+  wallPlug: WallPlugSummary | null;
   /** The citation keys used, in order; pass them to `bibtex()`. */
   citations: CitationKey[];
   /** The statement in text form (the README's wording, `\cite` commands included). */
@@ -142,16 +151,18 @@ interface Parts {
   energy: PrintedQuantity<'kWh' | 'Wh'>;
   emissions: PrintedQuantity<'kg' | 'g'>;
   carbonIntensity: number;
+  wallPlug: WallPlugSummary | null;
 }
 
 function render(parts: Parts, comparison: boolean, emissionsGrams: number, latex: boolean): { text: string; comparison: StatementComparison | null } {
   const esc = latex ? escapeLatex : (s: string): string => s;
+  const wall = parts.wallPlug === null ? '' : latex ? parts.wallPlug.text.replace(/%/g, '\\%') : parts.wallPlug.text;
   let usage: string;
   if (parts.hardware !== null) {
-    usage = `on ${esc(parts.hardware)} is estimated to ${parts.energy.text}.`;
+    usage = `on ${esc(parts.hardware)} is estimated to ${parts.energy.text}${wall}.`;
   } else {
     const each = parts.configurations.map((c) => `${c.energy.text} on ${esc(c.hardware)}`).join('; ');
-    usage = `on ${parts.configurations.length} hardware configurations is estimated to ${parts.energy.text} in total (${each}).`;
+    usage = `on ${parts.configurations.length} hardware configurations is estimated to ${parts.energy.text} in total (${each})${wall}.`;
   }
   const sentences = [
     `Using ${esc(parts.methodology)}, the energy consumption of running all experiments ${usage}`,
@@ -181,6 +192,7 @@ function assemble(parts: Parts, runs: number, energyKwh: number, recordedEmissio
     emissions: parts.emissions,
     recordedEmissionsKg,
     comparison: plain.comparison,
+    wallPlug: parts.wallPlug,
     citations,
     text: plain.text,
     latex: latex.text,
@@ -202,6 +214,9 @@ function checkOptions(options: StatementOptions): void {
   if (options.comparison !== undefined && typeof options.comparison !== 'boolean') {
     throw new TypeError(`comparison must be a boolean, got ${typeof options.comparison}`);
   }
+  if (options.calibrated !== undefined && typeof options.calibrated !== 'boolean') {
+    throw new TypeError(`calibrated must be a boolean, got ${typeof options.calibrated}`);
+  }
 }
 
 /**
@@ -220,16 +235,32 @@ export function statementFromRecords(records: readonly StatementRecord[], option
   checkOptions(options);
   if (records.length === 0) throw new RangeError('No tracked runs to summarise: the statement needs at least one record.');
   // Never merged: the exact sums would only cost time.
-  return statementFromSummary(summarise(records, { exactSums: false }), options);
+  const summary = summarise(records, { exactSums: false });
+  // Calibration applies each host's ratio run by run: it needs the rows.
+  const wallPlug = options.calibrated === true ? () => wallPlugPart(records, options, energyText) : null;
+  return fromSummary(summary, options, wallPlug);
 }
 
 /**
  * The statement over the runs a {@link StatementSummary} holds (e.g. the stored aggregates):
  * the same statement as {@link statementFromRecords} over those rows.
- * @throws {RangeError} as {@link statementFromRecords}.
+ * @throws {RangeError} as {@link statementFromRecords}, and for `calibrated: true` (a calibrated
+ *   estimate applies each host's wall/sensor ratio run by run: use the rows).
  */
 export function statementFromSummary(summary: StatementSummary, options: StatementOptions = {}): PaperStatement {
   checkOptions(options);
+  if (options.calibrated === true) {
+    throw new RangeError('A calibrated statement needs the rows (each run gets its host\'s wall/sensor ratio): use statementFromRecords.');
+  }
+  return fromSummary(summary, options, null);
+}
+
+function energyText(kwh: number): string {
+  return printedEnergy(kwh).text;
+}
+
+/** The statement from a summary; `wallPlug` computes the wall-plug part from rows instead of the summary (calibrated). */
+function fromSummary(summary: StatementSummary, options: StatementOptions, wallPlug: (() => WallPlugSummary | null) | null): PaperStatement {
   if (summary.runs === 0) throw new RangeError('No tracked runs to summarise: the statement needs at least one record.');
   const energyKwh = summary.energyKwh;
   const emissionsKg = summary.emissionsKg;
@@ -256,6 +287,7 @@ export function statementFromSummary(summary: StatementSummary, options: Stateme
     energy,
     emissions: printedEmissions(gramsFor(energy, intensity)),
     carbonIntensity: intensity,
+    wallPlug: wallPlug !== null ? wallPlug() : wallPlugFromFacts(summary.wallFacts(), energyText),
   };
   return assemble(parts, summary.runs, energyKwh, emissionsKg, options);
 }
@@ -295,6 +327,7 @@ export function customStatement(input: CustomStatementInput): PaperStatement {
     energy,
     emissions: printedEmissions(gramsFor(energy, intensity)),
     carbonIntensity: intensity,
+    wallPlug: null,
   };
   return assemble(parts, 1, consumedEnergy, null, input);
 }

@@ -20,6 +20,7 @@
  * this summary's.
  */
 import { isKnownCountry } from '../carbon/index.js';
+import { measuredWall, type WallPlugFacts } from '../groundtruth/statement-part.js';
 import { decodeNumber, encodeNumber, ExactSum } from './exact-sum.js';
 import { describeHardware } from './hardware.js';
 import { MethodologyCollector } from './methodology.js';
@@ -61,6 +62,8 @@ export interface StatementSummaryJSON {
   energy: TotalJSON;
   emissions: TotalJSON;
   fallback: FallbackIntensity | null;
+  /** Runs with a measured wall-plug figure: counts and sums (see `WallPlugFacts`). */
+  wall: { measuredRuns: number; estimatedCpuRuns: number; measured: TotalJSON; uncertainty: TotalJSON; sensors: TotalJSON };
   configurations: { hardware: string; runs: number; energy: TotalJSON }[];
   methodology: ReturnType<MethodologyCollector['state']>;
 }
@@ -106,6 +109,11 @@ export class StatementSummary {
   private readonly energy: Total;
   private readonly emissions: Total;
   private fallback: FallbackIntensity | null = null;
+  private wallRuns = 0;
+  private wallEstimatedCpuRuns = 0;
+  private readonly wallMeasured: Total;
+  private readonly wallUncertainty: Total;
+  private readonly wallSensors: Total;
   private readonly configs = new Map<string, ConfigurationTotals>();
   private methodology = new MethodologyCollector();
   // (cpu_model, gpu_model, gpu_count) → configuration, and the last row's, so that rows repeating
@@ -120,6 +128,9 @@ export class StatementSummary {
     this.exactSums = options.exactSums !== false;
     this.energy = newTotal(this.exactSums);
     this.emissions = newTotal(this.exactSums);
+    this.wallMeasured = newTotal(this.exactSums);
+    this.wallUncertainty = newTotal(this.exactSums);
+    this.wallSensors = newTotal(this.exactSums);
   }
 
   /** Number of rows summarised. */
@@ -156,6 +167,21 @@ export class StatementSummary {
     }));
   }
 
+  /** The facts of the statement's wall-plug part (without calibration, which needs the rows). */
+  wallFacts(): WallPlugFacts {
+    return {
+      runs: this.count,
+      measuredRuns: this.wallRuns,
+      estimatedCpuRuns: this.wallEstimatedCpuRuns,
+      measuredKwh: valueOf(this.wallMeasured, this.inOrder),
+      uncertaintyKwh: valueOf(this.wallUncertainty, this.inOrder),
+      sensorsKwh: valueOf(this.wallSensors, this.inOrder),
+      calibratedRuns: 0,
+      calibratedKwh: 0,
+      calibrations: [],
+    };
+  }
+
   /** The methodology phrase for the rows seen. */
   describeMethodology(): string {
     return this.methodology.describe();
@@ -188,6 +214,14 @@ export class StatementSummary {
     else {
       const rowIntensity = finite(record.carbon_intensity);
       if (rowIntensity !== null) addTo(this.emissions, (energy * rowIntensity) / 1000);
+    }
+    const wall = measuredWall(record);
+    if (wall !== null) {
+      this.wallRuns += 1;
+      if (wall.estimatedCpu) this.wallEstimatedCpuRuns += 1;
+      addTo(this.wallMeasured, wall.wallKwh);
+      addTo(this.wallUncertainty, wall.uncertaintyKwh);
+      addTo(this.wallSensors, wall.sensorsKwh);
     }
     if (this.fallback === null) {
       const rowIntensity = finite(record.carbon_intensity);
@@ -235,6 +269,11 @@ export class StatementSummary {
     mergeTotal(this.energy, other.energy, wasEmpty);
     mergeTotal(this.emissions, other.emissions, wasEmpty);
     if (this.fallback === null && other.fallback !== null) this.fallback = { ...other.fallback };
+    this.wallRuns += other.wallRuns;
+    this.wallEstimatedCpuRuns += other.wallEstimatedCpuRuns;
+    mergeTotal(this.wallMeasured, other.wallMeasured, wasEmpty);
+    mergeTotal(this.wallUncertainty, other.wallUncertainty, wasEmpty);
+    mergeTotal(this.wallSensors, other.wallSensors, wasEmpty);
     for (const [hardware, c] of other.configs) {
       const mine = this.configurationNamed(hardware);
       const fresh = mine.runs === 0;
@@ -259,6 +298,13 @@ export class StatementSummary {
       energy: totalToJSON(this.energy),
       emissions: totalToJSON(this.emissions),
       fallback: this.fallback === null ? null : { ...this.fallback },
+      wall: {
+        measuredRuns: this.wallRuns,
+        estimatedCpuRuns: this.wallEstimatedCpuRuns,
+        measured: totalToJSON(this.wallMeasured),
+        uncertainty: totalToJSON(this.wallUncertainty),
+        sensors: totalToJSON(this.wallSensors),
+      },
       configurations: [...this.configs].map(([hardware, c]) => ({ hardware, runs: c.runs, energy: totalToJSON(c.energy) })),
       methodology: this.methodology.state(),
     };
@@ -282,6 +328,16 @@ export class StatementSummary {
     Object.assign(summary.energy, totalFromJSON(j.energy, `${what}.energy`, exactSums));
     Object.assign(summary.emissions, totalFromJSON(j.emissions, `${what}.emissions`, exactSums));
     summary.fallback = fallbackFromJSON(j.fallback, `${what}.fallback`);
+    if (j.wall === null || typeof j.wall !== 'object') throw new TypeError(`${what}.wall must be an object`);
+    const wall = j.wall as Record<string, unknown>;
+    summary.wallRuns = count(wall.measuredRuns, `${what}.wall.measuredRuns`);
+    summary.wallEstimatedCpuRuns = count(wall.estimatedCpuRuns, `${what}.wall.estimatedCpuRuns`);
+    if (summary.wallRuns > summary.count || summary.wallEstimatedCpuRuns > summary.wallRuns) {
+      throw new TypeError(`${what}.wall: ${summary.wallEstimatedCpuRuns} of ${summary.wallRuns} measured runs estimated, of ${summary.count} runs: impossible`);
+    }
+    Object.assign(summary.wallMeasured, totalFromJSON(wall.measured, `${what}.wall.measured`, exactSums));
+    Object.assign(summary.wallUncertainty, totalFromJSON(wall.uncertainty, `${what}.wall.uncertainty`, exactSums));
+    Object.assign(summary.wallSensors, totalFromJSON(wall.sensors, `${what}.wall.sensors`, exactSums));
     if (!Array.isArray(j.configurations)) throw new TypeError(`${what}.configurations must be an array`);
     let configRuns = 0;
     j.configurations.forEach((c: unknown, i) => {

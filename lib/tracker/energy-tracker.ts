@@ -22,6 +22,8 @@ import { describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from
 import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
+import { GroundTruthSession, NOT_CONFIGURED, wallEnergySummary, type WallEnergy } from '../groundtruth/tracker-support.js';
+import { TimelineRecorder, storeTimelineOrWarn } from '../timeline/index.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
@@ -96,6 +98,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private lastSnapshot: { atMs: number; energyJ: TrackerSnapshot['energyJ'] } | null = null;
   private live: LiveLine | null = null;
   private lastRecord: EmissionsRecord | null = null;
+  private groundTruth: GroundTruthSession | null = null;
+  private timeline: TimelineRecorder | null = null;
 
   /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
   constructor(options?: EnergyTrackerOptions) {
@@ -131,12 +135,14 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.startWallMs = Date.now();
       this.startPerfMs = performance.now();
       this.startReading = source.read();
+      this.groundTruth = this.options.groundTruth === null ? null : GroundTruthSession.begin(this.options.groundTruth, this.startWallMs);
     } catch (error) {
       source.release();
       throw error;
     }
     this.source = source;
     this.lastSnapshot = null;
+    if (this.options.timeline && this.options.save) this.timeline = new TimelineRecorder(source, this.startReading, { samplingIntervalMs });
     if (this.options.live) {
       this.live = new LiveLine(() => this.snapshot());
       this.live.start();
@@ -168,26 +174,50 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /**
    * Stop measuring, store the run (unless `save: false`), print the summary and statement
    * (unless `printSummary: false`), and return the record exactly as stored.
+   * With `groundTruth`, blocks for the plug's stop reading (at most `groundTruth.timeoutMs`;
+   * no answer gives `wall_energy_method` `none:<reason>`); see {@link stopAsync}.
    */
   stop(options: StopOptions = {}): EmissionsRecord {
+    const ended = this.endRun(options);
+    return this.completeRun(ended, ended.groundTruth?.finishSync(ended.stopWallMs) ?? NOT_CONFIGURED);
+  }
+
+  /** As {@link stop}, awaiting the plug without blocking (`track()`, `await using` and `run` use it). */
+  async stopAsync(options: StopOptions = {}): Promise<EmissionsRecord> {
+    const ended = this.endRun(options);
+    return this.completeRun(ended, (await ended.groundTruth?.finish(ended.stopWallMs)) ?? NOT_CONFIGURED);
+  }
+
+  /** Reads the sensors' end of the window and releases them. */
+  private endRun(options: StopOptions) {
     const { source, startReading, estimation, system } = this.requireRunning('stop');
     const status: RunStatus = options.status ?? 'completed';
     if (status !== 'completed' && status !== 'interrupted' && status !== 'failed') {
       throw new RangeError(`stop(): status must be 'completed', 'interrupted' or 'failed', got ${String(status)}`);
     }
-    let record: EmissionsRecord;
     try {
       const endReading = source.read();
       const durationS = (performance.now() - this.startPerfMs) / 1000;
       const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
-      record = this.buildRecord(system, energy, durationS, status);
+      const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
+      const timeline =
+        this.timeline?.finishOrWarn(endReading, energyAt, energy, { durationS, startTime: new Date(this.startWallMs), pue: this.options.pue }) ?? null;
+      return { system, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000 };
     } finally {
+      this.groundTruth = null;
+      this.timeline?.cancel();
+      this.timeline = null;
       this.live?.stop();
       this.live = null;
       source.release();
       this.source = null;
       this.startReading = null;
     }
+  }
+
+  /** Builds, stores and prints the record of an ended run. */
+  private completeRun(ended: ReturnType<EnergyTracker['endRun']>, wall: WallEnergy): EmissionsRecord {
+    const record = this.buildRecord(ended.system, ended.energy, ended.durationS, ended.status, wall);
     this.lastRecord = record;
     if (this.options.save) {
       try {
@@ -196,10 +226,11 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
         process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
         throw new RunNotStoredError(record, emissionsFile(this.options.outputDir), error);
       }
+      if (ended.timeline !== null) storeTimelineOrWarn(record.run_id, ended.timeline, { outputDir: this.options.outputDir });
     }
     if (this.options.printSummary) {
       try {
-        this.printSummary(record);
+        this.printSummary(record, wall.message);
       } catch (error) {
         // The run is stored; a summary that cannot be printed must not lose it for the caller.
         process.stderr.write(`lamarr-energy-tracker: the run was stored, but the summary could not be printed: ${(error as Error).message}\n`);
@@ -218,10 +249,10 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     try {
       result = await work(this);
     } catch (error) {
-      if (this.running) this.stop({ status: 'failed' });
+      if (this.running) await this.stopAsync({ status: 'failed' });
       throw error;
     }
-    if (this.running) this.stop();
+    if (this.running) await this.stopAsync();
     return result;
   }
 
@@ -232,7 +263,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
 
   /** `await using`: stops the tracker if it is still running. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.running) this.stop();
+    if (this.running) await this.stopAsync();
   }
 
   private requireRunning(method: string) {
@@ -273,7 +304,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     };
   }
 
-  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus): EmissionsRecord {
+  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus, wall: WallEnergy): EmissionsRecord {
     const { pue } = this.options;
     const carbon = this.carbon();
     const kwh = (joules: number) => (joules * pue) / JOULES_PER_KWH;
@@ -332,10 +363,13 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       ram_energy_method: energy.ram.method,
       carbon_intensity: carbon.gramsPerKwh,
       run_status: status,
+      wall_energy: wall.energyKwh,
+      wall_energy_method: wall.method,
+      wall_energy_uncertainty: wall.uncertaintyKwh,
     };
   }
 
-  private printSummary(record: EmissionsRecord): void {
+  private printSummary(record: EmissionsRecord, wallMessage: string | null): void {
     const joules = (kwh: number | null) => ((kwh ?? 0) * JOULES_PER_KWH) / (record.pue ?? 1);
     const parts = [
       `CPU ${formatEnergy(joules(record.cpu_energy))} ${describeMethod(record.cpu_energy_method)}`,
@@ -349,6 +383,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       `Tracker stopped - this experiment consumed ${total} in ${formatDuration(record.duration ?? 0)}` +
         `${(record.pue ?? 1) !== 1 ? ` (PUE ${record.pue} applied)` : ''}: ${parts.join('; ')}.`,
     ];
+    const wallLine = wallEnergySummary(record, wallMessage);
+    if (wallLine !== null) lines.push(wallLine);
     if (record.cpu_energy_method.startsWith('estimated:')) {
       lines.push('(No CPU energy counter could be read: `npx lamarr-energy-tracker probe` says why and how to enable measurement.)');
     }

@@ -33,6 +33,8 @@ export interface MeasurementSource {
   read(): Reading;
   /** Latest reading without touching hardware. */
   latest(): Reading;
+  /** Readings taken after `sinceNs` (native: the sampler's ring; fallback: one reading now). */
+  samplesSince(sinceNs: number): Reading[];
   /** Give the source back; idempotent. */
   release(): void;
 }
@@ -63,6 +65,10 @@ class NativeSource implements MeasurementSource {
   latest(): Reading {
     return this.lease.latest();
   }
+  samplesSince(sinceNs: number): Reading[] {
+    if (this.lease.released) return [];
+    return this.lease.sampler.recentSamples(sinceNs);
+  }
   release(): void {
     this.lease.release();
   }
@@ -87,6 +93,11 @@ class FallbackSource implements MeasurementSource {
   }
   latest(): Reading {
     return this.reading();
+  }
+  samplesSince(sinceNs: number): Reading[] {
+    if (this.released) return [];
+    const reading = this.reading();
+    return reading.timestampNs > sinceNs ? [reading] : [];
   }
   release(): void {
     if (this.released) return;

@@ -3,6 +3,8 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { lockEnvironment } from '../store/lock.js';
+import { resolveGroundTruth, type GroundTruthConfig, type GroundTruthOptions } from '../groundtruth/config.js';
 
 /** How CPU energy is charged to the run. */
 export type TrackingMode = 'machine' | 'process';
@@ -39,6 +41,15 @@ export interface EnergyTrackerOptions {
   nvmlLibrary?: string;
   /** Show a live line (elapsed, power, energy) on a terminal while running. Default false. */
   live?: boolean;
+  /**
+   * Wall-plug ground truth: a plug read directly (`{ tasmota: 'http://10.0.0.5' }`,
+   * `{ shellyGen2: … }`, `{ shellyGen1: … }`) or a ground-truth server (`{ server: 'host:port' }`,
+   * or `{ server: true }` for `LET_GT_HOST`/`LET_GT_PORT`/`~/.let/GT_REMOTE_CONFIG`). Default: none.
+   */
+  groundTruth?: GroundTruthOptions;
+
+  /** Store the run's power timeline in `<outputDir>/timelines/<run_id>.json` (with `save`). Default true. */
+  timeline?: boolean;
 }
 
 /** Options with defaults applied. */
@@ -58,6 +69,9 @@ export interface ResolvedTrackerOptions {
   hardwareRoot: string | null;
   nvmlLibrary: string | null;
   live: boolean;
+  groundTruth: GroundTruthConfig | null;
+
+  timeline: boolean;
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -76,6 +90,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'hardwareRoot',
   'nvmlLibrary',
   'live',
+  'groundTruth',
+
+  'timeline',
 ]);
 
 /** The default store directory: `LET_OUTPUT_DIR`, else `~/.let`. */
@@ -185,8 +202,11 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
   }
 
   const save = given.save === undefined ? true : requireBoolean('save', given.save);
+  // The store's lock settings: a malformed LET_LOCK_* fails here, before a run is measured.
+  if (save) lockEnvironment();
   const printSummary = given.printSummary === undefined ? true : requireBoolean('printSummary', given.printSummary);
   const live = given.live === undefined ? false : requireBoolean('live', given.live);
+  const timeline = given.timeline === undefined ? true : requireBoolean('timeline', given.timeline);
 
   let trackingMode: TrackingMode = 'machine';
   if (given.trackingMode !== undefined) {
@@ -224,5 +244,8 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     hardwareRoot,
     nvmlLibrary,
     live,
+    groundTruth: given.groundTruth === undefined ? null : resolveGroundTruth(given.groundTruth),
+
+    timeline,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The statement's accumulation as it was before summaries existed (copied from
- * lib/statement/statement.ts and methodology.ts at cfb7281), kept as the oracle the property
+ * lib/statement/statement.ts and methodology.ts at cfb7281, and the wall-plug part at cee07d3), kept as the oracle the property
  * tests compare against: same rows → bit-identical sums, same configurations, same methodology.
  */
 import { carbonIntensity as countryCarbonIntensity, isKnownCountry } from '../../lib/carbon/index.js';
@@ -8,6 +8,10 @@ import { describeHardware, joinAnd } from '../../lib/statement/hardware.js';
 import { methodPhrase, recordSource, type MethodologyRecord } from '../../lib/statement/methodology.js';
 import type { StatementRecord } from '../../lib/statement/statement.js';
 import { TRACKER_VERSION } from '../../lib/version.js';
+import { calibrate, hasMeasuredWall, type HostCalibration } from '../../lib/groundtruth/calibration.js';
+import { comparedFigure, comparedWithSensors, sensorEnergyKwh } from '../../lib/groundtruth/describe.js';
+import type { WallPlugOptions, WallPlugSummary, WallStatementRecord } from '../../lib/groundtruth/statement-part.js';
+import { belowResolution } from '../../lib/groundtruth/window.js';
 
 /** What the old loop computed: everything the statement's text and JSON are made from. */
 export interface LegacyFacts {
@@ -175,5 +179,87 @@ export function legacyFacts(records: readonly StatementRecord[]): LegacyFacts {
     carbonIntensity: intensity,
     methodology: methodology.describe(),
     configurations: [...configurations].map(([hardware, c]) => ({ hardware, runs: c.runs, energyKwh: c.energyKwh })),
+  };
+}
+
+// ---- The wall-plug part as it was before summaries (copied from lib/groundtruth/statement-part.ts at cee07d3). ----
+function ratioText(calibrations: readonly HostCalibration[]): string {
+  if (calibrations.length === 1) {
+    const c = calibrations[0]!;
+    return `the wall/sensor ratio measured on this host (${c.ratio.toFixed(2)} ± ${c.spread.toFixed(2)} from ${c.runs} runs)`;
+  }
+  return `the wall/sensor ratios measured on their ${calibrations.length} hosts (${calibrations
+    .map((c) => `${c.ratio.toFixed(2)} ± ${c.spread.toFixed(2)} from ${c.runs} runs`)
+    .join('; ')})`;
+}
+export function legacyWallPlugPart(
+  records: readonly WallStatementRecord[],
+  options: WallPlugOptions,
+  energyText: (kwh: number) => string,
+  percent = '%',
+): WallPlugSummary | null {
+  let measuredRuns = 0;
+  let measuredKwh = 0;
+  let uncertaintyKwh = 0;
+  let sensorsKwh = 0;
+  let estimatedCpuRuns = 0;
+  const byHost = new Map<string, HostCalibration>();
+  if (options.calibrated === true) {
+    for (const c of options.calibrations ?? calibrate(records)) byHost.set(c.hostname, c);
+  }
+  const used = new Map<string, HostCalibration>();
+  let calibratedRuns = 0;
+  let calibratedKwh = 0;
+  for (const record of records) {
+    const sensors = sensorEnergyKwh({ energy_consumed: record.energy_consumed, pue: record.pue ?? 1 });
+    if (hasMeasuredWall(record)) {
+      measuredRuns += 1;
+      measuredKwh += record.wall_energy!;
+      uncertaintyKwh += record.wall_energy_uncertainty ?? 0;
+      sensorsKwh += sensors;
+      if ((record.cpu_energy_method ?? '').startsWith('estimated:')) estimatedCpuRuns += 1;
+      continue;
+    }
+    const calibration = byHost.get((record.hostname ?? '').trim());
+    if (calibration !== undefined) {
+      calibratedRuns += 1;
+      calibratedKwh += calibration.ratio * sensors;
+      used.set(calibration.hostname, calibration);
+    }
+  }
+  if (measuredRuns === 0 && calibratedRuns === 0) return null;
+  const runs = records.length;
+  const parts: string[] = [];
+  const below = measuredRuns > 0 && belowResolution(measuredKwh, uncertaintyKwh);
+  if (measuredRuns > 0) {
+    const relative = measuredKwh > 0 ? uncertaintyKwh / measuredKwh : Infinity;
+    const precision = !below && relative > 0.05 ? ` (±${Math.round(relative * 100)}${percent})` : '';
+    const which = measuredRuns === runs ? '' : ` for ${measuredRuns} of the ${runs} runs`;
+    if (below) {
+      parts.push(`a wall-plug meter measured ${energyText(measuredKwh)}${which}, below its resolution (±${energyText(uncertaintyKwh)})`);
+    } else {
+      const figure = comparedFigure(measuredRuns - estimatedCpuRuns, estimatedCpuRuns);
+      const compared = comparedWithSensors(measuredKwh, sensorsKwh, figure).replace('%', percent);
+      parts.push(`a wall-plug meter measured ${energyText(measuredKwh)}${precision}${which}, ${compared}${which === '' ? '' : ' for those runs'}`);
+    }
+  }
+  let calibratedTotalKwh: number | null = null;
+  if (calibratedRuns > 0) {
+    calibratedTotalKwh = measuredKwh + calibratedKwh;
+    const covered = measuredRuns + calibratedRuns;
+    const subject = measuredRuns === 0 && covered === runs ? 'this comes' : `${covered === runs ? 'all' : `${covered} of the`} ${runs} runs come`;
+    parts.push(`${measuredRuns > 0 ? 'and ' : ''}with ${ratioText([...used.values()])}, ${subject} to a calibrated estimate of ${energyText(calibratedTotalKwh)} at the wall`);
+  }
+  return {
+    measuredRuns,
+    runs,
+    measuredKwh,
+    uncertaintyKwh,
+    sensorsKwh,
+    belowResolution: below,
+    calibratedRuns,
+    calibrations: [...used.values()],
+    calibratedTotalKwh,
+    text: `; ${parts.join(', ')}`,
   };
 }

@@ -91,7 +91,18 @@ export function randomRecords(random: () => number, n: number, options: RandomRe
     if (random() < 0.2) emissions = null;
     else if (options.dyadic) emissions = Math.floor(random() * 2 ** 20) / 2 ** 20;
     else emissions = (energy * (carbonIntensity ?? 380.95)) / 1000;
+    // Wall plug: none, measured (precise, imprecise, below resolution), or none:…; PUE 1, 1.2 or 2.
+    const wallShape = random();
+    const wallEnergy = options.dyadic ? Math.floor(random() * 2 ** 20) / 2 ** 20 : energy * (1 + random() * 0.5) + (random() < 0.1 ? 1e-7 : 0);
+    const wall =
+      wallShape < 0.5
+        ? { wall_energy: null, wall_energy_method: '', wall_energy_uncertainty: null }
+        : wallShape < 0.85
+          ? { wall_energy: wallEnergy, wall_energy_method: pick(['measured:tasmota', 'measured:shelly-gen2']), wall_energy_uncertainty: pick([0, wallEnergy / 64, wallEnergy / 4, null]) }
+          : { wall_energy: pick([null, wallEnergy]), wall_energy_method: 'none:no-plug', wall_energy_uncertainty: null };
     out.push({
+      ...wall,
+      pue: options.dyadic ? pick([1, 2, null]) : pick([1, 1.2, null]),
       project_name: pick(PROJECTS),
       user: pick(USERS),
       hostname: pick(HOSTS),

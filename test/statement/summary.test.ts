@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import {
   ExactSum,
   formatStatement,
+  printedEnergy,
   StatementAggregates,
   StatementSummary,
   statementFromRecords,
@@ -20,7 +21,7 @@ import {
   type StatementFormat,
   type StatementOptions,
 } from '../../lib/statement/index.js';
-import { legacyFacts } from './legacy-statement.js';
+import { legacyFacts, legacyWallPlugPart } from './legacy-statement.js';
 import { randomRecords, rng, runSeed } from './random-records.js';
 
 const SEED = runSeed();
@@ -139,6 +140,12 @@ describe(`statement summary: property tests (seed ${SEED}; replay with SUMMARY_S
       expect(actual.carbonIntensity, label).to.equal(legacy.carbonIntensity);
       expect(actual.methodology, label).to.equal(legacy.methodology);
       expect(actual.configurations.map((k) => ({ hardware: k.hardware, runs: k.runs, energyKwh: k.energyKwh })), label).to.deep.equal(legacy.configurations);
+      const energyText = (kwh: number): string => printedEnergy(kwh).text;
+      expect(actual.wallPlug, `${label}: wall plug`).to.deep.equal(legacyWallPlugPart(records, {}, energyText));
+      // Calibrated: computed from the rows, as before.
+      const calibrated = statementFromRecords(records, { format: 'json', calibrated: true });
+      expect(calibrated.wallPlug, `${label}: calibrated wall plug`).to.deep.equal(legacyWallPlugPart(records, { calibrated: true }, energyText));
+      expect(() => statementFromSummary(summarise(records), { calibrated: true }), label).to.throw(RangeError, /calibrated statement needs the rows/);
     }
   });
 

@@ -13,6 +13,7 @@ interface StatementFlags extends FilterFlags {
   bibtex?: boolean;
   format: 'text' | 'latex' | 'json';
   listCountries?: boolean;
+  calibrated?: boolean;
 }
 
 /** `statement`: the paper statement over stored runs, or a custom one. */
@@ -26,6 +27,7 @@ export function registerStatementCommand(program: Command): void {
     .option('--carbon-intensity <g/kWh>', 'custom statement: carbon intensity (default 380)', parseNumber('--carbon-intensity', { min: 0 }))
     .option('--comparison', 'add a comparison with an everyday item')
     .option('--bibtex', 'also print the BibTeX entries of the cited works')
+    .option('--calibrated', "apply each host's wall/sensor ratio (from its runs with a wall plug) to its runs without one, labelled a calibrated estimate")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'latex', 'json']).default('text'))
     .option('--list-countries', 'list the ISO 3166-1 alpha-3 codes and carbon intensities known to the tracker')
     .action((flags: StatementFlags) => {
@@ -54,7 +56,7 @@ export function registerStatementCommand(program: Command): void {
         if (flags.carbonIntensity !== undefined) {
           throw new Error('--carbon-intensity applies to custom statements; stored runs carry their own intensity');
         }
-        text = paperStatement({ ...filtersFrom(flags), comparison: flags.comparison === true, format: flags.format });
+        text = paperStatement({ ...filtersFrom(flags), comparison: flags.comparison === true, calibrated: flags.calibrated === true, format: flags.format });
       }
       process.stdout.write(`${text}\n`);
       if (flags.bibtex) process.stdout.write(`\n${bibtex({ comparison: flags.comparison === true })}\n`);
