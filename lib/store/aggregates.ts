@@ -63,18 +63,22 @@ export interface UpdateAggregatesOptions {
    * covered byte is re-read. Omit when not appending.
    */
   before?: Readonly<Record<string, FileState | null>>;
-  /** Build the aggregates when there are none (a full read of the store). Default true. */
-  createIfMissing?: boolean;
+  /**
+   * Recompute from scratch when there are no (usable) aggregates or a file was rewritten (a full
+   * read of the store). Default true. An append passes false, so that its cost stays constant:
+   * it only extends up-to-date aggregates and leaves a rebuild to the next reader.
+   */
+  rebuild?: boolean;
   /** Save the updated aggregates (default true); a failure to save is reported in the result, not thrown. */
   write?: boolean;
 }
 
 /** What {@link updateAggregates} did. */
 export interface UpdateAggregatesResult {
-  /** The up-to-date aggregates; null only when there were none and `createIfMissing` was false. */
+  /** The up-to-date aggregates; null only when a rebuild was needed and `rebuild` was false. */
   aggregates: StatementAggregates | null;
-  /** 'created': there were no (valid) aggregates; else the strongest change over the files. */
-  change: FileChange | 'created' | 'missing';
+  /** 'created': there were no (usable) aggregates; else the strongest change over the files. */
+  change: FileChange | 'created';
   /** Whether the aggregates file was replaced. */
   written: boolean;
   /** Why saving failed (read-only directory, disk full) or was skipped (a file changed while being read). */
@@ -208,7 +212,6 @@ export function updateAggregates(dir: string, options: UpdateAggregatesOptions):
   if (names.length === 0 || new Set(names).size !== names.length) throw new TypeError('updateAggregates: files must name each store file once');
   const saved = readAggregates(dir);
   const usable = saved !== null && Object.keys(saved.files).length === names.length && names.every((n) => saved.files[n] !== undefined);
-  if (!usable && options.createIfMissing === false) return { aggregates: null, change: 'missing', written: false };
 
   // Taken before anything is read: if a file differs from this when we are done, someone wrote
   // while we read, and what we computed is not saved.
@@ -231,6 +234,7 @@ export function updateAggregates(dir: string, options: UpdateAggregatesOptions):
     return save(dir, { files, aggregates: saved!.aggregates }, change, statesBefore, options);
   }
 
+  if (options.rebuild === false && change !== 'extended') return { aggregates: null, change, written: false, notWritten: 'a rebuild is needed (rebuild: false)' };
   const extending = change === 'extended';
   const aggregates = extending ? saved!.aggregates : new StatementAggregates();
   const from = extending ? Object.fromEntries(names.map((n) => [n, saved!.files[n]!.covered])) : null;
@@ -256,6 +260,10 @@ function save(
   options: UpdateAggregatesOptions,
 ): UpdateAggregatesResult {
   if (options.write === false) return { aggregates: data.aggregates, change, written: false, notWritten: 'write: false' };
+  // No store yet (e.g. a statement asked for in an empty directory): nothing worth a file.
+  if (Object.values(statesBefore).every((s) => s === null) && data.aggregates.runs === 0) {
+    return { aggregates: data.aggregates, change, written: false, notWritten: 'no store files' };
+  }
   // A writer that does not take the store's lock (CodeCarbon) may have written while we read:
   // then what we computed may not match the fingerprints; keep it for this call only.
   const moved = Object.keys(statesBefore).find((n) => JSON.stringify(fileState(join(dir, n))) !== JSON.stringify(statesBefore[n]));

@@ -136,12 +136,29 @@ describe('store aggregates (emissions.let-aggregates.json)', () => {
     expectStatements(readAggregates(dir)!.aggregates, allRows(dir), 'read back');
   });
 
-  it('a missing store gives empty aggregates; createIfMissing: false builds nothing', () => {
-    expect(updateAggregates(dir, { files: [ROWS], scan: scanner(dir, stats), createIfMissing: false }).change).to.equal('missing');
-    const result = update();
-    expect(result.change).to.equal('created');
-    expect(result.aggregates!.runs).to.equal(0);
-    expect(update().change).to.equal('unchanged');
+  it('a missing store gives empty aggregates and writes no file; rebuild: false only ever extends', () => {
+    const missing = update();
+    expect(missing.change).to.equal('created');
+    expect(missing.aggregates!.runs).to.equal(0);
+    expect(missing.written).to.equal(false);
+    expect(readdirSync(dir)).to.deep.equal([]);
+    const records = batch(5);
+    writeFileSync(join(dir, ROWS), HEADER + records.map(line).join(''));
+    const noRebuild = (before?: Record<string, FileState | null>) =>
+      updateAggregates(dir, { files: [ROWS], scan: scanner(dir, stats), rebuild: false, ...(before ? { before } : {}) });
+    const calls = stats.calls;
+    expect(noRebuild().aggregates).to.equal(null); // none yet: left to a reader
+    expect(stats.calls).to.equal(calls);
+    expect(update().change).to.equal('created');
+    const before = { [ROWS]: fileState(join(dir, ROWS)) };
+    appendFileSync(join(dir, ROWS), batch(1).map(line).join(''));
+    const extended = noRebuild(before);
+    expect(extended.change).to.equal('extended');
+    expectStatements(extended.aggregates!, allRows(dir), 'extended without rebuild');
+    writeFileSync(join(dir, ROWS), HEADER + records.map(line).join(''));
+    const rewritten = noRebuild();
+    expect([rewritten.change, rewritten.aggregates, rewritten.written]).to.deep.equal(['rewritten', null, false]);
+    expectStatements(update().aggregates!, allRows(dir), 'rebuilt by the reader');
   });
 
   it('our own append (state before it given, under the lock) is parsed from the covered end only', () => {
