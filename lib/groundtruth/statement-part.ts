@@ -58,6 +58,70 @@ function ratioText(calibrations: readonly HostCalibration[]): string {
     .join('; ')})`;
 }
 
+/** What the wall-plug part is made of: counts, and sums in the order of the rows. */
+export interface WallPlugFacts {
+  runs: number;
+  /** Runs with a measured wall figure, and how many of them had their CPU estimated. */
+  measuredRuns: number;
+  estimatedCpuRuns: number;
+  /** Σ wall energy, Σ its ± bounds, Σ sensor energy (PUE removed) of the measured runs, kWh. */
+  measuredKwh: number;
+  uncertaintyKwh: number;
+  sensorsKwh: number;
+  /** With `calibrated`: runs given a calibrated estimate, Σ of those estimates, the calibrations used. */
+  calibratedRuns: number;
+  calibratedKwh: number;
+  calibrations: HostCalibration[];
+}
+
+/** One run's measured wall figure as the part adds it up, or null when it has none. */
+export interface MeasuredWall {
+  wallKwh: number;
+  uncertaintyKwh: number;
+  sensorsKwh: number;
+  estimatedCpu: boolean;
+}
+
+/** The wall-plug figures of one run (null without a measured wall figure). */
+export function measuredWall(record: WallStatementRecord): MeasuredWall | null {
+  if (!hasMeasuredWall(record)) return null;
+  return {
+    wallKwh: record.wall_energy!,
+    uncertaintyKwh: record.wall_energy_uncertainty ?? 0,
+    sensorsKwh: sensorEnergyKwh({ energy_consumed: record.energy_consumed, pue: record.pue ?? 1 }),
+    estimatedCpu: (record.cpu_energy_method ?? '').startsWith('estimated:'),
+  };
+}
+
+/** The facts of the wall-plug part over `records` (in their order). */
+export function wallPlugFacts(records: readonly WallStatementRecord[], options: WallPlugOptions): WallPlugFacts {
+  const facts: WallPlugFacts = { runs: records.length, measuredRuns: 0, estimatedCpuRuns: 0, measuredKwh: 0, uncertaintyKwh: 0, sensorsKwh: 0, calibratedRuns: 0, calibratedKwh: 0, calibrations: [] };
+  const byHost = new Map<string, HostCalibration>();
+  if (options.calibrated === true) {
+    for (const c of options.calibrations ?? calibrate(records)) byHost.set(c.hostname, c);
+  }
+  const used = new Map<string, HostCalibration>();
+  for (const record of records) {
+    const measured = measuredWall(record);
+    if (measured !== null) {
+      facts.measuredRuns += 1;
+      facts.measuredKwh += measured.wallKwh;
+      facts.uncertaintyKwh += measured.uncertaintyKwh;
+      facts.sensorsKwh += measured.sensorsKwh;
+      if (measured.estimatedCpu) facts.estimatedCpuRuns += 1;
+      continue;
+    }
+    const calibration = byHost.get((record.hostname ?? '').trim());
+    if (calibration !== undefined) {
+      facts.calibratedRuns += 1;
+      facts.calibratedKwh += calibration.ratio * sensorEnergyKwh({ energy_consumed: record.energy_consumed, pue: record.pue ?? 1 });
+      used.set(calibration.hostname, calibration);
+    }
+  }
+  facts.calibrations = [...used.values()];
+  return facts;
+}
+
 /**
  * The wall-plug part for `records`, or null when no run has a wall figure (and, calibrated,
  * none could be estimated). `energyText` prints an energy as the statement does; `percent` is
@@ -69,37 +133,13 @@ export function wallPlugPart(
   energyText: (kwh: number) => string,
   percent = '%',
 ): WallPlugSummary | null {
-  let measuredRuns = 0;
-  let measuredKwh = 0;
-  let uncertaintyKwh = 0;
-  let sensorsKwh = 0;
-  let estimatedCpuRuns = 0;
-  const byHost = new Map<string, HostCalibration>();
-  if (options.calibrated === true) {
-    for (const c of options.calibrations ?? calibrate(records)) byHost.set(c.hostname, c);
-  }
-  const used = new Map<string, HostCalibration>();
-  let calibratedRuns = 0;
-  let calibratedKwh = 0;
-  for (const record of records) {
-    const sensors = sensorEnergyKwh({ energy_consumed: record.energy_consumed, pue: record.pue ?? 1 });
-    if (hasMeasuredWall(record)) {
-      measuredRuns += 1;
-      measuredKwh += record.wall_energy!;
-      uncertaintyKwh += record.wall_energy_uncertainty ?? 0;
-      sensorsKwh += sensors;
-      if ((record.cpu_energy_method ?? '').startsWith('estimated:')) estimatedCpuRuns += 1;
-      continue;
-    }
-    const calibration = byHost.get((record.hostname ?? '').trim());
-    if (calibration !== undefined) {
-      calibratedRuns += 1;
-      calibratedKwh += calibration.ratio * sensors;
-      used.set(calibration.hostname, calibration);
-    }
-  }
+  return wallPlugFromFacts(wallPlugFacts(records, options), energyText, percent);
+}
+
+/** The wall-plug part from its facts (see {@link wallPlugPart}). */
+export function wallPlugFromFacts(facts: WallPlugFacts, energyText: (kwh: number) => string, percent = '%'): WallPlugSummary | null {
+  const { runs, measuredRuns, estimatedCpuRuns, measuredKwh, uncertaintyKwh, sensorsKwh, calibratedRuns, calibratedKwh } = facts;
   if (measuredRuns === 0 && calibratedRuns === 0) return null;
-  const runs = records.length;
   const parts: string[] = [];
   const below = measuredRuns > 0 && belowResolution(measuredKwh, uncertaintyKwh);
   if (measuredRuns > 0) {
@@ -119,7 +159,7 @@ export function wallPlugPart(
     calibratedTotalKwh = measuredKwh + calibratedKwh;
     const covered = measuredRuns + calibratedRuns;
     const subject = measuredRuns === 0 && covered === runs ? 'this comes' : `${covered === runs ? 'all' : `${covered} of the`} ${runs} runs come`;
-    parts.push(`${measuredRuns > 0 ? 'and ' : ''}with ${ratioText([...used.values()])}, ${subject} to a calibrated estimate of ${energyText(calibratedTotalKwh)} at the wall`);
+    parts.push(`${measuredRuns > 0 ? 'and ' : ''}with ${ratioText(facts.calibrations)}, ${subject} to a calibrated estimate of ${energyText(calibratedTotalKwh)} at the wall`);
   }
   return {
     measuredRuns,
@@ -129,7 +169,7 @@ export function wallPlugPart(
     sensorsKwh,
     belowResolution: below,
     calibratedRuns,
-    calibrations: [...used.values()],
+    calibrations: [...facts.calibrations],
     calibratedTotalKwh,
     text: `; ${parts.join(', ')}`,
   };

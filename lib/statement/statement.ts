@@ -7,13 +7,13 @@
  * Note that these numbers are underestimations of actual resource consumption and do not account
  * for overhead factors or embodied impacts~\cite{ai_energy_validation}."
  */
-import { carbonIntensity as countryCarbonIntensity, isKnownCountry } from '../carbon/index.js';
+import { carbonIntensity as countryCarbonIntensity } from '../carbon/index.js';
 import type { EmissionsRecord, LoadedRecord } from '../store/schema.js';
 import { comparisonFor, COMPARISON_CITATION_KEY, type StatementComparison } from './comparison.js';
 import { STATEMENT_CITATION_KEYS, type CitationKey } from './bibtex.js';
-import { customHardwarePhrase, describeHardware } from './hardware.js';
-import { MethodologyCollector } from './methodology.js';
-import { wallPlugPart, type WallPlugSummary } from '../groundtruth/statement-part.js';
+import { customHardwarePhrase } from './hardware.js';
+import { summarise, type StatementSummary } from './summary.js';
+import { wallPlugFromFacts, wallPlugPart, type WallPlugSummary } from '../groundtruth/statement-part.js';
 import type { HostCalibration } from '../groundtruth/calibration.js';
 
 /** Output formats of the statement. */
@@ -219,10 +219,6 @@ function checkOptions(options: StatementOptions): void {
   }
 }
 
-function finite(value: number | null | undefined): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
 /**
  * The statement over tracked runs (pure: give it the rows, e.g. from `loadResults`).
  *
@@ -230,6 +226,7 @@ function finite(value: number | null | undefined): number | null {
  * components); the carbon intensity is the sum of `emissions` ÷ that energy, truncated to an
  * integer; the printed emissions are that intensity × the printed energy. Rows with different
  * hardware give one configuration each, with its energy, and the total.
+ * Same as `statementFromSummary(summarise(records), options)`.
  *
  * @throws {RangeError} when `records` is empty, or when no carbon intensity can be derived
  *   (all energy zero and no `carbon_intensity` or known `country_iso_code` in any row).
@@ -237,89 +234,62 @@ function finite(value: number | null | undefined): number | null {
 export function statementFromRecords(records: readonly StatementRecord[], options: StatementOptions = {}): PaperStatement {
   checkOptions(options);
   if (records.length === 0) throw new RangeError('No tracked runs to summarise: the statement needs at least one record.');
-  const methodology = new MethodologyCollector();
-  const configurations = new Map<string, { runs: number; energyKwh: number }>();
-  const configCache = new Map<string, Map<string, Map<number | null, { runs: number; energyKwh: number }>>>();
-  let energyKwh = 0;
-  let emissionsKg = 0;
-  let fallbackIntensity: number | null = null;
-  // Consecutive rows usually share hardware and methods: compare with the previous row before
-  // touching the maps, so 100,000 rows cost little more than summing them.
-  let lastCpu: string | undefined;
-  let lastGpuCount: number | null | undefined;
-  let lastGpuModel: string | undefined;
-  let lastConfig: { runs: number; energyKwh: number } | undefined;
-  for (const record of records) {
-    methodology.add(record);
-    let config: { runs: number; energyKwh: number } | undefined;
-    if (lastConfig !== undefined && record.cpu_model === lastCpu && record.gpu_count === lastGpuCount && record.gpu_model === lastGpuModel) {
-      config = lastConfig;
-    } else {
-      // Raw (cpu_model, gpu_model, gpu_count) → configuration, without building a key string.
-      let byGpuModel = configCache.get(record.cpu_model);
-      if (byGpuModel === undefined) configCache.set(record.cpu_model, (byGpuModel = new Map()));
-      let byGpuCount = byGpuModel.get(record.gpu_model);
-      if (byGpuCount === undefined) byGpuModel.set(record.gpu_model, (byGpuCount = new Map()));
-      config = byGpuCount.get(record.gpu_count);
-      if (config === undefined) {
-        const hardware = describeHardware(record.cpu_model, record.gpu_count, record.gpu_model) || 'unspecified hardware';
-        config = configurations.get(hardware);
-        if (config === undefined) {
-          config = { runs: 0, energyKwh: 0 };
-          configurations.set(hardware, config);
-        }
-        byGpuCount.set(record.gpu_count, config);
-      }
-      lastCpu = record.cpu_model;
-      lastGpuCount = record.gpu_count;
-      lastGpuModel = record.gpu_model;
-      lastConfig = config;
-    }
-    const consumed = record.energy_consumed;
-    const energy =
-      typeof consumed === 'number' && Number.isFinite(consumed)
-        ? consumed
-        : (finite(record.cpu_energy) ?? 0) + (finite(record.gpu_energy) ?? 0) + (finite(record.ram_energy) ?? 0);
-    energyKwh += energy;
-    config.runs += 1;
-    config.energyKwh += energy;
-    const recorded = record.emissions;
-    if (typeof recorded === 'number' && Number.isFinite(recorded)) emissionsKg += recorded;
-    else {
-      const rowIntensity = finite(record.carbon_intensity);
-      if (rowIntensity !== null) emissionsKg += (energy * rowIntensity) / 1000;
-    }
-    if (fallbackIntensity === null) {
-      const rowIntensity = finite(record.carbon_intensity);
-      if (rowIntensity !== null) fallbackIntensity = rowIntensity;
-      else if (record.country_iso_code.trim() !== '' && isKnownCountry(record.country_iso_code)) {
-        fallbackIntensity = countryCarbonIntensity(record.country_iso_code).gramsPerKwh;
-      }
-    }
+  // Never merged: the exact sums would only cost time.
+  const summary = summarise(records, { exactSums: false });
+  // Calibration applies each host's ratio run by run: it needs the rows.
+  const wallPlug = options.calibrated === true ? () => wallPlugPart(records, options, energyText) : null;
+  return fromSummary(summary, options, wallPlug);
+}
+
+/**
+ * The statement over the runs a {@link StatementSummary} holds (e.g. the stored aggregates):
+ * the same statement as {@link statementFromRecords} over those rows.
+ * @throws {RangeError} as {@link statementFromRecords}, and for `calibrated: true` (a calibrated
+ *   estimate applies each host's wall/sensor ratio run by run: use the rows).
+ */
+export function statementFromSummary(summary: StatementSummary, options: StatementOptions = {}): PaperStatement {
+  checkOptions(options);
+  if (options.calibrated === true) {
+    throw new RangeError('A calibrated statement needs the rows (each run gets its host\'s wall/sensor ratio): use statementFromRecords.');
   }
+  return fromSummary(summary, options, null);
+}
+
+function energyText(kwh: number): string {
+  return printedEnergy(kwh).text;
+}
+
+/** The statement from a summary; `wallPlug` computes the wall-plug part from rows instead of the summary (calibrated). */
+function fromSummary(summary: StatementSummary, options: StatementOptions, wallPlug: (() => WallPlugSummary | null) | null): PaperStatement {
+  if (summary.runs === 0) throw new RangeError('No tracked runs to summarise: the statement needs at least one record.');
+  const energyKwh = summary.energyKwh;
+  const emissionsKg = summary.emissionsKg;
+  const fallback = summary.fallbackIntensity;
   let intensity: number;
   if (energyKwh > 0) intensity = Math.trunc(clean((emissionsKg * 1000) / energyKwh));
-  else if (fallbackIntensity !== null) intensity = Math.trunc(clean(fallbackIntensity));
-  else {
+  else if (fallback !== null) {
+    const fallbackIntensity = fallback.kind === 'intensity' ? fallback.gramsPerKwh : countryCarbonIntensity(fallback.isoCode).gramsPerKwh;
+    intensity = Math.trunc(clean(fallbackIntensity));
+  } else {
     throw new RangeError('Cannot derive a carbon intensity: the runs consumed no energy and name no carbon intensity or known country.');
   }
   const energy = printedEnergy(energyKwh);
-  const configs: HardwareConfiguration[] = [...configurations].map(([hardware, c]) => ({
-    hardware,
+  const configs: HardwareConfiguration[] = summary.configurations().map((c) => ({
+    hardware: c.hardware,
     runs: c.runs,
     energyKwh: c.energyKwh,
     energy: printedEnergy(c.energyKwh),
   }));
   const parts: Parts = {
-    methodology: methodology.describe(),
+    methodology: summary.describeMethodology(),
     hardware: configs.length === 1 ? configs[0]!.hardware : null,
     configurations: configs,
     energy,
     emissions: printedEmissions(gramsFor(energy, intensity)),
     carbonIntensity: intensity,
-    wallPlug: wallPlugPart(records, options, (kwh) => printedEnergy(kwh).text),
+    wallPlug: wallPlug !== null ? wallPlug() : wallPlugFromFacts(summary.wallFacts(), energyText),
   };
-  return assemble(parts, records.length, energyKwh, emissionsKg, options);
+  return assemble(parts, summary.runs, energyKwh, emissionsKg, options);
 }
 
 /** Input of {@link customPaperStatement}. */
