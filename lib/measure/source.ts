@@ -3,6 +3,7 @@
  * the caller provides (custom sensors, tests).
  */
 import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import { CPU_LOAD_MODEL } from '../estimate/cpu-power.js';
 
 /** The part of a reading measureEnergy uses. */
 export type CounterReading = Pick<Reading, 'timestampNs' | 'energyUj'>;
@@ -46,6 +47,10 @@ export async function openNativeSource(options: SourceOptions): Promise<OpenedSo
     const pool = await import('../native/sampler-pool.js');
     const samplerOptions: Parameters<typeof pool.acquireSampler>[0] = {
       samplingIntervalMs: options.samplingIntervalMs ?? 1000,
+      // The same sampler as the tracker's (same key); measureEnergy reads counters only, so its
+      // ticks need no CPU times.
+      loadModel: CPU_LOAD_MODEL,
+      cpuTimes: { machine: false, process: false },
     };
     if (options.hardwareRoot !== undefined) samplerOptions.hardwareRoot = options.hardwareRoot;
     if (options.nvmlLibrary !== undefined) samplerOptions.nvmlLibrary = options.nvmlLibrary;

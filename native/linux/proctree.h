@@ -1,0 +1,309 @@
+// The CPU time of a process and its live descendants, followed incrementally: the tree's members
+// are remembered between reads and re-read by pid. On a sampling tick, new descendants are
+// looked for only among the pids handed out since the last look (the last pid in
+// <root>/proc/loadavg moved: pids are allocated cyclically upwards), one stat each. A full
+// discovery (through <root>/proc/<pid>/task/<tid>/children of the members, with a scan of every
+// <root>/proc/<pid>/stat only where those files do not exist) runs at construction, on every
+// fresh read, and on ticks where loadavg is missing or too many pids went by. A member whose CPU time stood still
+// is re-read less often (up to every 640 ms) on sampling ticks; every member is re-read on a
+// fresh read, and the children of a member whose reaped-children time moved are re-read at once,
+// so a descendant's time is never counted both in its own line and in its parent's cutime.
+//
+// Threads: constructed on the JavaScript thread; Read() under Sampler::read_mu_ (sampling thread
+// or JavaScript thread). Header-only (included by procstat.cpp alone).
+#pragma once
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fsutil.h"
+
+namespace let {
+
+struct ProcStat {
+  int ppid = 0;
+  uint64_t own = 0;         // utime + stime
+  uint64_t children = 0;    // cutime + cstime (reaped descendants)
+  uint64_t start_time = 0;  // tells a reused pid from the process first seen with it
+};
+
+// "pid (comm) S ppid … utime stime cutime cstime … starttime": fields after the last ')'.
+inline bool ParseProcStat(const char* buf, size_t n, ProcStat* out) {
+  const char* end = buf + n;
+  const char* p = nullptr;
+  for (const char* q = buf; q < end; ++q)
+    if (*q == ')') p = q;
+  if (p == nullptr) return false;
+  ++p;
+  uint64_t fields[20] = {0};
+  int k = 0;  // k = 0 is the state field
+  while (p < end && k < 20) {
+    while (p < end && *p == ' ') ++p;
+    if (p >= end || *p == '\n') break;
+    if (k == 0) {
+      while (p < end && *p != ' ') ++p;
+    } else {
+      bool neg = false;
+      if (*p == '-') { neg = true; ++p; }
+      uint64_t v = 0;
+      while (p < end && *p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+      fields[k] = neg ? 0 : v;
+      while (p < end && *p != ' ' && *p != '\n') ++p;
+    }
+    ++k;
+  }
+  if (k < 15) return false;
+  out->ppid = static_cast<int>(fields[1]);
+  out->own = fields[11] + fields[12];
+  out->children = fields[13] + fields[14];
+  out->start_time = fields[19];
+  return true;
+}
+
+inline bool ReadStatFd(const Fd& fd, ProcStat* st) {
+  char buf[1024];
+  const ssize_t r = fd.Pread(buf, sizeof buf, 0);
+  return r > 0 && ParseProcStat(buf, static_cast<size_t>(r), st);
+}
+
+inline bool ReadStatPath(const std::string& path, ProcStat* st) {
+  Fd fd = OpenRead(path, false);
+  return fd.valid() && ReadStatFd(fd, st);
+}
+
+class ProcessTree {
+ public:
+  static constexpr int64_t kBasePeriodNs = 10'000'000;  // one USER_HZ tick
+  static constexpr int kMaxBackoff = 6;                  // 10 ms << 6 = 640 ms
+  static constexpr uint64_t kPidMax = 4194304;           // PID_MAX_LIMIT: the cursor wraps below it
+  static constexpr uint64_t kMaxRange = 4096;            // more new pids than this: full discovery
+
+  ProcessTree(const std::string& root, int pid) : proc_(JoinRoot(root, "proc")), pid_(pid) {
+    loadavg_ = OpenRead(proc_ + "/loadavg", false);
+  }
+
+  // Root's stat (read by the caller from its own descriptor) plus the live descendants' times.
+  // `fresh`: re-read every member and look for new ones whatever the pid cursor says.
+  uint64_t Sum(const ProcStat& root, int64_t now_ns, bool fresh) {
+    const bool root_children_moved = root.children != root_children_;
+    root_children_ = root.children;
+    Refresh(now_ns, fresh, root_children_moved);
+    uint64_t cursor = 0;
+    const bool have_cursor = ReadCursor(&cursor);
+    if (fresh || !have_cursor || !have_cursor_ || !DiscoverRange(cursor_, cursor, now_ns)) Discover(now_ns);
+    cursor_ = cursor;
+    have_cursor_ = have_cursor;
+    uint64_t sum = root.own + root.children;
+    for (const auto& m : members_) sum += m.second.st.own + m.second.st.children;
+    return sum;
+  }
+
+  size_t members() const { return members_.size(); }
+  int OpenFiles() const { return loadavg_.valid() ? 1 : 0; }
+
+ private:
+  struct Member {
+    ProcStat st;
+    int idle_reads = 0;
+    int64_t next_read_ns = 0;
+    uint64_t round = 0;  // the Refresh that last read it
+  };
+
+  std::string StatPath(int pid) const { return proc_ + "/" + std::to_string(pid) + "/stat"; }
+
+  // The last pid handed out (5th field of loadavg): moves whenever a process or thread is created.
+  bool ReadCursor(uint64_t* out) {
+    if (!loadavg_.valid()) return false;
+    char buf[128];
+    const ssize_t r = loadavg_.Pread(buf, sizeof buf - 1, 0);
+    if (r <= 0) return false;
+    ssize_t i = r;
+    while (i > 0 && (buf[i - 1] == '\n' || buf[i - 1] == ' ')) --i;
+    const ssize_t last = i;
+    while (i > 0 && buf[i - 1] >= '0' && buf[i - 1] <= '9') --i;
+    return i < last && i > 0 && buf[i - 1] == ' ' && ParseU64(std::string(buf + i, buf + last), out);
+  }
+
+  // New descendants among the pids handed out in (from, to]: false when that is too many to
+  // look at one by one (or the cursor went backwards more than a wrap explains).
+  bool DiscoverRange(uint64_t from, uint64_t to, int64_t now_ns) {
+    if (from == to) return true;
+    const uint64_t count = to > from ? to - from : (kPidMax - from) + to;
+    if (count > kMaxRange) return false;
+    uint64_t pid = from;
+    for (uint64_t k = 0; k < count; ++k) {
+      pid = pid >= kPidMax ? 1 : pid + 1;
+      const int c = static_cast<int>(pid);
+      if (c == pid_ || members_.count(c) != 0) continue;
+      ProcStat st;
+      if (!ReadStatPath(StatPath(c), &st)) continue;  // gone already (its parent's cutime has it)
+      if (st.ppid != pid_ && members_.count(st.ppid) == 0) continue;
+      if (!IsProcess(c)) continue;  // a new thread of a member, not a process
+      Add(c, st, now_ns);
+    }
+    return true;
+  }
+
+  // A thread's id also has a proc/<tid>/stat; a process is its own thread group leader.
+  bool IsProcess(int pid) const {
+    std::string text;
+    if (!ReadText(proc_ + "/" + std::to_string(pid) + "/status", &text)) return true;  // fake roots have none
+    const size_t at = text.find("\nTgid:");
+    if (at == std::string::npos) return true;
+    uint64_t tgid = 0;
+    return ParseU64(text.substr(at + 6, text.find('\n', at + 1) - at - 6), &tgid) && tgid == static_cast<uint64_t>(pid);
+  }
+
+  // Re-read the members that are due (all when fresh), then the children of every process whose
+  // reaped-children time moved; drop those gone (or replaced) and those no longer in the tree.
+  void Refresh(int64_t now_ns, bool fresh, bool root_children_moved) {
+    ++round_;
+    std::vector<int> moved;
+    if (root_children_moved) moved.push_back(pid_);
+    std::vector<int> gone;
+    for (auto& kv : members_) {
+      if (!fresh && now_ns < kv.second.next_read_ns) continue;
+      const uint64_t before = kv.second.st.children;
+      if (!ReadMember(kv.first, &kv.second, now_ns)) gone.push_back(kv.first);
+      else if (kv.second.st.children != before) moved.push_back(kv.first);
+    }
+    if (!fresh) {
+      for (size_t i = 0; i < moved.size(); ++i) {
+        for (auto& kv : members_) {
+          if (kv.second.st.ppid != moved[i] || kv.second.round == round_) continue;
+          const uint64_t before = kv.second.st.children;
+          if (!ReadMember(kv.first, &kv.second, now_ns)) gone.push_back(kv.first);
+          else if (kv.second.st.children != before) moved.push_back(kv.first);
+        }
+      }
+    }
+    for (int pid : gone) members_.erase(pid);
+    Prune();
+  }
+
+  bool ReadMember(int pid, Member* m, int64_t now_ns) {
+    ProcStat st;
+    if (!ReadStatPath(StatPath(pid), &st) || st.start_time != m->st.start_time) return false;
+    const bool still = st.own == m->st.own && st.children == m->st.children;
+    m->st = st;
+    m->round = round_;
+    m->idle_reads = still ? std::min(m->idle_reads + 1, kMaxBackoff) : 0;
+    m->next_read_ns = now_ns + (still ? (kBasePeriodNs << m->idle_reads) : 0);
+    return true;
+  }
+
+  // Keep only members whose parent chain reaches the root (an orphan is re-parented away).
+  void Prune() {
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (auto it = members_.begin(); it != members_.end();) {
+        const int ppid = it->second.st.ppid;
+        if (ppid != pid_ && members_.find(ppid) == members_.end()) {
+          it = members_.erase(it);
+          changed = true;
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+
+  void Add(int pid, const ProcStat& st, int64_t now_ns) {
+    Member m;
+    m.st = st;
+    m.next_read_ns = now_ns;
+    members_[pid] = m;
+  }
+
+  // New descendants: through the children files while they exist, else one scan of proc.
+  void Discover(int64_t now_ns) {
+    if (children_files_ && DiscoverByChildren(now_ns)) return;
+    children_files_ = false;
+    DiscoverByScan(now_ns);
+  }
+
+  bool DiscoverByChildren(int64_t now_ns) {
+    std::vector<int> queue{pid_};
+    for (const auto& kv : members_) queue.push_back(kv.first);
+    for (size_t q = 0; q < queue.size(); ++q) {
+      const std::string task = proc_ + "/" + std::to_string(queue[q]) + "/task";
+      const std::vector<std::string> tids = ListDir(task);
+      if (tids.empty() && queue[q] == pid_) return false;  // no task directory: not this kernel's proc
+      for (const std::string& tid : tids) {
+        std::string text;
+        if (!ReadText(task + "/" + tid + "/children", &text)) {
+          if (errno == ENOENT && queue[q] == pid_) return false;  // kernel without CONFIG_PROC_CHILDREN
+          continue;
+        }
+        size_t pos = 0;
+        while (pos < text.size()) {
+          while (pos < text.size() && text[pos] == ' ') ++pos;
+          uint64_t child = 0;
+          bool digits = false;
+          while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+            child = child * 10 + static_cast<uint64_t>(text[pos++] - '0');
+            digits = true;
+          }
+          if (!digits) {
+            ++pos;
+            continue;
+          }
+          const int c = static_cast<int>(child);
+          if (c == pid_ || members_.count(c) != 0) continue;
+          ProcStat st;
+          if (!ReadStatPath(StatPath(c), &st) || st.ppid != queue[q]) continue;
+          Add(c, st, now_ns);
+          queue.push_back(c);
+        }
+      }
+    }
+    return true;
+  }
+
+  void DiscoverByScan(int64_t now_ns) {
+    std::map<int, ProcStat> all;
+    for (const std::string& e : ListDir(proc_)) {
+      if (e.empty() || e[0] < '0' || e[0] > '9') continue;
+      uint64_t pid;
+      ProcStat st;
+      if (ParseU64(e, &pid) && ReadStatPath(proc_ + "/" + e + "/stat", &st)) all[static_cast<int>(pid)] = st;
+    }
+    for (auto it = members_.begin(); it != members_.end();) {
+      auto found = all.find(it->first);
+      if (found == all.end() || found->second.start_time != it->second.st.start_time) it = members_.erase(it);
+      else ++it;
+    }
+    for (const auto& kv : all) {
+      if (kv.first == pid_) continue;
+      int p = kv.second.ppid;
+      for (int depth = 0; depth < 4096 && p > 0; ++depth) {
+        if (p == pid_) {
+          auto it = members_.find(kv.first);
+          if (it == members_.end() || it->second.st.start_time != kv.second.start_time) Add(kv.first, kv.second, now_ns);
+          else it->second.st = kv.second;
+          break;
+        }
+        auto up = all.find(p);
+        if (up == all.end()) break;
+        p = up->second.ppid;
+      }
+    }
+    Prune();
+  }
+
+  std::string proc_;
+  int pid_;
+  Fd loadavg_;
+  uint64_t cursor_ = 0;
+  bool have_cursor_ = false;
+  bool children_files_ = true;
+  uint64_t root_children_ = 0;
+  uint64_t round_ = 0;
+  std::map<int, Member> members_;
+};
+
+}  // namespace let
