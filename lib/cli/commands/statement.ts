@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
-import { bibtex, customPaperStatement, paperStatement } from '../../statement/index.js';
+// Direct imports, not statement/index.js: a custom statement never loads the store.
+import { customPaperStatement } from '../../statement/statement.js';
+import { bibtex } from '../../statement/bibtex.js';
 import { listCountries } from '../../carbon/index.js';
 import { filtersFrom, parseNumber, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
@@ -28,7 +30,7 @@ export function registerStatementCommand(program: Command): void {
     .option('--bibtex', 'also print the BibTeX entries of the cited works')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'latex', 'json']).default('text'))
     .option('--list-countries', 'list the ISO 3166-1 alpha-3 codes and carbon intensities known to the tracker')
-    .action((flags: StatementFlags) => {
+    .action(async (flags: StatementFlags) => {
       if (flags.listCountries) {
         for (const country of listCountries()) {
           process.stdout.write(`${country.isoCode}  ${country.gramsPerKwh.toFixed(2).padStart(8)} gCO2/kWh  ${country.countryName}\n`);
@@ -54,6 +56,7 @@ export function registerStatementCommand(program: Command): void {
         if (flags.carbonIntensity !== undefined) {
           throw new Error('--carbon-intensity applies to custom statements; stored runs carry their own intensity');
         }
+        const { paperStatement } = await import('../../statement/paper.js');
         text = paperStatement({ ...filtersFrom(flags), comparison: flags.comparison === true, format: flags.format });
       }
       process.stdout.write(`${text}\n`);
