@@ -128,21 +128,31 @@ function isSubset(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
-interface PreparedTable {
-  lower: string[];
-  normalised: string[];
-  tokens: Array<Set<string>>;
+/**
+ * The table's names prepared for each matching step, each built on first use: a CPU found by
+ * an exact match never pays for normalising or tokenising the ~4,900 rows.
+ */
+class PreparedTable {
+  private lowerNames: string[] | null = null;
+  private normalisedNames: string[] | null = null;
+  private tokenSets: Array<Set<string>> | null = null;
+  constructor(private readonly entries: readonly TdpEntry[]) {}
+  get lower(): string[] {
+    return (this.lowerNames ??= this.entries.map(([n]) => n.toLowerCase()));
+  }
+  get normalised(): string[] {
+    return (this.normalisedNames ??= this.entries.map(([n]) => normalizeCpuModel(n)));
+  }
+  get tokens(): Array<Set<string>> {
+    return (this.tokenSets ??= this.entries.map(([n]) => tokenSet(n)));
+  }
 }
 const prepared = new WeakMap<readonly TdpEntry[], PreparedTable>();
 
 function prepare(entries: readonly TdpEntry[]): PreparedTable {
   let p = prepared.get(entries);
   if (!p) {
-    p = {
-      lower: entries.map(([n]) => n.toLowerCase()),
-      normalised: entries.map(([n]) => normalizeCpuModel(n)),
-      tokens: entries.map(([n]) => tokenSet(n)),
-    };
+    p = new PreparedTable(entries);
     prepared.set(entries, p);
   }
   return p;
@@ -188,9 +198,10 @@ export function matchCpuModel(
   // 4. token-set ratio 100: one word set contains the other; unique hit only (non-greedy).
   const words = tokenSet(stripped);
   if (words.size === 0) return null;
+  const tokens = p.tokens;
   let found = -1;
   for (let k = 0; k < entries.length; k++) {
-    const t = p.tokens[k]!;
+    const t = tokens[k]!;
     if (t.size === 0) continue;
     if (isSubset(t, words) || isSubset(words, t)) {
       if (found >= 0) return null; // ambiguous

@@ -119,6 +119,39 @@ describe('estimate: lookupCpuTdp', () => {
   });
 });
 
+describe('estimate: the table prepared lazily, step by step', () => {
+  it('matches every row name and its variants exactly as a table prepared for every step first', function () {
+    this.timeout(60000);
+    // Two separate copies of the packaged table: `warm` has every step's preparation built up
+    // front (a token-set lookup needs them all); `cold` builds each one only when a lookup first
+    // reaches that step, so its early lookups run with only the exact-match names prepared.
+    const packaged = loadTdpTable();
+    const copy = (): TdpTable => ({ ...packaged, entries: packaged.entries.map(([n, w]) => [n, w] as const) });
+    const warm = copy();
+    const cold = copy();
+    expect(matchCpuModel('zzz-no-such-cpu qqq', warm)).to.equal(null); // reaches step 4 on `warm`
+    const names = packaged.entries.map(([n]) => n);
+    const samples = [
+      ...names.slice(0, 300), // exact hits first: `cold` prepares nothing else for them
+      ...names.slice(0, 300).map((n) => `${n.replace(' ', '(R) ')} CPU @ 2.40GHz`), // stripped
+      ...names.slice(0, 300).map((n) => `  ${n.toUpperCase().replace(' ', '(TM)  ')}  `), // normalised
+      ...names.slice(0, 300).map((n) => n.split(' ').slice(-2).join(' ')), // token-set, often ambiguous
+      'Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz',
+      'Intel Xeon',
+      'Some Unknown CPU 9000',
+      ...names.slice(300),
+    ];
+    let hits = 0;
+    for (const name of samples) {
+      const lazy = matchCpuModel(name, cold);
+      expect(lazy, name).to.deep.equal(matchCpuModel(name, warm));
+      expect(lookupCpuTdp(name, 8, cold), name).to.deep.equal(lookupCpuTdp(name, 8, warm));
+      if (lazy !== null) hits++;
+    }
+    expect(hits).to.be.greaterThan(names.length); // the variants matched too, not only the names
+  });
+});
+
 describe('estimate: matchCpuModel rules on a small table', () => {
   const t = table([
     ['Acme X1', 10],
