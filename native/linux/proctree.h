@@ -158,27 +158,29 @@ class ProcessTree {
     return ParseU64(text.substr(at + 6, text.find('\n', at + 1) - at - 6), &tgid) && tgid == static_cast<uint64_t>(pid);
   }
 
-  // Re-read the members that are due (all when fresh), then the children of every process whose
-  // reaped-children time moved; drop those gone (or replaced) and those no longer in the tree.
+  // Re-read the members that are due (all when fresh), then follow what moved: the children of
+  // a process whose reaped-children time moved (one of them may be gone into it) and the parent
+  // of one gone (its cutime has it now). Drop those gone (or replaced) and those no longer in
+  // the tree.
   void Refresh(int64_t now_ns, bool fresh, bool root_children_moved) {
     ++round_;
-    std::vector<int> moved;
+    std::vector<int> moved, gone;
     if (root_children_moved) moved.push_back(pid_);
-    std::vector<int> gone;
-    for (auto& kv : members_) {
-      if (!fresh && now_ns < kv.second.next_read_ns) continue;
-      const uint64_t before = kv.second.st.children;
-      if (!ReadMember(kv.first, &kv.second, now_ns)) gone.push_back(kv.first);
-      else if (kv.second.st.children != before) moved.push_back(kv.first);
-    }
-    if (!fresh) {
-      for (size_t i = 0; i < moved.size(); ++i) {
-        for (auto& kv : members_) {
-          if (kv.second.st.ppid != moved[i] || kv.second.round == round_) continue;
-          const uint64_t before = kv.second.st.children;
-          if (!ReadMember(kv.first, &kv.second, now_ns)) gone.push_back(kv.first);
-          else if (kv.second.st.children != before) moved.push_back(kv.first);
-        }
+    auto read = [&](int pid, Member* m) {
+      const uint64_t before = m->st.children;
+      if (!ReadMember(pid, m, now_ns)) gone.push_back(pid);
+      else if (m->st.children != before) moved.push_back(pid);
+    };
+    for (auto& kv : members_)
+      if (fresh || now_ns >= kv.second.next_read_ns) read(kv.first, &kv.second);
+    for (size_t mi = 0, gi = 0; mi < moved.size() || gi < gone.size();) {
+      if (mi < moved.size()) {
+        const int parent = moved[mi++];
+        for (auto& kv : members_)
+          if (kv.second.st.ppid == parent && kv.second.round != round_) read(kv.first, &kv.second);
+      } else {
+        auto parent = members_.find(members_[gone[gi++]].st.ppid);
+        if (parent != members_.end() && parent->second.round != round_) read(parent->first, &parent->second);
       }
     }
     for (int pid : gone) members_.erase(pid);
@@ -186,11 +188,11 @@ class ProcessTree {
   }
 
   bool ReadMember(int pid, Member* m, int64_t now_ns) {
+    m->round = round_;
     ProcStat st;
     if (!ReadStatPath(StatPath(pid), &st) || st.start_time != m->st.start_time) return false;
     const bool still = st.own == m->st.own && st.children == m->st.children;
     m->st = st;
-    m->round = round_;
     m->idle_reads = still ? std::min(m->idle_reads + 1, kMaxBackoff) : 0;
     m->next_read_ns = now_ns + (still ? (kBasePeriodNs << m->idle_reads) : 0);
     return true;
