@@ -13,10 +13,13 @@
 // or JavaScript thread). Header-only (included by procstat.cpp alone).
 #pragma once
 
+#include <sys/vfs.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -81,9 +84,16 @@ class ProcessTree {
   static constexpr int kMaxBackoff = 6;                  // 10 ms << 6 = 640 ms
   static constexpr uint64_t kPidMax = 4194304;           // PID_MAX_LIMIT: the cursor wraps below it
   static constexpr uint64_t kMaxRange = 4096;            // more new pids than this: full discovery
+  static constexpr size_t kMaxHeldFds = 512;             // members read through a descriptor kept open
+  static constexpr long kProcSuperMagic = 0x9fa0;        // PROC_SUPER_MAGIC
 
   ProcessTree(const std::string& root, int pid) : proc_(JoinRoot(root, "proc")), pid_(pid) {
     loadavg_ = OpenRead(proc_ + "/loadavg", false);
+    // On procfs a descriptor of proc/<pid>/stat belongs to that process: once it is gone, reads
+    // fail (ESRCH) even if the pid is reused, so members can be re-read with one pread. A
+    // simulated root (plain files) is re-opened by path on every read.
+    struct statfs fs {};
+    hold_fds_ = ::statfs(proc_.c_str(), &fs) == 0 && static_cast<long>(fs.f_type) == kProcSuperMagic;
   }
 
   // Root's stat (read by the caller from its own descriptor) plus the live descendants' times.
@@ -103,7 +113,7 @@ class ProcessTree {
   }
 
   size_t members() const { return members_.size(); }
-  int OpenFiles() const { return loadavg_.valid() ? 1 : 0; }
+  int OpenFiles() const { return (loadavg_.valid() ? 1 : 0) + static_cast<int>(held_); }
 
  private:
   struct Member {
@@ -111,6 +121,7 @@ class ProcessTree {
     int idle_reads = 0;
     int64_t next_read_ns = 0;
     uint64_t round = 0;  // the Refresh that last read it
+    std::shared_ptr<Fd> fd;  // held on procfs (see the constructor), else null
   };
 
   std::string StatPath(int pid) const { return proc_ + "/" + std::to_string(pid) + "/stat"; }
@@ -183,14 +194,15 @@ class ProcessTree {
         if (parent != members_.end() && parent->second.round != round_) read(parent->first, &parent->second);
       }
     }
-    for (int pid : gone) members_.erase(pid);
+    for (int pid : gone) Erase(pid);
     Prune();
   }
 
   bool ReadMember(int pid, Member* m, int64_t now_ns) {
     m->round = round_;
     ProcStat st;
-    if (!ReadStatPath(StatPath(pid), &st) || st.start_time != m->st.start_time) return false;
+    const bool ok = m->fd ? ReadStatFd(*m->fd, &st) : ReadStatPath(StatPath(pid), &st);
+    if (!ok || st.start_time != m->st.start_time) return false;
     const bool still = st.own == m->st.own && st.children == m->st.children;
     m->st = st;
     m->idle_reads = still ? std::min(m->idle_reads + 1, kMaxBackoff) : 0;
@@ -205,7 +217,7 @@ class ProcessTree {
       for (auto it = members_.begin(); it != members_.end();) {
         const int ppid = it->second.st.ppid;
         if (ppid != pid_ && members_.find(ppid) == members_.end()) {
-          it = members_.erase(it);
+          it = Erase(it);
           changed = true;
         } else {
           ++it;
@@ -218,7 +230,28 @@ class ProcessTree {
     Member m;
     m.st = st;
     m.next_read_ns = now_ns;
-    members_[pid] = m;
+    if (hold_fds_ && held_ < kMaxHeldFds) {
+      auto fd = std::make_shared<Fd>(OpenRead(StatPath(pid), false));
+      ProcStat check;
+      // The descriptor must be the process just read (not a successor with the same pid).
+      if (fd->valid() && ReadStatFd(*fd, &check) && check.start_time == st.start_time) m.fd = std::move(fd);
+    }
+    Erase(pid);
+    if (m.fd) ++held_;
+    members_[pid] = std::move(m);
+  }
+
+  void Erase(int pid) {
+    auto it = members_.find(pid);
+    if (it == members_.end()) return;
+    if (it->second.fd) --held_;
+    members_.erase(it);
+  }
+
+  // Erase through an iterator (keeps held_ right); returns the next one.
+  std::map<int, Member>::iterator Erase(std::map<int, Member>::iterator it) {
+    if (it->second.fd) --held_;
+    return members_.erase(it);
   }
 
   // New descendants: through the children files while they exist, else one scan of proc.
@@ -276,7 +309,7 @@ class ProcessTree {
     }
     for (auto it = members_.begin(); it != members_.end();) {
       auto found = all.find(it->first);
-      if (found == all.end() || found->second.start_time != it->second.st.start_time) it = members_.erase(it);
+      if (found == all.end() || found->second.start_time != it->second.st.start_time) it = Erase(it);
       else ++it;
     }
     for (const auto& kv : all) {
@@ -305,6 +338,8 @@ class ProcessTree {
   bool children_files_ = true;
   uint64_t root_children_ = 0;
   uint64_t round_ = 0;
+  bool hold_fds_ = false;
+  size_t held_ = 0;
   std::map<int, Member> members_;
 };
 
