@@ -129,22 +129,30 @@ function isSubset(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 }
 
 /**
- * The table's names prepared for each matching step, each built on first use: a CPU found by
- * an exact match never pays for normalising or tokenising the ~4,900 rows.
+ * The table's names prepared for the matching steps, on demand: the lower-case names (steps 1,
+ * 2, and the pre-filter below) for the whole table at the first lookup; the normalised name and
+ * the word set of a row only when a lookup reaches step 3 or 4 with a name that could match
+ * that row. A row can only match in step 3 if its lower-case name contains every word of the
+ * normalised model name (normalisation only removes text), and in step 4 if it contains one of
+ * the model's words (a subset relation between non-empty word sets shares a word), so the other
+ * rows are skipped without being normalised or tokenised: the results are those of a full scan.
  */
 class PreparedTable {
   private lowerNames: string[] | null = null;
-  private normalisedNames: string[] | null = null;
-  private tokenSets: Array<Set<string>> | null = null;
-  constructor(private readonly entries: readonly TdpEntry[]) {}
+  private readonly normalisedNames: Array<string | undefined>;
+  private readonly tokenSets: Array<Set<string> | undefined>;
+  constructor(private readonly entries: readonly TdpEntry[]) {
+    this.normalisedNames = new Array<string | undefined>(entries.length);
+    this.tokenSets = new Array<Set<string> | undefined>(entries.length);
+  }
   get lower(): string[] {
     return (this.lowerNames ??= this.entries.map(([n]) => n.toLowerCase()));
   }
-  get normalised(): string[] {
-    return (this.normalisedNames ??= this.entries.map(([n]) => normalizeCpuModel(n)));
+  normalised(i: number): string {
+    return (this.normalisedNames[i] ??= normalizeCpuModel(this.entries[i]![0]));
   }
-  get tokens(): Array<Set<string>> {
-    return (this.tokenSets ??= this.entries.map(([n]) => tokenSet(n)));
+  tokens(i: number): Set<string> {
+    return (this.tokenSets[i] ??= tokenSet(this.entries[i]![0]));
   }
 }
 const prepared = new WeakMap<readonly TdpEntry[], PreparedTable>();
@@ -191,17 +199,22 @@ export function matchCpuModel(
   // 3. (ours) exact under full normalisation.
   const normalised = normalizeCpuModel(modelName);
   if (normalised !== '' && options.codecarbonOnly !== true) {
-    i = p.normalised.indexOf(normalised);
-    if (i >= 0) return hit(i, 'normalised');
+    const needles = normalised.split(' ');
+    const lower = p.lower;
+    for (let k = 0; k < entries.length; k++) {
+      if (needles.every((w) => lower[k]!.includes(w)) && p.normalised(k) === normalised) return hit(k, 'normalised');
+    }
   }
 
   // 4. token-set ratio 100: one word set contains the other; unique hit only (non-greedy).
   const words = tokenSet(stripped);
   if (words.size === 0) return null;
-  const tokens = p.tokens;
+  const wordList = [...words];
+  const lower = p.lower;
   let found = -1;
   for (let k = 0; k < entries.length; k++) {
-    const t = tokens[k]!;
+    if (!wordList.some((w) => lower[k]!.includes(w))) continue; // shares no word: cannot match
+    const t = p.tokens(k);
     if (t.size === 0) continue;
     if (isSubset(t, words) || isSubset(words, t)) {
       if (found >= 0) return null; // ambiguous
