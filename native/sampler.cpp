@@ -31,6 +31,7 @@ Sampler::Sampler(const SamplerOptions& options, const SamplingRules& rules)
       wrap_cap_ns_ = std::min(wrap_cap_ns_, cap);
     }
   }
+  for (const auto& c : disc_.counters) gpu_.push_back(c->info.device == "gpu" ? 1 : 0);
   last_total_.assign(n, 0);
   pending_uj_.assign(n, 0);
   attributed_.assign(n, 0);
@@ -221,7 +222,7 @@ void Sampler::SampleLocked(bool fresh, CpuTimesUse use) {
     const uint64_t total = acc_[i].TotalUj();
     const uint64_t delta = total - last_total_[i];
     last_total_[i] = total;
-    if (disc_.counters[i]->info.device == "gpu") {
+    if (gpu_[i]) {
       attributed_[i] += delta;
     } else {
       pending_uj_[i] += delta;

@@ -127,6 +127,7 @@ class Sampler {
   // ---- under read_mu_
   std::mutex read_mu_;
   std::vector<Accumulator> acc_;
+  std::vector<char> gpu_;                // per domain: a GPU (never attributed); set at construction
   std::vector<uint64_t> last_total_;     // per domain, last total seen (for deltas)
   std::vector<uint64_t> pending_uj_;     // energy not yet attributed (CPU ticks unchanged)
   std::vector<long double> attributed_;  // cumulative attributed energy
