@@ -69,7 +69,7 @@ function timeMs(c: Contender, env: NodeJS.ProcessEnv): number {
 
 const { hw } = intelServer(1, 2);
 const outputDir = mkdtempSync(join(tmpdir(), 'let-coldstart-'));
-const env = { ...process.env, LET_OUTPUT_DIR: outputDir };
+const env: NodeJS.ProcessEnv = { ...process.env, LET_OUTPUT_DIR: outputDir };
 delete env.NODE_OPTIONS;
 try {
   const all: Contender[] = [{ name: "node -e ''", argv: ['-e', ''] }, ...contenders(here, '', hw.root)];
