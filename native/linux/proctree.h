@@ -9,8 +9,7 @@
 // fresh read, and the children of a member whose reaped-children time moved are re-read at once,
 // so a descendant's time is never counted both in its own line and in its parent's cutime.
 //
-// Threads: constructed on the JavaScript thread; Read() under Sampler::read_mu_ (sampling thread
-// or JavaScript thread). Header-only (included by procstat.cpp alone).
+// Threads: built on the JS thread; Sum() under Sampler::read_mu_. Included by procstat.cpp alone.
 #pragma once
 
 #include <sys/vfs.h>
@@ -112,7 +111,6 @@ class ProcessTree {
     return sum;
   }
 
-  size_t members() const { return members_.size(); }
   int OpenFiles() const { return (loadavg_.valid() ? 1 : 0) + static_cast<int>(held_); }
 
  private:
@@ -195,7 +193,7 @@ class ProcessTree {
       }
     }
     for (int pid : gone) Erase(pid);
-    Prune();
+    if (tree_changed_) Prune();
   }
 
   bool ReadMember(int pid, Member* m, int64_t now_ns) {
@@ -204,6 +202,7 @@ class ProcessTree {
     const bool ok = m->fd ? ReadStatFd(*m->fd, &st) : ReadStatPath(StatPath(pid), &st);
     if (!ok || st.start_time != m->st.start_time) return false;
     const bool still = st.own == m->st.own && st.children == m->st.children;
+    if (st.ppid != m->st.ppid) tree_changed_ = true;  // re-parented: maybe no longer ours
     m->st = st;
     m->idle_reads = still ? std::min(m->idle_reads + 1, kMaxBackoff) : 0;
     m->next_read_ns = now_ns + (still ? (kBasePeriodNs << m->idle_reads) : 0);
@@ -211,6 +210,7 @@ class ProcessTree {
   }
 
   // Keep only members whose parent chain reaches the root (an orphan is re-parented away).
+  // Run only when a member left or changed parent (each pass costs a lookup per member).
   void Prune() {
     for (bool changed = true; changed;) {
       changed = false;
@@ -224,6 +224,7 @@ class ProcessTree {
         }
       }
     }
+    tree_changed_ = false;
   }
 
   void Add(int pid, const ProcStat& st, int64_t now_ns) {
@@ -244,12 +245,14 @@ class ProcessTree {
   void Erase(int pid) {
     auto it = members_.find(pid);
     if (it == members_.end()) return;
+    tree_changed_ = true;
     if (it->second.fd) --held_;
     members_.erase(it);
   }
 
   // Erase through an iterator (keeps held_ right); returns the next one.
   std::map<int, Member>::iterator Erase(std::map<int, Member>::iterator it) {
+    tree_changed_ = true;
     if (it->second.fd) --held_;
     return members_.erase(it);
   }
@@ -339,6 +342,7 @@ class ProcessTree {
   uint64_t root_children_ = 0;
   uint64_t round_ = 0;
   bool hold_fds_ = false;
+  bool tree_changed_ = false;  // a member left or changed parent since the last Prune
   size_t held_ = 0;
   std::map<int, Member> members_;
 };
