@@ -23,59 +23,9 @@
 #include <vector>
 
 #include "fsutil.h"
+#include "procstat_parse.h"
 
 namespace let {
-
-struct ProcStat {
-  int ppid = 0;
-  uint64_t own = 0;         // utime + stime
-  uint64_t children = 0;    // cutime + cstime (reaped descendants)
-  uint64_t start_time = 0;  // tells a reused pid from the process first seen with it
-};
-
-// "pid (comm) S ppid … utime stime cutime cstime … starttime": fields after the last ')'.
-inline bool ParseProcStat(const char* buf, size_t n, ProcStat* out) {
-  const char* end = buf + n;
-  const char* p = nullptr;
-  for (const char* q = buf; q < end; ++q)
-    if (*q == ')') p = q;
-  if (p == nullptr) return false;
-  ++p;
-  uint64_t fields[20] = {0};
-  int k = 0;  // k = 0 is the state field
-  while (p < end && k < 20) {
-    while (p < end && *p == ' ') ++p;
-    if (p >= end || *p == '\n') break;
-    if (k == 0) {
-      while (p < end && *p != ' ') ++p;
-    } else {
-      bool neg = false;
-      if (*p == '-') { neg = true; ++p; }
-      uint64_t v = 0;
-      while (p < end && *p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
-      fields[k] = neg ? 0 : v;
-      while (p < end && *p != ' ' && *p != '\n') ++p;
-    }
-    ++k;
-  }
-  if (k < 15) return false;
-  out->ppid = static_cast<int>(fields[1]);
-  out->own = fields[11] + fields[12];
-  out->children = fields[13] + fields[14];
-  out->start_time = fields[19];
-  return true;
-}
-
-inline bool ReadStatFd(const Fd& fd, ProcStat* st) {
-  char buf[1024];
-  const ssize_t r = fd.Pread(buf, sizeof buf, 0);
-  return r > 0 && ParseProcStat(buf, static_cast<size_t>(r), st);
-}
-
-inline bool ReadStatPath(const std::string& path, ProcStat* st) {
-  Fd fd = OpenRead(path, false);
-  return fd.valid() && ReadStatFd(fd, st);
-}
 
 class ProcessTree {
  public:
@@ -106,8 +56,7 @@ class ProcessTree {
     if (fresh || !have_cursor || !have_cursor_ || !DiscoverRange(cursor_, cursor, now_ns)) Discover(now_ns);
     cursor_ = cursor;
     have_cursor_ = have_cursor;
-    uint64_t sum = root.own + root.children;
-    for (const auto& m : members_) sum += m.second.st.own + m.second.st.children;
+    const uint64_t sum = root.own + root.children + sum_;
     return sum;
   }
 
@@ -119,6 +68,7 @@ class ProcessTree {
     int idle_reads = 0;
     int64_t next_read_ns = 0;
     uint64_t round = 0;  // the Refresh that last read it
+    std::multimap<int64_t, int>::iterator due;  // its entry in due_
     std::shared_ptr<Fd> fd;  // held on procfs (see the constructor), else null
   };
 
@@ -180,8 +130,13 @@ class ProcessTree {
       if (!ReadMember(pid, m, now_ns)) gone.push_back(pid);
       else if (m->st.children != before) moved.push_back(pid);
     };
-    for (auto& kv : members_)
-      if (fresh || now_ns >= kv.second.next_read_ns) read(kv.first, &kv.second);
+    if (fresh) {
+      for (auto& kv : members_) read(kv.first, &kv.second);
+    } else {
+      std::vector<int> due;
+      for (auto it = due_.begin(); it != due_.end() && it->first <= now_ns; ++it) due.push_back(it->second);
+      for (int pid : due) read(pid, &members_.find(pid)->second);
+    }
     for (size_t mi = 0, gi = 0; mi < moved.size() || gi < gone.size();) {
       if (mi < moved.size()) {
         const int parent = moved[mi++];
@@ -203,10 +158,22 @@ class ProcessTree {
     if (!ok || st.start_time != m->st.start_time) return false;
     const bool still = st.own == m->st.own && st.children == m->st.children;
     if (st.ppid != m->st.ppid) tree_changed_ = true;  // re-parented: maybe no longer ours
-    m->st = st;
+    SetStat(m, st);
     m->idle_reads = still ? std::min(m->idle_reads + 1, kMaxBackoff) : 0;
-    m->next_read_ns = now_ns + (still ? (kBasePeriodNs << m->idle_reads) : 0);
+    Schedule(pid, m, now_ns + (still ? (kBasePeriodNs << m->idle_reads) : 0));
     return true;
+  }
+
+  // The running sum over the members follows every change of a member's times.
+  void SetStat(Member* m, const ProcStat& st) {
+    sum_ = sum_ - (m->st.own + m->st.children) + (st.own + st.children);
+    m->st = st;
+  }
+
+  void Schedule(int pid, Member* m, int64_t at_ns) {
+    due_.erase(m->due);
+    m->next_read_ns = at_ns;
+    m->due = due_.emplace(at_ns, pid);
   }
 
   // Keep only members whose parent chain reaches the root (an orphan is re-parented away).
@@ -229,8 +196,6 @@ class ProcessTree {
 
   void Add(int pid, const ProcStat& st, int64_t now_ns) {
     Member m;
-    m.st = st;
-    m.next_read_ns = now_ns;
     if (hold_fds_ && held_ < kMaxHeldFds) {
       auto fd = std::make_shared<Fd>(OpenRead(StatPath(pid), false));
       ProcStat check;
@@ -239,21 +204,24 @@ class ProcessTree {
     }
     Erase(pid);
     if (m.fd) ++held_;
-    members_[pid] = std::move(m);
+    m.due = due_.emplace(now_ns, pid);
+    m.next_read_ns = now_ns;
+    Member& added = members_[pid] = std::move(m);
+    SetStat(&added, st);
   }
 
   void Erase(int pid) {
     auto it = members_.find(pid);
     if (it == members_.end()) return;
-    tree_changed_ = true;
-    if (it->second.fd) --held_;
-    members_.erase(it);
+    Erase(it);
   }
 
   // Erase through an iterator (keeps held_ right); returns the next one.
   std::map<int, Member>::iterator Erase(std::map<int, Member>::iterator it) {
     tree_changed_ = true;
     if (it->second.fd) --held_;
+    sum_ -= it->second.st.own + it->second.st.children;
+    due_.erase(it->second.due);
     return members_.erase(it);
   }
 
@@ -322,7 +290,7 @@ class ProcessTree {
         if (p == pid_) {
           auto it = members_.find(kv.first);
           if (it == members_.end() || it->second.st.start_time != kv.second.start_time) Add(kv.first, kv.second, now_ns);
-          else it->second.st = kv.second;
+          else SetStat(&it->second, kv.second);
           break;
         }
         auto up = all.find(p);
@@ -345,6 +313,8 @@ class ProcessTree {
   bool tree_changed_ = false;  // a member left or changed parent since the last Prune
   size_t held_ = 0;
   std::map<int, Member> members_;
+  std::multimap<int64_t, int> due_;  // members by when a tick re-reads them next
+  uint64_t sum_ = 0;                 // Σ own + children over members_
 };
 
 }  // namespace let
