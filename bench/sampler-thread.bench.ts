@@ -2,11 +2,13 @@
  * The sampling thread's own CPU time against bare wake-up threads, measured in one run:
  *
  *   node --import tsx bench/sampler-thread.bench.ts [--counters 8] [--seconds 2] [--rounds 3]
- *        [--procs 500] [--before path/to/older/let_sampler.node]
+ *        [--procs 500] [--disk] [--before path/to/older/let_sampler.node]
  *
- * Hardware root: simulated powercap counters (`--counters`, ext4 files updated every ~1 ms from
- * the main thread, as hardware would) with `proc` linked to this machine's real /proc, so CPU
- * times and the process tree are the real ones.
+ * Hardware root: simulated powercap counters (`--counters`, files updated every ~1 ms from the
+ * main thread, as hardware would) with `proc` linked to this machine's real /proc, so CPU times
+ * and the process tree are the real ones. The counter files live in memory (/dev/shm, tmpfs),
+ * as sysfs files do; `--disk` puts them under os.tmpdir() instead (on ext4 every read of a file
+ * written since its last read also updates its access time, which no sysfs read pays).
  *
  * 1. Machine mode at 1 kHz (all counters measured: the ticks need no CPU times) against two C
  *    threads that only wake every 1 ms (bench/native-wake-floor.cpp): `sleep`, a
@@ -120,6 +122,7 @@ function killAll(pids: number[]): void {
 
 async function main(): Promise<void> {
   const binding = loadNativeBinding();
+  if (!args.includes('--disk') && existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
   const hw = FakeHardware.create({ selfPid: process.pid });
   symlinkSync('/proc', hw.path('proc'));
   counters = [];
@@ -190,7 +193,7 @@ async function main(): Promise<void> {
     }
 
     const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
-    console.log(`# sampling thread at 1 kHz (${N} simulated counters, real /proc, node ${process.version}, ${ROUNDS} rounds of ${SECONDS} s)\n`);
+    console.log(`# sampling thread at 1 kHz (${N} simulated counters under ${tmpdir()}, real /proc, node ${process.version}, ${ROUNDS} rounds of ${SECONDS} s)\n`);
     console.log(`| thread | CPU (% of one core) | ratio to clock_nanosleep | ratio to cv timed wait |`);
     console.log('|---|---:|---:|---:|');
     console.log(`| C: clock_nanosleep every 1 ms | ${pct(median(r1.sleep))} | 1.00× | |`);
