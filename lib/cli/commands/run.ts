@@ -20,6 +20,8 @@ import type { RunStatus } from '../../store/schema.js';
 import { parseNumber } from '../arguments.js';
 import { groundTruthFromFlag, type GroundTruthOptions } from '../../groundtruth/config.js';
 
+import { SAMPLING_INTERVAL_MS } from '../../native/sampler-options.js';
+
 /** Flags of `run`, as commander gives them. */
 export interface RunFlags {
   projectName?: string;
@@ -226,8 +228,8 @@ export function registerRunCommand(program: Command): void {
     .option('--pue <pue>', 'power usage effectiveness of the data centre (≥ 1)', parseNumber('--pue', { min: 1 }))
     .option(
       '--sampling-interval-ms <ms>',
-      'sampling interval of the native thread (1–60000)',
-      parseNumber('--sampling-interval-ms', { min: 1, max: 60000 }),
+      `sampling interval of the native thread (${SAMPLING_INTERVAL_MS.min}–${SAMPLING_INTERVAL_MS.max})`,
+      parseNumber('--sampling-interval-ms', { min: SAMPLING_INTERVAL_MS.min, max: SAMPLING_INTERVAL_MS.max }),
     )
     .option('--gpu-ids <ids>', 'GPUs to measure, comma-separated NVML indices or UUIDs', parseGpuIds)
     .addOption(

@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
-import { bibtex, customPaperStatement, paperStatement } from '../../statement/index.js';
+// Direct imports, not statement/index.js: a custom statement never loads the store.
+import { customPaperStatement } from '../../statement/statement.js';
+import { bibtex } from '../../statement/bibtex.js';
 import { listCountries } from '../../carbon/index.js';
 import { parseNumber, storesFiltersFrom, type StoresFilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
@@ -30,7 +32,7 @@ export function registerStatementCommand(program: Command): void {
     .option('--calibrated', "apply each host's wall/sensor ratio (from its runs with a wall plug) to its runs without one, labelled a calibrated estimate")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'latex', 'json']).default('text'))
     .option('--list-countries', 'list the ISO 3166-1 alpha-3 codes and carbon intensities known to the tracker')
-    .action((flags: StatementFlags) => {
+    .action(async (flags: StatementFlags) => {
       if (flags.listCountries) {
         for (const country of listCountries()) {
           process.stdout.write(`${country.isoCode}  ${country.gramsPerKwh.toFixed(2).padStart(8)} gCO2/kWh  ${country.countryName}\n`);
@@ -56,6 +58,7 @@ export function registerStatementCommand(program: Command): void {
         if (flags.carbonIntensity !== undefined) {
           throw new Error('--carbon-intensity applies to custom statements; stored runs carry their own intensity');
         }
+        const { paperStatement } = await import('../../statement/paper.js');
         text = paperStatement({ ...storesFiltersFrom(flags), comparison: flags.comparison === true, calibrated: flags.calibrated === true, format: flags.format });
       }
       process.stdout.write(`${text}\n`);
