@@ -16,6 +16,7 @@ export { describeMethod } from './tracker/components.js';
 
 export { loadResults, deleteResults, emissionsFile, repairStore } from './store/index.js';
 export type { RepairResult } from './store/index.js';
+export { loadResultsFromStores, resolveStoreDirs, mergeStores, type StoresFilters, type MergeOptions, type MergeResult } from './store/index.js';
 export type {
   EmissionsRecord,
   LoadedRecord,
@@ -33,6 +34,9 @@ export {
   bibtex,
 } from './statement/index.js';
 export { carbonIntensity, listCountries } from './carbon/index.js';
+
+export { loadTimeline, listTimelines, pruneTimelines, timelineEnergyJ, timelinePower, TIMELINE_MAX_POINTS, type Timeline, type TimelineComponent, type TimelineComponentName, type PowerSegment } from './timeline/index.js';
+export { writeReport, buildReport, type ReportOptions, type WrittenReport, type ReportRecord } from './report/index.js';
 
 export { probe } from './native/probe.js';
 export type {
@@ -56,5 +60,34 @@ export {
   type TaskEnergy,
   type BenchEnergyOptions,
 } from './measure/index.js';
+
+export {
+  SimulatedPlug,
+  calibrate,
+  calibrationReport,
+  CALIBRATION_MIN_RUNS,
+  probeGroundTruth,
+  startGroundTruthServer,
+  loadServerConfig,
+  type SimulatedPlugOptions,
+  type GroundTruthOptions,
+  type HostCalibration,
+  type WallPlugSummary,
+  type GroundTruthProbe,
+} from './groundtruth/index.js';
+
+export {
+  registerEnergyMetrics,
+  METRIC_SPECS,
+  metricNames,
+  type EnergyMetrics,
+  type EnergyMetricsOptions,
+  type MetricSpec,
+  type MachineSnapshot,
+  type DomainLabels,
+  type Measurement,
+} from './metrics/index.js';
+export { startMonitor, type Monitor, type MonitorOptions } from './monitor/monitor.js';
+export { onRunStopped, type RunStoppedListener } from './tracker/run-events.js';
 
 export { TRACKER_VERSION as version } from './version.js';

@@ -27,9 +27,9 @@ function newestSource() {
 const prebuilds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.node')) : [];
 const oldest = prebuilds.length ? Math.min(...prebuilds.map((name) => fs.statSync(path.join(dir, name)).mtimeMs)) : 0;
 if (prebuilds.length > 0 && oldest >= newestSource()) {
-  console.log(`prebuild up to date: ${path.relative(root, path.join(dir, prebuilds[0]))}`);
+  console.error(`prebuild up to date: ${path.relative(root, path.join(dir, prebuilds[0]))}`);
   process.exit(0);
 }
-console.log('building the prebuild (npm run prebuilds) …');
+console.error('building the prebuild (npm run prebuilds) …');
 const result = spawnSync('npm', ['run', 'prebuilds'], { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);

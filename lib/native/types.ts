@@ -67,8 +67,29 @@ export interface NativeSamplerOptions {
   gpuIds?: string[];
   /** PID whose CPU time is used for process attribution. Default: the calling process. */
   attributionPid?: number;
-  /** Also count the CPU time of the attribution PID's descendants (scanned from /proc each sample). */
+  /**
+   * Also count the CPU time of the attribution PID's live descendants (followed incrementally:
+   * known members re-read, new pids looked at when a process was created).
+   */
   includeDescendants?: boolean;
+  /** The CPU load model integrated into `loadModelS` (`CPU_LOAD_MODEL` of lib/estimate). Absent: `loadModelS` stays 0. */
+  loadModel?: LoadModel;
+}
+
+/** A CPU load model `P / TDP = idleShare + (1 − idleShare) × u^exponent`, u the machine's busy share. */
+export interface LoadModel {
+  idleShare: number;
+  exponent: number;
+}
+
+/**
+ * What one holder of the sampling thread needs read on each tick besides the energy counters:
+ * `machine` (proc/stat: a load estimate, attribution) and `process` (the attribution process's
+ * CPU time: attribution, process estimates). Fresh reads always read both.
+ */
+export interface CpuTimesUse {
+  machine: boolean;
+  process: boolean;
 }
 
 /** CPU time counters read together with the energy counters (Linux /proc; 0 when unknown). */
@@ -82,8 +103,9 @@ export interface CpuTimes {
   /** utime + stime of the attribution process (and descendants if enabled), in seconds. */
   processS: number;
   /**
-   * ∫ (0.1 + 0.9·u³) dt in seconds, u the machine's busy share in each sampling interval:
-   * CodeCarbon's CPU load model integrated per interval. Multiply by TDP (W) for joules.
+   * ∫ (idleShare + (1 − idleShare)·u^exponent) dt in seconds over the sampler's `loadModel`
+   * (CodeCarbon's 0.1 + 0.9·u³), u the machine's busy share between two reads of proc/stat.
+   * Multiply by TDP (W) for joules. 0 without a load model.
    */
   loadModelS: number;
   /** Number of logical CPUs seen in /proc/stat. */
@@ -105,18 +127,17 @@ export interface Reading {
   cpu: CpuTimes;
 }
 
-/** One entry of the recent-samples ring. */
-export interface Sample {
-  timestampNs: number;
-  /** Cumulative energy per domain at this time, µJ. */
-  energyUj: number[];
-}
+/**
+ * One entry of the recent-samples ring: the totals as the sampling thread published them
+ * (a full {@link Reading}: energy, attributed energy and CPU times).
+ */
+export type Sample = Reading;
 
 /** Counters of trouble seen by the sampler since it opened. */
 export interface SamplerStats {
   /** Samples taken (thread + fresh reads). */
   samples: number;
-  /** Failed or unparsable reads (each skipped, the domain re-baselined). */
+  /** Failed or unparsable reads (each skipped; the last good reading stays the domain's baseline). */
   readErrors: number;
   /** Deltas discarded as physically impossible (above the power bound). */
   anomalies: number;
@@ -159,19 +180,24 @@ export interface NativeSampler {
   /** Domains measured, in reading order. */
   readonly domains: DomainInfo[];
   /**
-   * Register a user of the sampling thread with its wanted interval (1–60000 ms); starts the
-   * thread on the first acquire. The thread runs at the shortest interval asked by any
-   * holder, never longer than a quarter of the shortest wrap time. Returns a token for release.
+   * Register a user of the sampling thread with its wanted interval (within
+   * `SAMPLING_INTERVAL_MS`) and the CPU times its ticks need (default: both); starts the thread
+   * on the first acquire. The thread runs at the shortest interval asked by any holder, never
+   * longer than a quarter of the shortest wrap time, and reads the CPU times any holder needs
+   * (at most every 10 ms). Returns a token for release.
    */
-  acquire(intervalMs: number): number;
+  acquire(intervalMs: number, cpuTimes?: CpuTimesUse): number;
   /** Release a token from `acquire`; the thread is stopped and joined when none remain. */
   release(token: number): void;
   /** Take a fresh reading of every counter now (exact start/stop), then return the totals. */
   read(): Reading;
   /** Return the latest totals without touching hardware (cheap). */
   latest(): Reading;
-  /** Recent samples (oldest first), at most `capacity` (default 4096) kept. */
-  recentSamples(): Sample[];
+  /**
+   * Recent samples (oldest first), at most 4096 kept; with `sinceNs`, only those taken after
+   * that monotonic time (ns), so that a caller can drain the ring without copying it all.
+   */
+  recentSamples(sinceNs?: number): Sample[];
   stats(): SamplerStats;
   /** Stop the thread, close files, shut NVML down. Idempotent; later calls to read throw. */
   close(): void;
@@ -190,4 +216,27 @@ export interface NativeBinding {
   openFiles(): number;
   /** An empty native call (benchmark baseline). */
   noop(): void;
+  /**
+   * Whether the kernel lock below works on this platform (Linux: open-file-description locks;
+   * false on the stub platforms, where lib/store uses its lock-file fallback). The lock
+   * functions are absent from addons built before 0.2.0: check that they are functions.
+   */
+  readonly lockSupported?: boolean;
+  /**
+   * Try once, without waiting, to take the exclusive lock on the regular file `path` (created,
+   * mode 0666 less the umask, if missing; a symbolic link, FIFO, directory or device is refused). When taken,
+   * `holder` is written into the file and a handle is returned; the lock lasts until
+   * `lockRelease(handle)`, the end of the calling thread's env (a terminated worker) or of the
+   * process. Returns null when another holder has it. Throws an Error with `code` (`ENOTREG`:
+   * not a regular file; otherwise the errno name, e.g. `EACCES`) and `path`.
+   */
+  lockTry?(path: string, holder: string): number | null;
+  /** Release a lock taken by `lockTry` in this thread. */
+  lockRelease?(handle: number): void;
+  /** Whether `path` still names the file locked by `handle` (false: removed or replaced by hand). */
+  lockStillHeld?(handle: number, path: string): boolean;
+  /** The text the current holder wrote into the lock file (up to 4 KiB), or null. */
+  lockHolder?(path: string): string | null;
+  /** Locks this thread holds now (for leak tests). */
+  heldLocks?(): number;
 }

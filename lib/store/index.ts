@@ -9,8 +9,12 @@
  *   rewrites go to a uniquely named temp file that takes the owner, group (as root) and mode
  *   of the file it replaces, then fsync and rename. Rewrites work on bytes (latin1 text, one
  *   character per byte), so non-UTF-8 bytes survive.
- * - Lock (`lock.ts`): every write holds the cross-process lock on `emissions.csv`. Readers
- *   take none, except to look again at a torn last line (a writer may be mid-append).
+ * - Lock (`lock.ts`): a kernel open-file-description lock on `emissions.csv.let-lock`, never
+ *   broken while its holder lives and released by the kernel when it dies; where the addon
+ *   cannot load, a lock file broken only when its holder is provably dead (or, on another
+ *   host, unchanged for `lockStaleMs`). Polled with backoff up to `lockTimeoutMs`. Every write
+ *   holds it; readers take none, except to look again at a torn last line (a writer may be
+ *   mid-append).
  * - Append (`append.ts`): the sidecar line (+ fsync), then the CSV row (+ fsync); a failure
  *   cuts both files back to their previous sizes. A torn last line is moved aside to
  *   `emissions.csv.torn-<pid>-<random>` and cut off, after the file's header was checked.
@@ -38,6 +42,8 @@ export type { LoadOptions, StreamOptions } from './query.js';
 export { repairStore } from './repair.js';
 export type { RepairResult } from './repair.js';
 export type { StoreWarning, StoreWarningCode, WarningOptions } from './warnings.js';
+export { loadResultsFromStores, resolveStoreDirs, mergeStores, recordOf } from './stores.js';
+export type { StoresFilters, MergeOptions, MergeResult } from './stores.js';
 export type { LockOptions } from './lock.js';
 export { StoreError, parseCsv, quoteField, formatNumber, parseNumber } from './csv.js';
 export type { CsvRecord, ParsedCsv, TornTail, StoreErrorCode } from './csv.js';

@@ -18,10 +18,14 @@ import { statementFromRecords } from '../statement/index.js';
 import { lookupCpuTdp, ramDimmModel } from '../estimate/index.js';
 import { resolveTrackerOptions, type EnergyTrackerOptions, type ResolvedTrackerOptions } from './options.js';
 import { openMeasurement, type MeasurementSource } from './measurement.js';
-import { describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
+import { cpuEnergyDomains, describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
 import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
+import { GroundTruthSession, NOT_CONFIGURED, wallEnergySummary, type WallEnergy } from '../groundtruth/tracker-support.js';
+import { TimelineRecorder, storeTimelineOrWarn } from '../timeline/index.js';
+
+import { notifyRunStopped } from './run-events.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
@@ -50,7 +54,7 @@ export interface TrackerSnapshot {
 /**
  * Thrown by `stop()` when the run was measured but could not be appended to `emissions.csv`
  * (a malformed file, a lock that cannot be taken, a read-only directory). The record is on
- * `error.record` and its JSON was written to stderr, so the result is not lost.
+ * `error.record`, and `stop()` wrote its JSON to stderr before throwing, so the result is not lost.
  */
 export class RunNotStoredError extends Error {
   /** The measured run, exactly as it would have been stored. */
@@ -66,7 +70,6 @@ export class RunNotStoredError extends Error {
     this.name = 'RunNotStoredError';
     this.record = record;
     this.file = file;
-    process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
   }
 }
 
@@ -97,6 +100,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private lastSnapshot: { atMs: number; energyJ: TrackerSnapshot['energyJ'] } | null = null;
   private live: LiveLine | null = null;
   private lastRecord: EmissionsRecord | null = null;
+  private groundTruth: GroundTruthSession | null = null;
+  private timeline: TimelineRecorder | null = null;
 
   /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
   constructor(options?: EnergyTrackerOptions) {
@@ -125,19 +130,22 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     try {
       this.system = systemInfo(source.cpuModel);
       this.estimation = {
-        cpuTdpWatts: cpuTdpWatts(this.system.cpuModel, this.system.cpuCount),
+        // The TDP table is consulted only when no CPU counter measures the run (NaN: not needed).
+        cpuTdpWatts: cpuEnergyDomains(source.domains).length > 0 ? Number.NaN : cpuTdpWatts(this.system.cpuModel, this.system.cpuCount),
         ramModelWatts: ramDimmModel(this.system.ramTotalGiB, this.system.arch).powerWatts,
         processRamShare: 0,
       };
       this.startWallMs = Date.now();
       this.startPerfMs = performance.now();
       this.startReading = source.read();
+      this.groundTruth = this.options.groundTruth === null ? null : GroundTruthSession.begin(this.options.groundTruth, this.startWallMs);
     } catch (error) {
       source.release();
       throw error;
     }
     this.source = source;
     this.lastSnapshot = null;
+    if (this.options.timeline && this.options.save) this.timeline = new TimelineRecorder(source, this.startReading, { samplingIntervalMs });
     if (this.options.live) {
       this.live = new LiveLine(() => this.snapshot());
       this.live.start();
@@ -169,37 +177,64 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /**
    * Stop measuring, store the run (unless `save: false`), print the summary and statement
    * (unless `printSummary: false`), and return the record exactly as stored.
+   * With `groundTruth`, blocks for the plug's stop reading (at most `groundTruth.timeoutMs`;
+   * no answer gives `wall_energy_method` `none:<reason>`); see {@link stopAsync}.
    */
   stop(options: StopOptions = {}): EmissionsRecord {
+    const ended = this.endRun(options);
+    return this.completeRun(ended, ended.groundTruth?.finishSync(ended.stopWallMs) ?? NOT_CONFIGURED);
+  }
+
+  /** As {@link stop}, awaiting the plug without blocking (`track()`, `await using` and `run` use it). */
+  async stopAsync(options: StopOptions = {}): Promise<EmissionsRecord> {
+    const ended = this.endRun(options);
+    return this.completeRun(ended, (await ended.groundTruth?.finish(ended.stopWallMs)) ?? NOT_CONFIGURED);
+  }
+
+  /** Reads the sensors' end of the window and releases them. */
+  private endRun(options: StopOptions) {
     const { source, startReading, estimation, system } = this.requireRunning('stop');
     const status: RunStatus = options.status ?? 'completed';
     if (status !== 'completed' && status !== 'interrupted' && status !== 'failed') {
       throw new RangeError(`stop(): status must be 'completed', 'interrupted' or 'failed', got ${String(status)}`);
     }
-    let record: EmissionsRecord;
     try {
       const endReading = source.read();
       const durationS = (performance.now() - this.startPerfMs) / 1000;
       const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
-      record = this.buildRecord(system, energy, durationS, status);
+      const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
+      const timeline =
+        this.timeline?.finishOrWarn(endReading, energyAt, energy, { durationS, startTime: new Date(this.startWallMs), pue: this.options.pue }) ?? null;
+      return { system, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000 };
     } finally {
+      this.groundTruth = null;
+      this.timeline?.cancel();
+      this.timeline = null;
       this.live?.stop();
       this.live = null;
       source.release();
       this.source = null;
       this.startReading = null;
     }
+  }
+
+  /** Builds, stores and prints the record of an ended run. */
+  private completeRun(ended: ReturnType<EnergyTracker['endRun']>, wall: WallEnergy): EmissionsRecord {
+    const record = this.buildRecord(ended.system, ended.energy, ended.durationS, ended.status, wall);
     this.lastRecord = record;
+    notifyRunStopped(record);
     if (this.options.save) {
       try {
         appendRecord(record, this.options.outputDir);
       } catch (error) {
+        process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
         throw new RunNotStoredError(record, emissionsFile(this.options.outputDir), error);
       }
+      if (ended.timeline !== null) storeTimelineOrWarn(record.run_id, ended.timeline, { outputDir: this.options.outputDir });
     }
     if (this.options.printSummary) {
       try {
-        this.printSummary(record);
+        this.printSummary(record, wall.message);
       } catch (error) {
         // The run is stored; a summary that cannot be printed must not lose it for the caller.
         process.stderr.write(`lamarr-energy-tracker: the run was stored, but the summary could not be printed: ${(error as Error).message}\n`);
@@ -218,10 +253,10 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     try {
       result = await work(this);
     } catch (error) {
-      if (this.running) this.stop({ status: 'failed' });
+      if (this.running) await this.stopAsync({ status: 'failed' });
       throw error;
     }
-    if (this.running) this.stop();
+    if (this.running) await this.stopAsync();
     return result;
   }
 
@@ -232,7 +267,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
 
   /** `await using`: stops the tracker if it is still running. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.running) this.stop();
+    if (this.running) await this.stopAsync();
   }
 
   private requireRunning(method: string) {
@@ -273,7 +308,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     };
   }
 
-  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus): EmissionsRecord {
+  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus, wall: WallEnergy): EmissionsRecord {
     const { pue } = this.options;
     const carbon = this.carbon();
     const kwh = (joules: number) => (joules * pue) / JOULES_PER_KWH;
@@ -332,10 +367,13 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       ram_energy_method: energy.ram.method,
       carbon_intensity: carbon.gramsPerKwh,
       run_status: status,
+      wall_energy: wall.energyKwh,
+      wall_energy_method: wall.method,
+      wall_energy_uncertainty: wall.uncertaintyKwh,
     };
   }
 
-  private printSummary(record: EmissionsRecord): void {
+  private printSummary(record: EmissionsRecord, wallMessage: string | null): void {
     const joules = (kwh: number | null) => ((kwh ?? 0) * JOULES_PER_KWH) / (record.pue ?? 1);
     const parts = [
       `CPU ${formatEnergy(joules(record.cpu_energy))} ${describeMethod(record.cpu_energy_method)}`,
@@ -349,6 +387,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       `Tracker stopped - this experiment consumed ${total} in ${formatDuration(record.duration ?? 0)}` +
         `${(record.pue ?? 1) !== 1 ? ` (PUE ${record.pue} applied)` : ''}: ${parts.join('; ')}.`,
     ];
+    const wallLine = wallEnergySummary(record, wallMessage);
+    if (wallLine !== null) lines.push(wallLine);
     if (record.cpu_energy_method.startsWith('estimated:')) {
       lines.push('(No CPU energy counter could be read: `npx lamarr-energy-tracker probe` says why and how to enable measurement.)');
     }

@@ -4,10 +4,12 @@
  * process with the reason and the fix; `LET_REQUIRE_NATIVE=1` turns it into an error.
  */
 import { cpus } from 'node:os';
-import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import type { DomainInfo, Reading, SamplerStats, UnavailableSensor } from '../native/types.js';
 import { acquireSampler, type SamplerLease } from '../native/sampler-pool.js';
 import { tryLoadNativeBinding } from '../native/loader.js';
-import { JsCpuSampler } from '../estimate/index.js';
+import { CPU_LOAD_MODEL, JsCpuSampler } from '../estimate/index.js';
+import { cpuTimesUse } from './components.js';
+import type { TrackingMode } from './options.js';
 
 /** Options a measurement source needs. */
 export interface MeasurementOptions {
@@ -17,6 +19,10 @@ export interface MeasurementOptions {
   gpuIds: string[] | null;
   attributionPid: number | null;
   includeDescendants: boolean;
+  /** With the discovered domains, decides which CPU times the sampling thread reads ({@link cpuTimesUse}). */
+  trackingMode: TrackingMode;
+  /** A live view reads power as the run goes. */
+  live: boolean;
 }
 
 /** A source of cumulative readings for one tracker. */
@@ -33,6 +39,11 @@ export interface MeasurementSource {
   read(): Reading;
   /** Latest reading without touching hardware. */
   latest(): Reading;
+  /** Readings taken after `sinceNs` (native: the sampler's ring; fallback: one reading now). */
+  samplesSince(sinceNs: number): Reading[];
+
+  /** The native sampler's counters of trouble (read errors, anomalies, wraps); null for the fallback. */
+  stats(): SamplerStats | null;
   /** Give the source back; idempotent. */
   release(): void;
 }
@@ -63,6 +74,13 @@ class NativeSource implements MeasurementSource {
   latest(): Reading {
     return this.lease.latest();
   }
+  samplesSince(sinceNs: number): Reading[] {
+    if (this.lease.released) return [];
+    return this.lease.sampler.recentSamples(sinceNs);
+  }
+  stats(): SamplerStats {
+    return this.lease.sampler.stats();
+  }
   release(): void {
     this.lease.release();
   }
@@ -88,6 +106,14 @@ class FallbackSource implements MeasurementSource {
   latest(): Reading {
     return this.reading();
   }
+  samplesSince(sinceNs: number): Reading[] {
+    if (this.released) return [];
+    const reading = this.reading();
+    return reading.timestampNs > sinceNs ? [reading] : [];
+  }
+  stats(): null {
+    return null;
+  }
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -109,6 +135,8 @@ export function openMeasurement(options: MeasurementOptions): MeasurementSource 
       ...(options.gpuIds !== null ? { gpuIds: options.gpuIds } : {}),
       ...(options.attributionPid !== null ? { attributionPid: options.attributionPid } : {}),
       ...(options.includeDescendants ? { includeDescendants: true } : {}),
+      loadModel: CPU_LOAD_MODEL,
+      cpuTimes: (domains) => cpuTimesUse(domains, options.trackingMode, options.live),
     });
     return new NativeSource(lease);
   }

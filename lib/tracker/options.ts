@@ -3,6 +3,10 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { lockEnvironment } from '../store/lock.js';
+import { resolveGroundTruth, type GroundTruthConfig, type GroundTruthOptions } from '../groundtruth/config.js';
+
+import { SAMPLING_INTERVAL_MS, checkSamplingIntervalMs } from '../native/sampler-options.js';
 
 /** How CPU energy is charged to the run. */
 export type TrackingMode = 'machine' | 'process';
@@ -39,6 +43,15 @@ export interface EnergyTrackerOptions {
   nvmlLibrary?: string;
   /** Show a live line (elapsed, power, energy) on a terminal while running. Default false. */
   live?: boolean;
+  /**
+   * Wall-plug ground truth: a plug read directly (`{ tasmota: 'http://10.0.0.5' }`,
+   * `{ shellyGen2: … }`, `{ shellyGen1: … }`) or a ground-truth server (`{ server: 'host:port' }`,
+   * or `{ server: true }` for `LET_GT_HOST`/`LET_GT_PORT`/`~/.let/GT_REMOTE_CONFIG`). Default: none.
+   */
+  groundTruth?: GroundTruthOptions;
+
+  /** Store the run's power timeline in `<outputDir>/timelines/<run_id>.json` (with `save`). Default true. */
+  timeline?: boolean;
 }
 
 /** Options with defaults applied. */
@@ -58,6 +71,9 @@ export interface ResolvedTrackerOptions {
   hardwareRoot: string | null;
   nvmlLibrary: string | null;
   live: boolean;
+  groundTruth: GroundTruthConfig | null;
+
+  timeline: boolean;
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -76,6 +92,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'hardwareRoot',
   'nvmlLibrary',
   'live',
+  'groundTruth',
+
+  'timeline',
 ]);
 
 /** The default store directory: `LET_OUTPUT_DIR`, else `~/.let`. */
@@ -162,12 +181,10 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     if (pue < 1) throw new RangeError(`option pue must be ≥ 1 (a power usage effectiveness), got ${pue}`);
   }
 
-  let samplingIntervalMs = 1000;
+  let samplingIntervalMs: number = SAMPLING_INTERVAL_MS.default;
   if (given.samplingIntervalMs !== undefined) {
     samplingIntervalMs = requireFinite('samplingIntervalMs', given.samplingIntervalMs);
-    if (samplingIntervalMs < 1 || samplingIntervalMs > 60000) {
-      throw new RangeError(`option samplingIntervalMs must be between 1 and 60000 ms, got ${samplingIntervalMs}`);
-    }
+    checkSamplingIntervalMs(samplingIntervalMs, 'option samplingIntervalMs');
   }
 
   let gpuIds: string[] | null = gpuIdsFromEnvironment();
@@ -185,8 +202,11 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
   }
 
   const save = given.save === undefined ? true : requireBoolean('save', given.save);
+  // The store's lock settings: a malformed LET_LOCK_* fails here, before a run is measured.
+  if (save) lockEnvironment();
   const printSummary = given.printSummary === undefined ? true : requireBoolean('printSummary', given.printSummary);
   const live = given.live === undefined ? false : requireBoolean('live', given.live);
+  const timeline = given.timeline === undefined ? true : requireBoolean('timeline', given.timeline);
 
   let trackingMode: TrackingMode = 'machine';
   if (given.trackingMode !== undefined) {
@@ -224,5 +244,8 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     hardwareRoot,
     nvmlLibrary,
     live,
+    groundTruth: given.groundTruth === undefined ? null : resolveGroundTruth(given.groundTruth),
+
+    timeline,
   };
 }

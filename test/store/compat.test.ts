@@ -200,7 +200,7 @@ describe('store: appending to CodeCarbon and Python-package files', () => {
     expect(after.startsWith(text), 'no rewrite: existing bytes untouched').to.equal(true);
     const added = after.slice(text.length);
     expect(added.endsWith('\r\n')).to.equal(true);
-    expect(added.startsWith(',completed,')).to.equal(true); // my_note empty, then run_status first
+    expect(added.split(',')[cols.indexOf('run_status')]).to.equal('completed'); // my_note empty, then our columns reversed
     const rows = loadResults({ outputDir: dir });
     expect(rows).to.have.length(41);
     expect(stripSource(rows[40]!)).to.deep.equal(rec);

@@ -33,7 +33,13 @@ describe('tracker options', () => {
       printSummary: true,
       trackingMode: 'machine',
       live: false,
+      timeline: true,
     });
+  });
+
+  it('turns timelines off with timeline: false and rejects a non-boolean', () => {
+    expect(resolveTrackerOptions({ timeline: false }).timeline).to.equal(false);
+    expect(() => resolveTrackerOptions({ timeline: 'no' as unknown as boolean })).to.throw(TypeError, /option timeline must be a boolean/);
   });
 
   it('takes GPU ids from CUDA_VISIBLE_DEVICES (indices or UUIDs)', () => {

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { deleteResults, emissionsFile, loadResults } from '../../store/index.js';
+import { pruneTimelines } from '../../timeline/index.js';
 import { filtersFrom, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
 
@@ -39,7 +40,8 @@ export function registerDeleteCommand(program: Command): void {
         return;
       }
       const deleted = deleteResults(filters);
-      process.stdout.write(`Deleted ${deleted} run(s) from ${file}.\n`);
+      const timelines = pruneTimelines({ ...(flags.outputDir !== undefined ? { outputDir: flags.outputDir } : {}) });
+      process.stdout.write(`Deleted ${deleted} run(s) from ${file}${timelines > 0 ? ` and ${timelines} power timeline(s)` : ''}.\n`);
     });
   program.addCommand(command);
 }

@@ -1,10 +1,13 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { formatMachineReport, machineReport } from '../../diagnostics/machine-report.js';
+import { groundTruthFromFlag, type GroundTruthOptions } from '../../groundtruth/config.js';
+import { formatGroundTruthProbe, probeGroundTruth } from '../../groundtruth/probe.js';
 
 interface ProbeFlags {
   json?: boolean;
   hardwareRoot?: string;
   nvmlLibrary?: string;
+  groundTruth?: GroundTruthOptions;
 }
 
 /** `probe`: what this machine measures, what it estimates, and why. */
@@ -15,11 +18,21 @@ export function registerProbeCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--hardware-root <dir>', 'read /sys, /proc and /dev under this root (simulated hardware)')
     .option('--nvml-library <path>', 'path of libnvidia-ml.so.1')
-    .action((flags: ProbeFlags) => {
+    .option('--ground-truth <source>', 'also check a wall plug or ground-truth server: server, server=host:port, tasmota=URL, shelly-gen2=URL, shelly-gen1=URL', (value: string) => {
+      try {
+        return groundTruthFromFlag(value);
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    })
+    .action(async (flags: ProbeFlags) => {
       const report = machineReport({
         ...(flags.hardwareRoot !== undefined ? { hardwareRoot: flags.hardwareRoot } : {}),
         ...(flags.nvmlLibrary !== undefined ? { nvmlLibrary: flags.nvmlLibrary } : {}),
       });
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatMachineReport(report)}\n`);
+      const wall = await probeGroundTruth(flags.groundTruth);
+      process.stdout.write(
+        flags.json ? `${JSON.stringify({ ...report, groundTruth: wall }, null, 2)}\n` : `${formatMachineReport(report)}\n\n${formatGroundTruthProbe(wall)}\n`,
+      );
     });
 }

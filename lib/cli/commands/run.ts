@@ -18,6 +18,9 @@ import { EnergyTracker } from '../../tracker/energy-tracker.js';
 import type { EnergyTrackerOptions, TrackingMode } from '../../tracker/options.js';
 import type { RunStatus } from '../../store/schema.js';
 import { parseNumber } from '../arguments.js';
+import { groundTruthFromFlag, type GroundTruthOptions } from '../../groundtruth/config.js';
+
+import { SAMPLING_INTERVAL_MS } from '../../native/sampler-options.js';
 
 /** Flags of `run`, as commander gives them. */
 export interface RunFlags {
@@ -36,6 +39,11 @@ export interface RunFlags {
   /** `--no-summary` sets false. */
   summary: boolean;
   live?: boolean;
+  /** `--ground-truth <spec>`, parsed. */
+  groundTruth?: GroundTruthOptions;
+
+  /** `--no-timeline` sets false. */
+  timeline?: boolean;
 }
 
 /** Sampling interval used with `--live` when none is given, ms. */
@@ -77,6 +85,9 @@ export function trackerOptionsFromFlags(flags: RunFlags, command: string, pid: n
   if (flags.gpuIds !== undefined) options.gpuIds = flags.gpuIds;
   if (flags.hardwareRoot !== undefined) options.hardwareRoot = flags.hardwareRoot;
   if (flags.nvmlLibrary !== undefined) options.nvmlLibrary = flags.nvmlLibrary;
+  if (flags.groundTruth !== undefined) options.groundTruth = flags.groundTruth;
+
+  if (flags.timeline === false) options.timeline = false;
   const mode = flags.trackingMode ?? 'machine';
   options.trackingMode = mode;
   if (mode === 'process') {
@@ -184,7 +195,7 @@ export async function runTracked(command: string, args: readonly string[], flags
     const status: RunStatus = interrupted || signal !== null ? 'interrupted' : code === 0 ? 'completed' : 'failed';
     const exitCode = signal !== null ? exitCodeForSignal(signal) : (code ?? 1);
     try {
-      tracker.stop({ status });
+      await tracker.stopAsync({ status });
     } catch (error) {
       // The command's exit code matters more than our bookkeeping: report and pass it on.
       process.stderr.write(`lamarr-energy-tracker run: the run could not be recorded: ${(error as Error).message}\n`);
@@ -217,8 +228,8 @@ export function registerRunCommand(program: Command): void {
     .option('--pue <pue>', 'power usage effectiveness of the data centre (≥ 1)', parseNumber('--pue', { min: 1 }))
     .option(
       '--sampling-interval-ms <ms>',
-      'sampling interval of the native thread (1–60000)',
-      parseNumber('--sampling-interval-ms', { min: 1, max: 60000 }),
+      `sampling interval of the native thread (${SAMPLING_INTERVAL_MS.min}–${SAMPLING_INTERVAL_MS.max})`,
+      parseNumber('--sampling-interval-ms', { min: SAMPLING_INTERVAL_MS.min, max: SAMPLING_INTERVAL_MS.max }),
     )
     .option('--gpu-ids <ids>', 'GPUs to measure, comma-separated NVML indices or UUIDs', parseGpuIds)
     .addOption(
@@ -230,7 +241,19 @@ export function registerRunCommand(program: Command): void {
     .option('--nvml-library <path>', 'path of libnvidia-ml.so.1 ("" disables NVML)')
     .option('--no-save', 'do not append the run to emissions.csv')
     .option('--no-summary', 'do not print the summary at the end')
+    .option('--no-timeline', "do not store the run's power timeline")
     .option('--live', 'show a live line (elapsed, power, energy) on a terminal')
+    .option(
+      '--ground-truth <source>',
+      'wall-plug ground truth: server (LET_GT_HOST/LET_GT_PORT or ~/.let/GT_REMOTE_CONFIG), server=host:port, tasmota=URL, shelly-gen2=URL or shelly-gen1=URL',
+      (value: string) => {
+        try {
+          return groundTruthFromFlag(value);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      },
+    )
     .action(async (command: string, args: string[], flags: RunFlags) => {
       process.exitCode = await runTracked(command, args, flags);
     });

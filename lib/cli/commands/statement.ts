@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
-import { bibtex, customPaperStatement, paperStatement } from '../../statement/index.js';
+// Direct imports, not statement/index.js: a custom statement never loads the store.
+import { customPaperStatement } from '../../statement/statement.js';
+import { bibtex } from '../../statement/bibtex.js';
 import { listCountries } from '../../carbon/index.js';
-import { filtersFrom, parseNumber, type FilterFlags } from '../arguments.js';
+import { parseNumber, storesFiltersFrom, type StoresFilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
 
-interface StatementFlags extends FilterFlags {
+type StatementFlags = StoresFilterFlags & {
   methodology?: string;
   hardware?: string;
   consumedEnergy?: number;
@@ -13,22 +15,24 @@ interface StatementFlags extends FilterFlags {
   bibtex?: boolean;
   format: 'text' | 'latex' | 'json';
   listCountries?: boolean;
+  calibrated?: boolean;
 }
 
 /** `statement`: the paper statement over stored runs, or a custom one. */
 export function registerStatementCommand(program: Command): void {
   const command = new Command('statement')
     .description('print the impact statement for your paper (over stored runs, or custom with --methodology --hardware --consumed-energy)');
-  addFilterOptions(command)
+  addFilterOptions(command, { manyStores: true })
     .option('--methodology <text>', 'custom statement: how the energy was obtained')
     .option('--hardware <text>', 'custom statement: the hardware, e.g. "NVIDIA GTX 1080 GPU"')
     .option('--consumed-energy <kWh>', 'custom statement: energy in kWh', parseNumber('--consumed-energy', { min: 0 }))
     .option('--carbon-intensity <g/kWh>', 'custom statement: carbon intensity (default 380)', parseNumber('--carbon-intensity', { min: 0 }))
     .option('--comparison', 'add a comparison with an everyday item')
     .option('--bibtex', 'also print the BibTeX entries of the cited works')
+    .option('--calibrated', "apply each host's wall/sensor ratio (from its runs with a wall plug) to its runs without one, labelled a calibrated estimate")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'latex', 'json']).default('text'))
     .option('--list-countries', 'list the ISO 3166-1 alpha-3 codes and carbon intensities known to the tracker')
-    .action((flags: StatementFlags) => {
+    .action(async (flags: StatementFlags) => {
       if (flags.listCountries) {
         for (const country of listCountries()) {
           process.stdout.write(`${country.isoCode}  ${country.gramsPerKwh.toFixed(2).padStart(8)} gCO2/kWh  ${country.countryName}\n`);
@@ -54,7 +58,8 @@ export function registerStatementCommand(program: Command): void {
         if (flags.carbonIntensity !== undefined) {
           throw new Error('--carbon-intensity applies to custom statements; stored runs carry their own intensity');
         }
-        text = paperStatement({ ...filtersFrom(flags), comparison: flags.comparison === true, format: flags.format });
+        const { paperStatement } = await import('../../statement/paper.js');
+        text = paperStatement({ ...storesFiltersFrom(flags), comparison: flags.comparison === true, calibrated: flags.calibrated === true, format: flags.format });
       }
       process.stdout.write(`${text}\n`);
       if (flags.bibtex) process.stdout.write(`\n${bibtex({ comparison: flags.comparison === true })}\n`);
