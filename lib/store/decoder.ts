@@ -94,6 +94,8 @@ export class RecordDecoder {
   plan: ColumnPlan | null = null;
   private want = 0;
   private readonly cache: string[] = new Array<string>(ALL.length).fill('');
+  /** Rows of each run with sidecar entries seen so far in this file. */
+  private readonly occurrences = new Map<string, number>();
   /** The values of the record being built, in ALL_COLUMNS order. */
   private readonly values: (string | number | null)[] = new Array<string | number | null>(ALL.length).fill(null);
 
@@ -167,10 +169,16 @@ export class RecordDecoder {
     return rec;
   }
 
-  /** Our fields from the sidecar entry of the run, over the CSV's (absent keys keep the CSV's). */
+  /**
+   * Our fields from the sidecar over the CSV's (absent keys keep the CSV's): the run's entries
+   * go to its rows in this file in order; rows beyond them take its last entry.
+   */
   private join(runId: string): void {
-    const entry = (this.sidecar as SidecarIndex).get(runId) as Record<string, unknown> | undefined;
-    if (entry === undefined) return;
+    const entries = (this.sidecar as SidecarIndex).get(runId);
+    if (entries === undefined) return;
+    const k = this.occurrences.get(runId) ?? 0;
+    this.occurrences.set(runId, k + 1);
+    const entry = entries[Math.min(k, entries.length - 1)] as Record<string, unknown>;
     for (const k of TRACKER_AT) {
       const v = entry[ALL[k] as string];
       if (v === undefined) continue;

@@ -91,7 +91,8 @@ function migrate(buf: Buffer, records: CsvRecord[], plan: ColumnPlan, layout: La
   const runIdAt = plan.header.indexOf('run_id');
   const pad = ','.repeat(layout.add.length);
   const lines: string[] = [layout.columns.map((c) => quoteField(c, false)).join(',') + eol];
-  const moved = new Map<string, string>();
+  // One entry per row (in order) for each run that has none yet and has a value of ours.
+  const moved = new Map<string, { lines: string[]; any: boolean }>();
   for (let r = 1; r < records.length; r++) {
     const fields = (records[r] as CsvRecord).fields;
     lines.push(keep.map((i, j) => quoteField(fields[i] as string, !numeric[j])).join(',') + pad + eol);
@@ -99,11 +100,14 @@ function migrate(buf: Buffer, records: CsvRecord[], plan: ColumnPlan, layout: La
     if (runId === '' || sidecar.has(runId)) continue;
     const ours = new Map<TrackerColumn, string>();
     for (const [col, i] of ourAt) ours.set(col, decodeField(fields[i] as string));
-    if ([...ours.values()].some((v) => v !== '')) moved.set(runId, sidecarLineFromFields(runId, ours));
+    const run = moved.get(runId) ?? { lines: [], any: false };
+    run.lines.push(sidecarLineFromFields(runId, ours));
+    run.any ||= [...ours.values()].some((v) => v !== '');
+    moved.set(runId, run);
   }
   // Lines are latin1 text of the original bytes: written back as latin1, non-UTF-8 bytes survive.
   const parts = [buf.subarray(0, header.start), Buffer.from(lines.join(''), 'latin1')];
-  return { parts, sidecarLines: [...moved.values()].join('') };
+  return { parts, sidecarLines: [...moved.values()].flatMap((run) => (run.any ? run.lines : [])).join('') };
 }
 
 /**

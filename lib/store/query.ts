@@ -254,14 +254,18 @@ export function deleteResults(filters?: ResultFilters, options: StoreOptions = {
           }
           return count;
         }
-        const dropped = new Set<string>();
+        // Which sidecar entries go: a run's entries belong to its rows in order (see sidecar.ts).
+        const dropped = new Map<string, Set<number>>();
         const remaining = new Set<string>();
         const plans = targets.map((t) => {
           const drop = new Set<number>();
+          const occurrence = new Map<string, number>();
           for (const r of t.read.rows) {
+            const k = occurrence.get(r.run_id) ?? 0;
+            occurrence.set(r.run_id, k + 1);
             if (matches(r, f)) {
               drop.add(r.source_line);
-              if (r.run_id !== '') dropped.add(r.run_id);
+              if (r.run_id !== '') dropped.set(r.run_id, (dropped.get(r.run_id) ?? new Set<number>()).add(k));
             } else if (r.run_id !== '') remaining.add(r.run_id);
           }
           return drop;
@@ -276,8 +280,9 @@ export function deleteResults(filters?: ResultFilters, options: StoreOptions = {
           for (let k = 1; k < raw.length; k++) if (!drop.has(raw[k]!.line)) parts.push(buf.subarray(raw[k]!.start, raw[k]!.next));
           atomicReplace(t.read.file, parts, t.stats, lock);
         });
-        for (const id of remaining) dropped.delete(id);
-        if (dropped.size > 0) dropSidecarEntries(sideFile, dropped, lock);
+        const drop = new Map<string, Set<number> | 'all'>();
+        for (const [id, at] of dropped) drop.set(id, remaining.has(id) ? at : 'all');
+        if (drop.size > 0) dropSidecarEntries(sideFile, drop, lock);
         return count;
       } finally {
         for (const t of targets) closeSync(t.fd);

@@ -107,7 +107,7 @@ export function listBackups(csvFile: string): Backup[] {
 }
 
 /** The sidecar index of a store, reporting unusable lines as warnings. */
-export function loadSidecar(csvFile: string, options: WarningOptions): Map<string, import('./sidecar.js').SidecarEntry> {
+export function loadSidecar(csvFile: string, options: WarningOptions): Map<string, import('./sidecar.js').SidecarEntry[]> {
   const file = sidecarFileOf(csvFile);
   return readSidecar(file, (p) =>
     report({ code: 'LET_SIDECAR_BAD_LINE', file: p.file, line: p.line, message: `${p.file}:${p.line}: skipping an unusable line (${p.problem}); it holds only one run's labels` }, options),

@@ -48,15 +48,15 @@ function rowOf(read: ReadFile, fields: readonly string[], eol: string): string {
   }).join(',') + eol;
 }
 
-/** The sidecar line for our old columns in a row, or '' when it has none. */
-function ourFields(read: ReadFile, fields: readonly string[], runId: string): string {
+/** The sidecar line for our old columns in a row, and whether it holds any value. */
+function ourFields(read: ReadFile, fields: readonly string[], runId: string): { line: string; any: boolean } {
   const header = read.decoder.plan!.header;
   const ours = new Map<TrackerColumn, string>();
   for (const col of TRACKER_COLUMNS) {
     const at = header.indexOf(col);
     if (at >= 0) ours.set(col, decodeField(fields[at] as string));
   }
-  return [...ours.values()].some((v) => v !== '') ? sidecarLineFromFields(runId, ours) : '';
+  return { line: sidecarLineFromFields(runId, ours), any: [...ours.values()].some((v) => v !== '') };
 }
 
 function stamp(): string {
@@ -110,7 +110,8 @@ export function repairStore(outputDir?: string, options: StoreOptions = {}): Rep
         }
         const eol = '\n';
         const lines: string[] = [];
-        const moved = new Map<string, string>();
+        // Our old columns: one sidecar entry per row (in order) of each run that has none yet.
+        const moved = new Map<string, { lines: string[]; any: boolean }>();
         let rows = 0;
         for (const read of reads) {
           const flags = keep.get(read) as boolean[];
@@ -121,8 +122,11 @@ export function repairStore(outputDir?: string, options: StoreOptions = {}): Rep
             if (read !== main) result.fromBackups++;
             const runId = (read.rows[i] as { run_id: string }).run_id;
             if (runId !== '' && !sidecar.has(runId)) {
-              const line = ourFields(read, raw.fields, runId);
-              if (line !== '') moved.set(runId, line);
+              const { line, any } = ourFields(read, raw.fields, runId);
+              const run = moved.get(runId) ?? { lines: [], any: false };
+              run.lines.push(line);
+              run.any ||= any;
+              moved.set(runId, run);
             }
           });
         }
@@ -131,9 +135,10 @@ export function repairStore(outputDir?: string, options: StoreOptions = {}): Rep
         if (like === null && backups.length > 0) like = statSync((backups[backups.length - 1] as { file: string }).file);
         let side: OpenSidecar | null = null;
         try {
-          if (moved.size > 0) {
+          const movedLines = [...moved.values()].flatMap((run) => (run.any ? run.lines : [])).join('');
+          if (movedLines !== '') {
             side = openSidecar(sidecarFileOf(file));
-            appendSidecar(side, [...moved.values()].join(''));
+            appendSidecar(side, movedLines);
           }
           const body = Buffer.from(lines.join(''), 'latin1');
           atomicReplace(file, [Buffer.from(formatHeader(CODECARBON_COLUMNS), 'latin1'), body], like, lock);

@@ -4,8 +4,10 @@
  *
  *     {"run_id":"…","hostname":"…","user":"…","tracker_version":"0.2.0",…}
  *
- * - Keyed by `run_id`; the last entry of a run wins. Entries whose run is in no CSV file (an
- *   append that failed after its sidecar line was written) are ignored.
+ * - Keyed by `run_id`. A run's entries go to its rows in order (the first entry to its first row
+ *   in a file, …; rows beyond its entries take its last entry), so runs stored twice under one
+ *   run_id keep their own fields. Entries whose run is in no CSV file (an append that failed
+ *   after its sidecar line was written) are ignored.
  * - Written before the CSV row, in the same locked append; a torn last line (a writer killed
  *   mid-line) belongs to a run whose CSV row was never written, and is cut off by the next writer.
  * - Every field of TRACKER_COLUMNS is carried generically: a field missing from an entry
@@ -23,8 +25,8 @@ import type { Column, EmissionsRecord, TrackerColumn } from './schema.js';
 /** Our fields of one run, as stored in the sidecar. */
 export type SidecarEntry = { run_id: string } & Partial<Record<TrackerColumn, string | number | null>>;
 
-/** Sidecar entries by run_id (the last one of each run). */
-export type SidecarIndex = ReadonlyMap<string, SidecarEntry>;
+/** Sidecar entries by run_id, each run's in file order. */
+export type SidecarIndex = ReadonlyMap<string, readonly SidecarEntry[]>;
 
 const NUMERIC = TRACKER_COLUMNS.map((c) => NUMERIC_COLUMNS.has(c as Column));
 
@@ -93,12 +95,12 @@ export interface SidecarProblem {
 }
 
 /**
- * Read the sidecar into an index by run_id (last entry wins). A torn last line is ignored
+ * Read the sidecar into an index by run_id (each run's entries in order). A torn last line is ignored
  * silently (its run's CSV row was never written); other unusable lines are passed to
  * `onProblem` and skipped (they hold only our labels, never a run).
  */
-export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void): Map<string, SidecarEntry> {
-  const index = new Map<string, SidecarEntry>();
+export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void): Map<string, SidecarEntry[]> {
+  const index = new Map<string, SidecarEntry[]>();
   const opened = openForRead(file);
   if (!opened) return index;
   let buf: Buffer;
@@ -139,7 +141,9 @@ export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void
       if (shared !== undefined) entry[col] = shared;
       else if (interned.size < 65536) interned.set(v, v);
     }
-    index.set(entry.run_id as string, entry as SidecarEntry);
+    const list = index.get(entry.run_id as string);
+    if (list) list.push(entry as SidecarEntry);
+    else index.set(entry.run_id as string, [entry as SidecarEntry]);
   }
   return index;
 }
@@ -197,15 +201,17 @@ export function rollBackSidecar(side: OpenSidecar): void {
 }
 
 /**
- * Rewrite the sidecar atomically without the entries of `runIds`, copying every other line
- * byte for byte. Returns how many lines were dropped.
+ * Rewrite the sidecar atomically without some entries, copying every other line byte for
+ * byte: for each run in `drop`, all its entries (`'all'`) or those at the given positions among
+ * its entries (0 = its first). Returns how many lines were dropped.
  */
-export function dropSidecarEntries(file: string, runIds: ReadonlySet<string>, lock: Refreshable): number {
+export function dropSidecarEntries(file: string, drop: ReadonlyMap<string, ReadonlySet<number> | 'all'>, lock: Refreshable): number {
   const opened = openForWrite(file, false);
   if (!opened) return 0;
   try {
     const buf = readAll(opened.fd, fstatSync(opened.fd).size);
     const kept: Buffer[] = [];
+    const seen = new Map<string, number>();
     let dropped = 0;
     let pos = 0;
     while (pos < buf.length) {
@@ -220,8 +226,16 @@ export function dropSidecarEntries(file: string, runIds: ReadonlySet<string>, lo
       } catch {
         id = undefined;
       }
-      if (typeof id === 'string' && runIds.has(id)) dropped++;
-      else kept.push(slice);
+      if (typeof id === 'string') {
+        const k = seen.get(id) ?? 0;
+        seen.set(id, k + 1);
+        const which = drop.get(id);
+        if (which === 'all' || which?.has(k)) {
+          dropped++;
+          continue;
+        }
+      }
+      kept.push(slice);
     }
     if (dropped > 0) atomicReplace(file, kept, opened.stats, lock);
     return dropped;

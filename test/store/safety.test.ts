@@ -315,6 +315,17 @@ describe('store: sidecar and bulk appends', () => {
     expect(() => appendRecords([makeRecord({ run_id: '' })], dir)).to.throw(TypeError, /run_id/);
   });
 
+  it('runs stored twice under one run_id keep their own fields, also after one of them is deleted', () => {
+    appendRecord(makeRecord({ run_id: 'same', user: 'ann', carbon_intensity: 100, run_status: 'completed' }), dir);
+    appendRecord(makeRecord({ run_id: 'other', user: 'zoe' }), dir);
+    appendRecord(makeRecord({ run_id: 'same', user: 'bob', carbon_intensity: 200, run_status: 'interrupted' }), dir);
+    const fields = () => loadResults({ outputDir: dir }).map((r) => [r.run_id, r.user, r.carbon_intensity, r.run_status]);
+    expect(fields()).to.deep.equal([['same', 'ann', 100, 'completed'], ['other', 'zoe', 380.95, 'completed'], ['same', 'bob', 200, 'interrupted']]);
+    expect(deleteResults({ outputDir: dir, user: 'ann' })).to.equal(1);
+    expect(fields()).to.deep.equal([['other', 'zoe', 380.95, 'completed'], ['same', 'bob', 200, 'interrupted']]);
+    expect(readFileSync(join(dir, 'emissions.let.jsonl'), 'utf8').trim().split('\n')).to.have.length(2);
+  });
+
   it('joins every sidecar field generically: a field missing from an entry reads as the empty value; orphan and torn entries are ignored', () => {
     appendRecord(makeRecord({ run_id: 'r1' }), dir);
     const side = join(dir, 'emissions.let.jsonl');
