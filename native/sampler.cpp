@@ -135,6 +135,10 @@ void Sampler::ThreadMain() {
     generation = waiter_.Generation();
   }
   int64_t next = MonotonicNs() + interval;
+  // CPU times change only every USER_HZ tick: ticks read them at most every
+  // kCpuTimesMinPeriodNs, counted on the schedule (the deadlines), not on the wake-up times,
+  // so that a late wake-up never makes the next tick skip its read.
+  int64_t cpu_due = 0;
   for (;;) {
     if (waiter_.WaitUntil(generation, next)) {
       std::lock_guard<std::mutex> lk(ctl_mu_);
@@ -145,9 +149,11 @@ void Sampler::ThreadMain() {
       next = std::min(next, MonotonicNs() + interval);
       continue;
     }
+    const bool cpu_now = next >= cpu_due;
+    if (cpu_now && (use.machine || use.process)) cpu_due = next + kCpuTimesMinPeriodNs;
     try {
       std::lock_guard<std::mutex> rl(read_mu_);
-      if (!closed_.load()) SampleLocked(false, use);
+      if (!closed_.load()) SampleLocked(false, cpu_now ? use : CpuTimesUse{});
     } catch (...) {
       // Allocation failure at worst; the next tick retries.
     }
@@ -174,7 +180,7 @@ void Sampler::UpdateLoadModelLocked(const CpuRaw& cpu, int64_t t) {
 }
 
 // Under read_mu_ (sampling thread or JS thread). Reads every counter and the CPU times the
-// sample needs (a fresh read: all; a tick: what the holders use, at most every 10 ms), updates
+// sample needs (a fresh read: all; a tick: what `use` asks for), updates
 // the accumulators, the load model and attribution, then publishes the snapshot and a ring
 // entry under snap_mu_.
 void Sampler::SampleLocked(bool fresh, CpuTimesUse use) {
@@ -184,16 +190,15 @@ void Sampler::SampleLocked(bool fresh, CpuTimesUse use) {
   for (size_t i = 0; i < n; ++i) acc_[i].Feed(ok_scratch_[i] != 0, raw_scratch_[i], t);
 
   // Attribution compares the process's times with the machine's: the process is never read alone.
-  const bool read_process =
-      fresh || (use.process && (process_read_ns_ == 0 || t - process_read_ns_ >= kCpuTimesMinPeriodNs));
-  const bool read_machine = read_process || (use.machine && (machine_read_ns_ == 0 || t - machine_read_ns_ >= kCpuTimesMinPeriodNs));
+  // (The thread passes `use` only on the ticks due for CPU times; see ThreadMain.)
+  const bool read_process = fresh || use.process;
+  const bool read_machine = read_process || use.machine;
   CpuRaw cpu = cpu_last_;
   if (read_machine && cpu_reader_) cpu_reader_->Read(&cpu, true, read_process, fresh);
   if (read_machine) {
     UpdateLoadModelLocked(cpu, t);
     machine_read_ns_ = t;
   }
-  if (read_process) process_read_ns_ = t;
 
   // Attribution: energy deltas wait in pending_uj_ until the machine's tick count moves (in a
   // sample that read both), then are attributed with the process's share of CPU time over

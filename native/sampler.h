@@ -136,7 +136,6 @@ class Sampler {
   CpuRaw cpu_attr_base_{};               // CPU times at the last attribution
   bool cpu_have_base_ = false;
   int64_t machine_read_ns_ = 0;          // when proc/stat was last read (0: never)
-  int64_t process_read_ns_ = 0;          // when the process's times were last read
   double last_u_ = 0;
   double load_model_s_ = 0;
   std::vector<uint64_t> raw_scratch_;
