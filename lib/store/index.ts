@@ -24,7 +24,8 @@
  *   our 8 columns) is migrated: our columns move to the sidecar (sidecar written first, then
  *   the CSV renamed, so a migration killed halfway loses nothing and is simply redone).
  * - Sidecar (`sidecar.ts`): one JSON object per run, `{"run_id":…, <TRACKER_COLUMNS>…}`, the
- *   last entry of a run wins; entries of runs in no CSV (a failed append) are ignored.
+ *   entries of a run go to its rows in order (rows beyond them take its last entry); entries of
+ *   runs in no CSV (a failed append) are ignored.
  * - Reading (`decoder.ts`, `reader.ts`, `query.ts`): one decoder turns every file's rows into
  *   records; CodeCarbon's backups (`emissions.csv.bak`, `emissions.csv_N.bak`) are read too,
  *   deduplicated by run_id (the newer file wins), with a `LET_BACKUPS_READ` warning;
