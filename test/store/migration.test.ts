@@ -104,10 +104,13 @@ describe('store: migrating a 0.1.0 file (46 columns), also when killed halfway',
     appendRecord(makeRecord({ run_id: 'timing' }), timing.dir);
     const unit = Math.max(5, Number(process.hrtime.bigint() - t0) / 1e6);
     timing.cleanup();
+    const outcomes = { confirmed: 0, storedUnconfirmed: 0, notStored: 0 };
     for (let trial = 0; trial < 8; trial++) {
       copyFileSync(pristine, join(dir, 'emissions.csv'));
       for (const name of ['emissions.let.jsonl']) if (existsSync(join(dir, name))) writeFileSync(join(dir, name), '');
       const child = spawn(process.execPath, ['--import', 'tsx', WORKER, dir, 'wait'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      // Listened for at once: the child may finish (and exit) before the kill below.
+      const exited = new Promise((r) => child.once('exit', r));
       try {
         let out = '';
         await new Promise<void>((resolve, reject) => {
@@ -124,12 +127,17 @@ describe('store: migrating a 0.1.0 file (46 columns), also when killed halfway',
         // From before the work starts to past its end (the child first reads its stdin).
         await new Promise((r) => setTimeout(r, Math.random() * unit * 3));
         child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
+        await exited;
         expectNoLoss(out.includes('ok') ? true : 'maybe');
+        const stored = loadResults({ outputDir: dir }, { onWarning: () => undefined }).some((r) => r.run_id === 'new-run');
+        if (out.includes('ok')) outcomes.confirmed++;
+        else if (stored) outcomes.storedUnconfirmed++;
+        else outcomes.notStored++;
         finishAndCheck();
       } finally {
         child.kill('SIGKILL');
       }
     }
+    process.stdout.write(`      migration of ${records.length} runs: ${unit.toFixed(0)} ms; kills: ${JSON.stringify(outcomes)}\n`);
   });
 });
