@@ -22,6 +22,10 @@ import { describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from
 import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
+import { CheckpointWriter } from './checkpoint.js';
+import { resolveStopOptions, type StopOptions } from './stop-options.js';
+import { runEnded, runStarted } from './interruption.js';
+import { recoverKilledRunsQuietly } from '../store/inflight.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
@@ -70,11 +74,7 @@ export class RunNotStoredError extends Error {
   }
 }
 
-/** Options of `stop()`. */
-export interface StopOptions {
-  /** How the run ended. Default `'completed'`. */
-  status?: RunStatus;
-}
+export type { StopOptions } from './stop-options.js';
 
 /**
  * Tracks the energy of a run.
@@ -97,6 +97,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private lastSnapshot: { atMs: number; energyJ: TrackerSnapshot['energyJ'] } | null = null;
   private live: LiveLine | null = null;
   private lastRecord: EmissionsRecord | null = null;
+  private runId = '';
+  private checkpoints: CheckpointWriter | null = null;
 
   /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
   constructor(options?: EnergyTrackerOptions) {
@@ -119,6 +121,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /** Start measuring. Returns the tracker (for `using t = new EnergyTracker().start()`). */
   start(): this {
     if (this.source !== null) throw new Error('EnergyTracker.start(): the tracker is already running; call stop() first');
+    // Runs of this store killed without stopping become rows before this one starts.
+    if (this.options.save) recoverKilledRunsQuietly(this.options.outputDir);
     // The live line shows power per interval: sample at least 4× a second while it is on.
     const samplingIntervalMs = this.options.live ? Math.min(this.options.samplingIntervalMs, 250) : this.options.samplingIntervalMs;
     const source = openMeasurement({ ...this.options, samplingIntervalMs });
@@ -138,6 +142,11 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     }
     this.source = source;
     this.lastSnapshot = null;
+    this.runId = randomUUID();
+    if (this.options.save) {
+      this.checkpoints = new CheckpointWriter(() => this.recordNow('killed'), this.options.outputDir, this.options.checkpointIntervalMs);
+    }
+    if (this.options.handleSignals) runStarted(this);
     if (this.options.live) {
       this.live = new LiveLine(() => this.snapshot());
       this.live.start();
@@ -170,36 +179,36 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
    * Stop measuring, store the run (unless `save: false`), print the summary and statement
    * (unless `printSummary: false`), and return the record exactly as stored.
    */
-  stop(options: StopOptions = {}): EmissionsRecord {
-    const { source, startReading, estimation, system } = this.requireRunning('stop');
-    const status: RunStatus = options.status ?? 'completed';
-    if (status !== 'completed' && status !== 'interrupted' && status !== 'failed') {
-      throw new RangeError(`stop(): status must be 'completed', 'interrupted' or 'failed', got ${String(status)}`);
-    }
+  stop(options?: StopOptions): EmissionsRecord {
+    this.requireRunning('stop');
+    const { status, summaryTo, ...given } = resolveStopOptions(options);
+    const save = this.options.save && given.save !== false;
+    const checkpoints = this.checkpoints;
     let record: EmissionsRecord;
     try {
-      const endReading = source.read();
-      const durationS = (performance.now() - this.startPerfMs) / 1000;
-      const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
-      record = this.buildRecord(system, energy, durationS, status);
+      record = this.recordNow(status);
     } finally {
+      checkpoints?.close();
+      this.checkpoints = null;
+      runEnded(this);
       this.live?.stop();
       this.live = null;
-      source.release();
+      this.source?.release();
       this.source = null;
       this.startReading = null;
     }
     this.lastRecord = record;
-    if (this.options.save) {
+    if (save) {
       try {
         appendRecord(record, this.options.outputDir);
       } catch (error) {
         throw new RunNotStoredError(record, emissionsFile(this.options.outputDir), error);
       }
     }
+    checkpoints?.remove(record.run_id);
     if (this.options.printSummary) {
       try {
-        this.printSummary(record);
+        this.printSummary(record, save, summaryTo === 'stderr' ? process.stderr : process.stdout);
       } catch (error) {
         // The run is stored; a summary that cannot be printed must not lose it for the caller.
         process.stderr.write(`lamarr-energy-tracker: the run was stored, but the summary could not be printed: ${(error as Error).message}\n`);
@@ -233,6 +242,15 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /** `await using`: stops the tracker if it is still running. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.running) this.stop();
+  }
+
+  /** The run as it would be stored now, with `status` (a fresh counter reading). */
+  private recordNow(status: RunStatus): EmissionsRecord {
+    const { source, startReading, estimation, system } = this.requireRunning('stop');
+    const endReading = source.read();
+    const durationS = (performance.now() - this.startPerfMs) / 1000;
+    const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
+    return this.buildRecord(system, energy, durationS, status);
   }
 
   private requireRunning(method: string) {
@@ -281,14 +299,15 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     const gpuEnergy = kwh(energy.gpu.joules);
     const ramEnergy = kwh(energy.ram.joules);
     const energyConsumed = cpuEnergy + gpuEnergy + ramEnergy;
-    const emissions = (energyConsumed * carbon.gramsPerKwh) / 1000;
+    // As CodeCarbon: kg/kWh (g/kWh ÷ 1000) times kWh.
+    const emissions = (carbon.gramsPerKwh / 1000) * energyConsumed;
     const power = (joules: number) => (durationS > 0 ? (joules * pue) / durationS : 0);
     const ram = ramInUse();
     const { projectName } = this.options;
     return {
       timestamp: localTimestamp(new Date(this.startWallMs + durationS * 1000)),
       project_name: projectName,
-      run_id: randomUUID(),
+      run_id: this.runId,
       experiment_id: `${projectName}___${system.user}___${system.hostname}`,
       duration: durationS,
       emissions,
@@ -335,7 +354,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     };
   }
 
-  private printSummary(record: EmissionsRecord): void {
+  private printSummary(record: EmissionsRecord, saved: boolean, out: NodeJS.WritableStream): void {
     const joules = (kwh: number | null) => ((kwh ?? 0) * JOULES_PER_KWH) / (record.pue ?? 1);
     const parts = [
       `CPU ${formatEnergy(joules(record.cpu_energy))} ${describeMethod(record.cpu_energy_method)}`,
@@ -358,9 +377,9 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       user: record.user,
       hostname: record.hostname,
     };
-    const history = this.options.save ? loadResults(filters) : [...loadResultsOrEmpty(filters), record];
+    const history = saved ? loadResults(filters) : [...loadResultsOrEmpty(filters), record];
     lines.push(statementFromRecords(history, {}).text);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    out.write(`${lines.join('\n')}\n`);
   }
 }
 
