@@ -56,5 +56,19 @@
         }]
       ]
     }
+  ],
+  "conditions": [
+    ["OS=='linux'", {
+      "targets": [
+        {
+          # `run` spawns commands through this helper (PR_SET_PDEATHSIG, then exec): a command
+          # dies with `run` even when `run` is killed with SIGKILL. See native/linux/let_exec.c.
+          "target_name": "let_exec",
+          "type": "executable",
+          "sources": ["native/linux/let_exec.c"],
+          "cflags": ["-Wall", "-Wextra", "-O2"]
+        }
+      ]
+    }]
   ]
 }

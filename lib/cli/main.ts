@@ -8,7 +8,7 @@ import { registerStatementCommand } from './commands/statement.js';
 import { registerResultsCommand } from './commands/results.js';
 import { registerDeleteCommand } from './commands/delete.js';
 import { registerProbeCommand } from './commands/probe.js';
-import { registerRunCommand } from './commands/run.js';
+import { registerRunCommand, RUN_OWN_ERROR_EXIT_CODE } from './commands/run.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -31,13 +31,17 @@ export function buildProgram(): Command {
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const run = program.commands.find((command) => command.name() === 'run');
+  const takesValue = (flag: string): boolean => run?.options.some((option) => option.long === flag && (option.required || option.optional)) ?? false;
+  // run's own errors exit 125 (as env and timeout do), never a code its command could return.
+  const failure = argv[0] === 'run' ? RUN_OWN_ERROR_EXIT_CODE : 1;
   try {
-    await program.parseAsync(normalizeFlags(argv), { from: 'user' });
+    await program.parseAsync(normalizeFlags(argv, takesValue), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : failure;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`lamarr-energy-tracker: ${message}\n`);
-    return 1;
+    return failure;
   }
 }

@@ -3,7 +3,7 @@ import type { RunStatus } from '../store/schema.js';
 
 /** Options of `stop()`. */
 export interface StopOptions {
-  /** How the run ended: `'completed'` (default), `'interrupted'` or `'failed'`. */
+  /** How the run ended: `'completed'` (default), `'interrupted'`, `'failed'` or `'killed'` (e.g. a command that died of SIGKILL). */
   status?: RunStatus;
   /** Store the run. Default: the tracker's `save` option; `false` discards this run. */
   save?: boolean;
@@ -21,8 +21,8 @@ export function resolveStopOptions(options: StopOptions | undefined): Required<O
     if (!STOP_OPTIONS.has(key)) throw new TypeError(`stop(): unknown option ${key}; valid options are ${[...STOP_OPTIONS].join(', ')}`);
   }
   const status: RunStatus = options.status ?? 'completed';
-  if (status !== 'completed' && status !== 'interrupted' && status !== 'failed') {
-    throw new RangeError(`stop(): status must be 'completed', 'interrupted' or 'failed', got ${String(status)}`);
+  if (status !== 'completed' && status !== 'interrupted' && status !== 'failed' && status !== 'killed') {
+    throw new RangeError(`stop(): status must be 'completed', 'interrupted', 'failed' or 'killed', got ${String(status)}`);
   }
   if (options.save !== undefined && typeof options.save !== 'boolean') throw new TypeError('stop(): option save must be a boolean');
   const summaryTo = options.summaryTo ?? 'stdout';

@@ -3,6 +3,7 @@ import { bibtex, customPaperStatement, paperStatement } from '../../statement/in
 import { listCountries } from '../../carbon/index.js';
 import { filtersFrom, parseNumber, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
+import { MAX_CARBON_INTENSITY } from '../../tracker/options.js';
 
 interface StatementFlags extends FilterFlags {
   methodology?: string;
@@ -23,7 +24,7 @@ export function registerStatementCommand(program: Command): void {
     .option('--methodology <text>', 'custom statement: how the energy was obtained')
     .option('--hardware <text>', 'custom statement: the hardware, e.g. "NVIDIA GTX 1080 GPU"')
     .option('--consumed-energy <kWh>', 'custom statement: energy in kWh', parseNumber('--consumed-energy', { min: 0 }))
-    .option('--carbon-intensity <g/kWh>', 'custom statement: carbon intensity (default 380)', parseNumber('--carbon-intensity', { min: 0 }))
+    .option('--carbon-intensity <g/kWh>', 'custom statement: carbon intensity (default 380)', parseNumber('--carbon-intensity', { min: 0, max: MAX_CARBON_INTENSITY }))
     .option('--comparison', 'add a comparison with an everyday item')
     .option('--bibtex', 'also print the BibTeX entries of the cited works')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'latex', 'json']).default('text'))
