@@ -13,6 +13,7 @@ import { comparisonFor, COMPARISON_CITATION_KEY, type StatementComparison } from
 import { STATEMENT_CITATION_KEYS, type CitationKey } from './bibtex.js';
 import { customHardwarePhrase, describeHardware } from './hardware.js';
 import { MethodologyCollector } from './methodology.js';
+import { formatFixed } from '../format.js';
 
 /** Output formats of the statement. */
 export type StatementFormat = 'text' | 'latex' | 'json';
@@ -78,10 +79,15 @@ export interface PaperStatement {
   energy: PrintedQuantity<'kWh' | 'Wh'>;
   /** Integer gCO2/kWh used in the text (total emissions ÷ total energy, truncated). */
   carbonIntensity: number;
-  /** Emissions as printed: carbonIntensity × printed energy, in grams. */
+  /**
+   * The emissions the text prints, in grams (`emissions` converted to g): carbonIntensity ×
+   * the printed energy, rounded as printed. As in the Python package, the text starts from the
+   * printed (rounded) energy and the truncated intensity, so on small runs it can differ by a
+   * few per cent from `recordedEmissionsKg`, the unrounded sum of the rows.
+   */
   emissionsGrams: number;
   emissions: PrintedQuantity<'kg' | 'g'>;
-  /** Sum of the rows' `emissions` column in kg (null for a custom statement). */
+  /** Sum of the rows' `emissions` column in kg, unrounded (null for a custom statement). */
   recordedEmissionsKg: number | null;
   comparison: StatementComparison | null;
   /** The citation keys used, in order; pass them to `bibtex()`. */
@@ -94,18 +100,20 @@ export interface PaperStatement {
 
 /** Energy as the statement prints it: kWh with 3 decimals above 0.1 kWh, else Wh with 3 decimals. */
 export function printedEnergy(kwh: number): PrintedQuantity<'kWh' | 'Wh'> {
-  if (kwh > 0.1) return { value: Number(kwh.toFixed(3)), unit: 'kWh', text: `${kwh.toFixed(3)} kWh` };
-  const wh = kwh * 1000;
-  return { value: Number(wh.toFixed(3)), unit: 'Wh', text: `${wh.toFixed(3)} Wh` };
+  if (kwh > 0.1) return printed(kwh, 'kWh');
+  return printed(kwh * 1000, 'Wh');
+}
+
+/** `value` as Python's `%.3f` prints it (exact ties to even: 0.5625 → "0.562"), and that number. */
+function printed<U extends string>(value: number, unit: U): PrintedQuantity<U> {
+  const digits = formatFixed(value, 3);
+  return { value: Number(digits), unit, text: `${digits} ${unit}` };
 }
 
 /** Emissions as the statement prints them: kg with 3 decimals from 10 g on, else g with 3 decimals. */
 export function printedEmissions(grams: number): PrintedQuantity<'kg' | 'g'> {
-  if (grams >= 10) {
-    const kg = grams / 1000;
-    return { value: Number(kg.toFixed(3)), unit: 'kg', text: `${kg.toFixed(3)} kg` };
-  }
-  return { value: Number(grams.toFixed(3)), unit: 'g', text: `${grams.toFixed(3)} g` };
+  if (grams >= 10) return printed(grams / 1000, 'kg');
+  return printed(grams, 'g');
 }
 
 /** Removes float noise (380 × 0.135 = 51.300000000000004) before rounding or truncating. */
@@ -164,7 +172,8 @@ function render(parts: Parts, comparison: boolean, emissionsGrams: number, latex
 }
 
 function assemble(parts: Parts, runs: number, energyKwh: number, recordedEmissionsKg: number | null, options: StatementOptions): PaperStatement {
-  const emissionsGrams = gramsFor(parts.energy, parts.carbonIntensity);
+  // The number the text prints, in grams (so JSON and text agree).
+  const emissionsGrams = parts.emissions.unit === 'kg' ? clean(parts.emissions.value * 1000) : parts.emissions.value;
   const plain = render(parts, options.comparison === true, emissionsGrams, false);
   const latex = render(parts, options.comparison === true, emissionsGrams, true);
   const citations: CitationKey[] = [...STATEMENT_CITATION_KEYS];
