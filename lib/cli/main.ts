@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { TRACKER_VERSION } from '../version.js';
 import { normalizeFlags } from './arguments.js';
+import { OutputClosedError } from './output.js';
 import { registerStatementCommand } from './commands/statement.js';
 import { registerResultsCommand } from './commands/results.js';
 import { registerDeleteCommand } from './commands/delete.js';
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : failure;
+    if (error instanceof OutputClosedError) return 0; // the reader has what it wanted (`| head`)
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`lamarr-energy-tracker: ${message}\n`);
     return failure;

@@ -1,7 +1,7 @@
 /** The statement over the runs stored in `emissions.csv`. */
 import { loadResults } from '../store/index.js';
 import type { ResultFilters } from '../store/schema.js';
-import { formatStatement, statementFromRecords, type StatementOptions } from './statement.js';
+import { formatStatement, statementFromRecords, type PaperStatement, type StatementOptions } from './statement.js';
 
 /** Filters selecting the runs, plus the statement's options. */
 export type PaperStatementOptions = ResultFilters & StatementOptions;
@@ -27,12 +27,21 @@ function split(options: PaperStatementOptions): [ResultFilters, StatementOptions
  * @throws {RangeError} when no stored run matches.
  */
 export function paperStatement(options: PaperStatementOptions = {}): string {
+  return formatStatement(loadStatement(options), options.format);
+}
+
+/**
+ * The numbers and texts of the paper statement over the stored runs matching the filters
+ * (what `paperStatement` formats).
+ * @throws {RangeError} when no stored run matches.
+ */
+export function loadStatement(options: PaperStatementOptions = {}): PaperStatement {
   const [filters, statementOptions] = split(options);
   const records = loadResults(filters);
   if (records.length === 0) {
     throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
   }
-  return formatStatement(statementFromRecords(records, statementOptions), statementOptions.format);
+  return statementFromRecords(records, statementOptions);
 }
 
 /** Prints {@link paperStatement} to stdout and returns it. */

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { formatMachineReport, machineReport } from '../../diagnostics/machine-report.js';
+import { addFormatOptions, chosenFormat, forStdout, toJson, writeOut } from '../output.js';
 
 interface ProbeFlags {
+  format: 'text' | 'json';
   json?: boolean;
   hardwareRoot?: string;
   nvmlLibrary?: string;
@@ -9,17 +11,17 @@ interface ProbeFlags {
 
 /** `probe`: what this machine measures, what it estimates, and why. */
 export function registerProbeCommand(program: Command): void {
-  program
+  const command = program
     .command('probe')
-    .description('show what is measured and what is estimated on this machine, why counters are missing, and the fix')
-    .option('--json', 'print the report as JSON')
+    .description('show what is measured and what is estimated on this machine, why counters are missing, and the fix');
+  addFormatOptions(command, ['text', 'json'], 'text')
     .option('--hardware-root <dir>', 'read /sys, /proc and /dev under this root (simulated hardware)')
     .option('--nvml-library <path>', 'path of libnvidia-ml.so.1')
-    .action((flags: ProbeFlags) => {
+    .action(async (flags: ProbeFlags) => {
       const report = machineReport({
         ...(flags.hardwareRoot !== undefined ? { hardwareRoot: flags.hardwareRoot } : {}),
         ...(flags.nvmlLibrary !== undefined ? { nvmlLibrary: flags.nvmlLibrary } : {}),
       });
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatMachineReport(report)}\n`);
+      await writeOut(chosenFormat(flags, 'text') === 'json' ? `${toJson(report)}\n` : forStdout(`${formatMachineReport(report)}\n`));
     });
 }

@@ -1,22 +1,26 @@
-import { Command, Option } from 'commander';
-import { loadResults } from '../../store/index.js';
-import { ALL_COLUMNS, type LoadedRecord } from '../../store/schema.js';
+import { Command } from 'commander';
+import { streamResults } from '../../store/index.js';
+import { ALL_COLUMNS, type LoadedRecord, type ResultFilters } from '../../store/schema.js';
 import { formatEnergy } from '../../format.js';
 import { filtersFrom, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
+import { addFormatOptions, chosenFormat, ChunkedWriter, escapeCell, toJson, writeOut } from '../output.js';
 
 interface ResultsFlags extends FilterFlags {
   format: 'table' | 'csv' | 'json';
+  json?: boolean;
 }
+
+const TABLE_HEADER = ['timestamp', 'project', 'user', 'host', 'duration', 'energy', 'CO2eq', 'cpu', 'gpu', 'ram', 'status'];
 
 function csvField(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function table(records: LoadedRecord[]): string {
-  const header = ['timestamp', 'project', 'user', 'host', 'duration', 'energy', 'CO2eq', 'cpu', 'gpu', 'ram'];
-  const rows = records.map((record) => [
+/** One table row, every cell escaped for a terminal. */
+function tableCells(record: LoadedRecord): string[] {
+  return [
     record.timestamp,
     record.project_name,
     record.user,
@@ -27,30 +31,75 @@ function table(records: LoadedRecord[]): string {
     record.cpu_energy_method || 'codecarbon',
     record.gpu_energy_method || 'codecarbon',
     record.ram_energy_method || 'codecarbon',
-  ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+    record.run_status,
+  ].map(escapeCell);
+}
+
+/**
+ * The table, streamed: a first pass over the file finds the column widths (a running
+ * maximum, so any number of rows), a second prints the rows in chunks.
+ */
+async function printTable(filters: ResultFilters): Promise<void> {
+  const widths = TABLE_HEADER.map((title) => title.length);
+  let count = 0;
+  for await (const record of streamResults(filters)) {
+    const cells = tableCells(record);
+    for (let column = 0; column < cells.length; column++) {
+      const length = cells[column]!.length;
+      if (length > widths[column]!) widths[column] = length;
+    }
+    count++;
+  }
+  if (count === 0) {
+    await writeOut('No stored runs match.\n');
+    return;
+  }
+  const line = (cells: string[]): string => `${cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`;
+  const out = new ChunkedWriter();
+  await out.add(line(TABLE_HEADER));
+  await out.add(line(widths.map((width) => '-'.repeat(width))));
+  let printed = 0;
+  for await (const record of streamResults(filters)) {
+    await out.add(line(tableCells(record)));
+    printed++;
+  }
+  await out.add(`${printed} run(s)\n`);
+  await out.flush();
+}
+
+async function printCsv(filters: ResultFilters): Promise<void> {
+  const columns = [...ALL_COLUMNS];
+  const out = new ChunkedWriter();
+  const escape = process.stdout.isTTY === true ? escapeCell : (text: string) => text;
+  await out.add(`${columns.join(',')}\n`);
+  for await (const record of streamResults(filters)) {
+    await out.add(`${columns.map((column) => escape(csvField(record[column]))).join(',')}\n`);
+  }
+  await out.flush();
+}
+
+/** A JSON array, one record at a time (valid JSON for any number of rows). */
+async function printJson(filters: ResultFilters): Promise<void> {
+  const out = new ChunkedWriter();
+  let first = true;
+  await out.add('[');
+  for await (const record of streamResults(filters)) {
+    await out.add(`${first ? '\n' : ',\n'}${toJson(record).replace(/^/gm, '  ')}`);
+    first = false;
+  }
+  await out.add(first ? ']\n' : '\n]\n');
+  await out.flush();
 }
 
 /** `results`: list stored runs. */
 export function registerResultsCommand(program: Command): void {
   const command = new Command('results').description('list stored runs (yours, CodeCarbon\'s and the Python package\'s)');
-  addFilterOptions(command)
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
-    .action((flags: ResultsFlags) => {
-      const records = loadResults(filtersFrom(flags));
-      if (flags.format === 'json') {
-        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-      } else if (flags.format === 'csv') {
-        const columns = [...ALL_COLUMNS];
-        const lines = [columns.join(','), ...records.map((record) => columns.map((column) => csvField(record[column])).join(','))];
-        process.stdout.write(`${lines.join('\n')}\n`);
-      } else if (records.length === 0) {
-        process.stdout.write('No stored runs match.\n');
-      } else {
-        process.stdout.write(`${table(records)}\n${records.length} run(s)\n`);
-      }
-    });
+  addFormatOptions(addFilterOptions(command), ['table', 'csv', 'json'], 'table').action(async (flags: ResultsFlags) => {
+    const filters = filtersFrom(flags);
+    const format = chosenFormat(flags, 'table');
+    if (format === 'json') await printJson(filters);
+    else if (format === 'csv') await printCsv(filters);
+    else await printTable(filters);
+  });
   program.addCommand(command);
 }

@@ -27,6 +27,7 @@ import { MAX_CARBON_INTENSITY, MAX_PUE, type EnergyTrackerOptions, type Tracking
 import type { RunStatus } from '../../store/schema.js';
 import { parseNumber } from '../arguments.js';
 import { childLaunch, resolveCommand } from './run-child.js';
+import { chosenFormat, toJson } from '../output.js';
 
 /** Exit code of `run` for its own errors (bad options, a tracker that cannot start). */
 export const RUN_OWN_ERROR_EXIT_CODE = 125;
@@ -48,6 +49,9 @@ export interface RunFlags {
   /** `--no-summary` sets false. */
   summary: boolean;
   live?: boolean;
+  /** `json`: the summary on stderr is the stored record as JSON. */
+  format?: 'text' | 'json';
+  json?: boolean;
 }
 
 /** Sampling interval used with `--live` when none is given, ms. */
@@ -157,9 +161,12 @@ function ownError(message: string): RunOutcome {
  */
 export async function runCommand(command: string, args: readonly string[], flags: RunFlags): Promise<RunOutcome> {
   let tracker: EnergyTracker;
+  let json = false;
   try {
     // run handles signals itself: the run is recorded when the command has ended.
-    tracker = new EnergyTracker({ ...trackerOptionsFromFlags(flags, command, process.pid), handleSignals: false });
+    json = chosenFormat(flags, 'text') === 'json';
+    const options = trackerOptionsFromFlags(flags, command, process.pid);
+    tracker = new EnergyTracker({ ...options, handleSignals: false, ...(json ? { printSummary: false } : {}) });
   } catch (error) {
     return ownError((error as Error).message);
   }
@@ -216,7 +223,8 @@ export async function runCommand(command: string, args: readonly string[], flags
     const { code, signal } = await exit;
     const status = runStatusFor(code, signal, received);
     try {
-      tracker.stop({ status, summaryTo: 'stderr' });
+      const record = tracker.stop({ status, summaryTo: 'stderr' });
+      if (json && flags.summary) process.stderr.write(`${toJson(record)}\n`);
     } catch (error) {
       // The command's exit code matters more than our bookkeeping: report and pass it on.
       process.stderr.write(`lamarr-energy-tracker run: the run could not be recorded: ${(error as Error).message}\n`);
@@ -269,6 +277,8 @@ export function registerRunCommand(program: Command): void {
     .option('--no-save', 'do not append the run to emissions.csv')
     .option('--no-summary', 'do not print the summary at the end')
     .option('--live', 'show a live line (elapsed, power, energy) on a terminal')
+    .addOption(new Option('--format <format>', "summary format on stderr: 'text', or 'json' (the stored record)").choices(['text', 'json']).default('text'))
+    .option('--json', 'same as --format json')
     .action(async (command: string, args: string[], flags: RunFlags) => {
       const outcome = await runCommand(command, args, flags);
       // Die of the command's signal, so that a calling shell sees the interruption.
