@@ -20,6 +20,7 @@
  * A figure that cannot be trusted is never returned as a number: see {@link MeasurementQuality}.
  */
 import type { DomainInfo, UnavailableSensor } from '../native/types.js';
+import { rejectUnknownOptions } from '../options-check.js';
 import { combine, estimateMean, interval95, type MeanEstimate } from './stats.js';
 import { openNativeSource, type CounterReading, type EnergyCounterSource } from './source.js';
 
@@ -39,6 +40,12 @@ export type MeasurementQuality = 'measured' | 'below-resolution' | 'estimate-onl
 
 /** Which devices to measure. */
 export type DeviceKind = 'cpu' | 'gpu';
+
+/** The keys of {@link MeasureEnergyOptions}. */
+export const MEASURE_ENERGY_OPTIONS = [
+  'devices', 'minBatchEnergyJ', 'minBatchMs', 'batches', 'maxTimeMs', 'iterationsPerBatch', 'warmupMs',
+  'idleWindows', 'idlePowerW', 'hardwareRoot', 'nvmlLibrary', 'gpuIds', 'source',
+] as const satisfies readonly (keyof MeasureEnergyOptions)[];
 
 /** Options of {@link measureEnergy}. Every field is optional. */
 export interface MeasureEnergyOptions {
@@ -275,6 +282,7 @@ interface IdleWindow {
  */
 export async function measureEnergy(fn: () => unknown, options: MeasureEnergyOptions = {}): Promise<EnergyMeasurement> {
   if (typeof fn !== 'function') throw new TypeError('measureEnergy: fn must be a function');
+  rejectUnknownOptions('measureEnergy', options, MEASURE_ENERGY_OPTIONS);
   const startNs = nowNs();
   const batches = positive('batches', options.batches, true) ?? 10;
   const maxTimeMs = positive('maxTimeMs', options.maxTimeMs) ?? 60000;

@@ -16,7 +16,8 @@
  * console.table(bench.table()); // tinybench's columns + "Energy/op" and "Energy quality"
  * ```
  */
-import { measureEnergy, type ConfidenceInterval, type EnergyMeasurement, type MeasureEnergyOptions, type MeasurementQuality } from './measure.js';
+import { rejectUnknownOptions } from '../options-check.js';
+import { MEASURE_ENERGY_OPTIONS, measureEnergy, type ConfidenceInterval, type EnergyMeasurement, type MeasureEnergyOptions, type MeasurementQuality } from './measure.js';
 
 /**
  * The part of a tinybench `Task` the adapter uses (structural, so that this module needs
@@ -119,6 +120,7 @@ export async function measureBenchEnergy(
   options: BenchEnergyOptions = {},
   only?: readonly string[],
 ): Promise<TaskEnergy[]> {
+  rejectUnknownOptions('measureBenchEnergy', options, MEASURE_ENERGY_OPTIONS);
   const out: TaskEnergy[] = [];
   for (const task of bench.tasks) {
     if (only !== undefined && !only.includes(task.name)) continue;
@@ -212,6 +214,7 @@ export type EnergyBench<B extends Bench> = B & {
  * show it (see {@link energyTable}). Returns the same object, typed with `energy`.
  */
 export function withEnergy<B extends Bench>(bench: B, options: BenchEnergyOptions = {}): EnergyBench<B> {
+  rejectUnknownOptions('withEnergy', options, MEASURE_ENERGY_OPTIONS);
   const originalRun = bench.run.bind(bench);
   type TableFn = (convert?: (task: Task) => Record<string, number | string | undefined>) => ReturnType<Bench['table']>;
   const originalTable = (bench.table as TableFn).bind(bench);

@@ -1,6 +1,7 @@
 /** The statement over the runs stored in `emissions.csv`. */
 import { loadResults } from '../store/index.js';
 import type { ResultFilters } from '../store/schema.js';
+import { rejectUnknownOptions } from '../options-check.js';
 import { formatStatement, statementFromRecords, type PaperStatement, type StatementOptions } from './statement.js';
 
 /** Filters selecting the runs, plus the statement's options. */
@@ -14,6 +15,7 @@ function describeFilters(filters: ResultFilters): string {
 }
 
 function split(options: PaperStatementOptions): [ResultFilters, StatementOptions] {
+  rejectUnknownOptions('paperStatement', options, ['outputDir', 'projectName', 'user', 'hostname', 'since', 'until', 'comparison', 'format']);
   const { comparison, format, ...filters } = options;
   const statementOptions: StatementOptions = {};
   if (comparison !== undefined) statementOptions.comparison = comparison;

@@ -14,6 +14,7 @@ import { STATEMENT_CITATION_KEYS, type CitationKey } from './bibtex.js';
 import { customHardwarePhrase, describeHardware } from './hardware.js';
 import { MethodologyCollector } from './methodology.js';
 import { formatFixed } from '../format.js';
+import { rejectUnknownOptions } from '../options-check.js';
 
 /** Output formats of the statement. */
 export type StatementFormat = 'text' | 'latex' | 'json';
@@ -204,7 +205,8 @@ export function formatStatement(statement: PaperStatement, format: StatementForm
   throw new RangeError(`format must be "text", "latex" or "json", got ${JSON.stringify(format)}`);
 }
 
-function checkOptions(options: StatementOptions): void {
+function checkOptions(options: StatementOptions, where = 'statementFromRecords', extra: readonly string[] = []): void {
+  rejectUnknownOptions(where, options, ['format', 'comparison', ...extra]);
   if (options.format !== undefined && options.format !== 'text' && options.format !== 'latex' && options.format !== 'json') {
     throw new RangeError(`format must be "text", "latex" or "json", got ${JSON.stringify(options.format)}`);
   }
@@ -330,7 +332,7 @@ export interface CustomStatementInput extends StatementOptions {
 /** The statement's numbers and text for energy obtained some other way (pure). */
 export function customStatement(input: CustomStatementInput): PaperStatement {
   if (input === null || typeof input !== 'object') throw new TypeError('customPaperStatement expects an object');
-  checkOptions(input);
+  checkOptions(input, 'customPaperStatement', ['methodology', 'hardware', 'consumedEnergy', 'carbonIntensity']);
   const { methodology, hardware, consumedEnergy, carbonIntensity = 380 } = input;
   if (typeof methodology !== 'string' || methodology.trim() === '') throw new TypeError('methodology must be a non-empty string');
   if (typeof hardware !== 'string' || hardware.trim() === '') throw new TypeError('hardware must be a non-empty string');
