@@ -32,7 +32,8 @@
             "native/linux/nvml.cpp",
             "native/linux/procstat.cpp",
             "native/linux/discovery.cpp",
-            "native/linux/glibc_compat.cpp"
+            "native/linux/glibc_compat.cpp",
+            "native/linux/signal_watchdog.cpp"
           ],
           # libstdc++ is linked statically (no dependency on the build machine's C++ runtime);
           # libgcc_s stays dynamic: its static unwinder would need glibc 2.35's _dl_find_object,
@@ -41,7 +42,7 @@
           # (scripts/glibc-floor.sh measures it).
           "libraries": ["-ldl", "-static-libstdc++"]
         }, {
-          "sources": ["native/stub/discovery_stub.cpp"]
+          "sources": ["native/stub/discovery_stub.cpp", "native/stub/signal_watchdog_stub.cpp"]
         }],
         ["OS=='mac'", {
           "xcode_settings": {

@@ -154,6 +154,15 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     return this;
   }
 
+  /**
+   * Save the run's progress now (what `checkpointIntervalMs` does on a timer, which cannot run
+   * while a long synchronous loop holds the event loop): call it now and then from such a loop.
+   */
+  checkpoint(): void {
+    this.requireRunning('checkpoint');
+    this.checkpoints?.write();
+  }
+
   /** Energy so far and recent power per component (cheap: no hardware access). */
   snapshot(): TrackerSnapshot {
     const { source, startReading, estimation } = this.requireRunning('snapshot');

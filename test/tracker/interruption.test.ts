@@ -120,6 +120,38 @@ describe('interrupted and killed runs are kept', function () {
     expect(loadResults({ outputDir }), 'once').to.have.length(1);
   });
 
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} during a CPU-bound synchronous workload still ends the process within about a second (native watchdog); the run is kept as killed from its checkpoint`, async () => {
+      const child = startChild(['sync', outputDir, hw.root]);
+      await ready(child);
+      packages[0]!.addJoules(4);
+      writeFileSync(join(outputDir, 'go'), '');
+      await until('the checkpoint', () => child.stdout().includes('checkpointed'));
+      const sent = Date.now();
+      child.process.kill(signal);
+      const { code, signal: died } = await child.exited;
+      const tookMs = Date.now() - sent;
+      expect({ code, died }, child.stdout()).to.deep.equal({ code: null, died: signal });
+      expect(tookMs, 'the signal did not wait for the 30 s workload').to.be.below(5000);
+      const rows = loadResults({ outputDir });
+      expect(rows.map((row) => row.run_status)).to.deep.equal(['killed']);
+      expect(microjoules(rows[0]!.cpu_energy)).to.equal(4e6);
+    });
+  }
+
+  it("the watchdog leaves a signal alone when the user has a handler for it (their handler runs when the loop is free)", async () => {
+    const child = startChild(['sync', outputDir, hw.root, '', 'user']);
+    await ready(child);
+    writeFileSync(join(outputDir, 'go'), '');
+    await until('the checkpoint', () => child.stdout().includes('checkpointed'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    child.process.kill('SIGINT');
+    const dead = await Promise.race([child.exited, new Promise((resolve) => setTimeout(() => resolve('alive'), 3000))]);
+    expect(dead, 'the process was not killed by the watchdog').to.equal('alive');
+    child.process.kill('SIGKILL');
+    await child.exited;
+  });
+
   it('4 processes recovering at the same moment store each killed run exactly once', async () => {
     const killed: Child[] = [startChild(['startstop', outputDir, hw.root, '200']), startChild(['startstop', outputDir, hw.root, '200'])];
     await Promise.all(killed.map(ready));
