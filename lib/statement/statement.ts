@@ -15,6 +15,7 @@ import { customHardwarePhrase, describeHardware } from './hardware.js';
 import { MethodologyCollector } from './methodology.js';
 import { formatFixed } from '../format.js';
 import { rejectUnknownOptions } from '../options-check.js';
+import { MAX_CARBON_INTENSITY } from '../tracker/options.js';
 
 /** Output formats of the statement. */
 export type StatementFormat = 'text' | 'latex' | 'json';
@@ -339,8 +340,8 @@ export function customStatement(input: CustomStatementInput): PaperStatement {
   if (typeof consumedEnergy !== 'number' || !Number.isFinite(consumedEnergy) || consumedEnergy < 0) {
     throw new RangeError(`consumedEnergy must be a finite number of kWh ≥ 0, got ${String(consumedEnergy)}`);
   }
-  if (typeof carbonIntensity !== 'number' || !Number.isFinite(carbonIntensity) || carbonIntensity < 0) {
-    throw new RangeError(`carbonIntensity must be a finite number of gCO2/kWh ≥ 0, got ${String(carbonIntensity)}`);
+  if (typeof carbonIntensity !== 'number' || !Number.isFinite(carbonIntensity) || carbonIntensity < 0 || carbonIntensity > MAX_CARBON_INTENSITY) {
+    throw new RangeError(`carbonIntensity must be a number of gCO2/kWh between 0 and ${MAX_CARBON_INTENSITY}, got ${String(carbonIntensity)}`);
   }
   const intensity = Math.trunc(clean(carbonIntensity));
   const energy = printedEnergy(consumedEnergy);
