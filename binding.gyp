@@ -11,7 +11,8 @@
       "sources": [
         "native/addon.cpp",
         "native/accumulator.cpp",
-        "native/sampler.cpp"
+        "native/sampler.cpp",
+        "native/lock_binding.cpp"
       ],
       # Version of the native code, from package.json at build time (exports.version).
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -30,9 +31,12 @@
             "native/linux/powercap.cpp",
             "native/linux/msr.cpp",
             "native/linux/nvml.cpp",
+            "native/linux/nvml_select.cpp",
+            "native/linux/nvml_counters.cpp",
             "native/linux/procstat.cpp",
             "native/linux/discovery.cpp",
             "native/linux/glibc_compat.cpp",
+            "native/linux/file_lock.cpp",
             "native/linux/signal_watchdog.cpp"
           ],
           # libstdc++ is linked statically (no dependency on the build machine's C++ runtime);
@@ -42,7 +46,7 @@
           # (scripts/glibc-floor.sh measures it).
           "libraries": ["-ldl", "-static-libstdc++"]
         }, {
-          "sources": ["native/stub/discovery_stub.cpp", "native/stub/signal_watchdog_stub.cpp"]
+          "sources": ["native/stub/discovery_stub.cpp", "native/stub/file_lock_stub.cpp", "native/stub/signal_watchdog_stub.cpp"]
         }],
         ["OS=='mac'", {
           "xcode_settings": {

@@ -17,6 +17,7 @@ export type { EnergyTrackerOptions, TrackingMode } from './tracker/options.js';
 export { describeMethod } from './tracker/components.js';
 
 export { loadResults, deleteResults, emissionsFile } from './store/index.js';
+export { loadResultsFromStores, resolveStoreDirs, mergeStores, type StoresFilters, type MergeOptions, type MergeResult } from './store/index.js';
 export type {
   EmissionsRecord,
   LoadedRecord,
@@ -34,6 +35,9 @@ export {
   bibtex,
 } from './statement/index.js';
 export { carbonIntensity, listCountries } from './carbon/index.js';
+
+export { loadTimeline, listTimelines, pruneTimelines, timelineEnergyJ, timelinePower, TIMELINE_MAX_POINTS, type Timeline, type TimelineComponent, type TimelineComponentName, type PowerSegment } from './timeline/index.js';
+export { writeReport, buildReport, type ReportOptions, type WrittenReport, type ReportRecord } from './report/index.js';
 
 export { probe } from './native/probe.js';
 export type {
@@ -57,5 +61,34 @@ export {
   type TaskEnergy,
   type BenchEnergyOptions,
 } from './measure/index.js';
+
+export {
+  SimulatedPlug,
+  calibrate,
+  calibrationReport,
+  CALIBRATION_MIN_RUNS,
+  probeGroundTruth,
+  startGroundTruthServer,
+  loadServerConfig,
+  type SimulatedPlugOptions,
+  type GroundTruthOptions,
+  type HostCalibration,
+  type WallPlugSummary,
+  type GroundTruthProbe,
+} from './groundtruth/index.js';
+
+export {
+  registerEnergyMetrics,
+  METRIC_SPECS,
+  metricNames,
+  type EnergyMetrics,
+  type EnergyMetricsOptions,
+  type MetricSpec,
+  type MachineSnapshot,
+  type DomainLabels,
+  type Measurement,
+} from './metrics/index.js';
+export { startMonitor, type Monitor, type MonitorOptions } from './monitor/monitor.js';
+export { onRunStopped, type RunStoppedListener } from './tracker/run-events.js';
 
 export { TRACKER_VERSION as version } from './version.js';

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lock_binding.h"
 #include "platform.h"
 #include "sampler.h"
 #include "signal_watchdog.h"
@@ -51,6 +52,8 @@ struct AddonData {
   Napi::FunctionReference sampler_ctor;
   // Node-API 9 cannot reference a primitive, so the names live in a referenced array.
   Napi::ObjectReference keys;
+  // The store lock's descriptors of this env (lock_binding.cpp; its own cleanup hook).
+  std::shared_ptr<LockTable> locks;
 };
 
 // ---- argument helpers (early returns with a TypeError / RangeError)
@@ -265,19 +268,17 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
 
   Napi::Value Latest(const Napi::CallbackInfo& info) { return ReadingToJs(info.Env(), Open(info.Env()).Latest()); }
 
+  // recentSamples(sinceNs?): ring entries taken after sinceNs (monotonic ns), as Readings.
   Napi::Value RecentSamples(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::vector<int64_t> times;
-    std::vector<uint64_t> energy;
-    sampler_->Recent(&times, &energy);
-    const size_t n = sampler_->domains().size();
-    Napi::Array a = Napi::Array::New(env, times.size());
-    for (uint32_t k = 0; k < times.size(); ++k) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("timestampNs", Napi::Number::New(env, static_cast<double>(times[k])));
-      o.Set("energyUj", NumbersToJs(env, energy.data() + k * n, n));
-      a.Set(k, o);
+    int64_t since_ns = 0;
+    if (info.Length() >= 1 && !info[0].IsUndefined()) {
+      if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "recentSamples(sinceNs): sinceNs must be a number");
+      since_ns = info[0].As<Napi::Number>().Int64Value();
     }
+    const std::vector<Snapshot> samples = sampler_->Recent(since_ns);
+    Napi::Array a = Napi::Array::New(env, samples.size());
+    for (uint32_t k = 0; k < samples.size(); ++k) a.Set(k, ReadingToJs(env, samples[k]));
     return a;
   }
 
@@ -364,6 +365,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openFiles", Napi::Function::New<OpenFiles>(env, "openFiles"));
   exports.Set("noop", Napi::Function::New<Noop>(env, "noop"));
   RegisterSignalWatchdog(env, exports);
+  data->locks = RegisterLockFunctions(env, exports);
   return exports;
 }
 

@@ -33,11 +33,10 @@ Sampler::Sampler(const SamplerOptions& options) : options_(options), disc_(Disco
   attributed_.assign(n, 0);
   raw_scratch_.assign(n, 0);
   ok_scratch_.assign(n, 0);
-  ring_t_.assign(kRingCapacity, 0);
-  ring_e_.assign(kRingCapacity * n, 0);
   counts_.per_domain.assign(n, DomainCounts{});
   snap_.energy_uj.assign(n, 0);
   snap_.attributed_uj.assign(n, 0);
+  ring_.assign(kRingCapacity, snap_);  // sized now: copying a sample into an entry never allocates
   {
     std::lock_guard<std::mutex> lk(read_mu_);
     SampleLocked(true);
@@ -211,8 +210,7 @@ void Sampler::SampleLocked(bool force_cpu) {
   snap_.cpu.load_model_s = cpu.available ? load_model_s_ : 0;
   snap_.cpu.logical_cpus = cpu.available ? cpu.logical_cpus : 0;
   ++counts_.samples;
-  ring_t_[ring_head_] = t;
-  if (n > 0) std::copy(snap_.energy_uj.begin(), snap_.energy_uj.end(), ring_e_.begin() + ring_head_ * n);
+  ring_[ring_head_] = snap_;
   ring_head_ = (ring_head_ + 1) % kRingCapacity;
   ring_size_ = std::min(ring_size_ + 1, kRingCapacity);
 }
@@ -232,19 +230,16 @@ Snapshot Sampler::Latest() {
   return snap_;
 }
 
-void Sampler::Recent(std::vector<int64_t>* times, std::vector<uint64_t>* energy) {
+// JS thread. snap_mu_ only. Samples are in time order, so the scan stops at the first newer one.
+std::vector<Snapshot> Sampler::Recent(int64_t since_ns) {
   std::lock_guard<std::mutex> lk(snap_mu_);
-  const size_t n = domains_.size();
-  times->clear();
-  energy->clear();
-  times->reserve(ring_size_);
-  energy->reserve(ring_size_ * n);
   const size_t start = (ring_head_ + kRingCapacity - ring_size_) % kRingCapacity;
-  for (size_t k = 0; k < ring_size_; ++k) {
-    const size_t j = (start + k) % kRingCapacity;
-    times->push_back(ring_t_[j]);
-    energy->insert(energy->end(), ring_e_.begin() + j * n, ring_e_.begin() + (j + 1) * n);
-  }
+  size_t skip = 0;
+  while (skip < ring_size_ && ring_[(start + skip) % kRingCapacity].t_ns <= since_ns) ++skip;
+  std::vector<Snapshot> out;
+  out.reserve(ring_size_ - skip);
+  for (size_t k = skip; k < ring_size_; ++k) out.push_back(ring_[(start + k) % kRingCapacity]);
+  return out;
 }
 
 SamplerCounts Sampler::Counts() {

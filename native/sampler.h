@@ -72,8 +72,9 @@ class Sampler {
   Snapshot Read();
   // JS thread. Latest published totals; touches no hardware (snap_mu_ only).
   Snapshot Latest();
-  // JS thread. Ring of recent samples: times and energy (flattened, n domains per sample).
-  void Recent(std::vector<int64_t>* times, std::vector<uint64_t>* energy);
+  // JS thread. Ring of recent samples (full snapshots, oldest first) taken after since_ns
+  // (0: all); snap_mu_ only.
+  std::vector<Snapshot> Recent(int64_t since_ns);
   SamplerCounts Counts();
   // Effective interval (ns) the thread runs (or would run) at.
   int64_t EffectiveIntervalNs();
@@ -115,8 +116,7 @@ class Sampler {
   // ---- under snap_mu_
   std::mutex snap_mu_;
   Snapshot snap_;
-  std::vector<int64_t> ring_t_;
-  std::vector<uint64_t> ring_e_;
+  std::vector<Snapshot> ring_;  // kRingCapacity entries, each sized at construction
   size_t ring_head_ = 0, ring_size_ = 0;
   SamplerCounts counts_;
 

@@ -28,9 +28,9 @@ const prebuilds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name
 const oldest = prebuilds.length ? Math.min(...prebuilds.map((name) => fs.statSync(path.join(dir, name)).mtimeMs)) : 0;
 const helperMissing = process.platform === 'linux' && !fs.existsSync(path.join(dir, 'let_exec'));
 if (prebuilds.length > 0 && oldest >= newestSource() && !helperMissing) {
-  console.log(`prebuild up to date: ${path.relative(root, path.join(dir, prebuilds[0]))}`);
+  console.error(`prebuild up to date: ${path.relative(root, path.join(dir, prebuilds[0]))}`);
   process.exit(0);
 }
-console.log('building the prebuild (npm run prebuilds) …');
+console.error('building the prebuild (npm run prebuilds) …');
 const result = spawnSync('npm', ['run', 'prebuilds'], { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);

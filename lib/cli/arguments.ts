@@ -3,6 +3,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import type { ResultFilters } from '../store/schema.js';
+import type { StoresFilters } from '../store/stores.js';
 
 /**
  * Accept the Python package's snake_case flags (`--output_dir`, `--project_name`, …): rewrite
@@ -65,4 +66,15 @@ export function filtersFrom(flags: FilterFlags): ResultFilters {
   const filters: Record<string, unknown> = {};
   for (const key of keys) if (flags[key] !== undefined) filters[key] = flags[key];
   return filters as ResultFilters;
+}
+
+/** The result filters of commands that read several stores (`--output-dir` repeatable). */
+export type StoresFilterFlags = Omit<ResultFilters, 'outputDir'> & { outputDir?: string[] };
+
+/** Copy only the filters that were given; several `--output-dir` stay a list. */
+export function storesFiltersFrom(flags: StoresFilterFlags): StoresFilters {
+  const { outputDir, ...rest } = flags;
+  const filters: StoresFilters = filtersFrom(rest);
+  if (outputDir !== undefined && outputDir.length > 0) filters.outputDir = outputDir;
+  return filters;
 }

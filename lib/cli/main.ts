@@ -10,6 +10,12 @@ import { registerResultsCommand } from './commands/results.js';
 import { registerDeleteCommand } from './commands/delete.js';
 import { registerProbeCommand } from './commands/probe.js';
 import { registerRunCommand, RUN_OWN_ERROR_EXIT_CODE } from './commands/run.js';
+import { registerGtServerCommand } from './commands/gt-server.js';
+
+import { registerReportCommand } from './commands/report.js';
+
+import { registerMergeCommand } from './commands/merge.js';
+import { registerMonitorCommand } from './commands/monitor.js';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -25,6 +31,12 @@ export function buildProgram(): Command {
   registerDeleteCommand(program);
   registerProbeCommand(program);
   registerRunCommand(program);
+  registerGtServerCommand(program);
+
+  registerReportCommand(program);
+
+  registerMergeCommand(program);
+  registerMonitorCommand(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

@@ -3,6 +3,7 @@
  * the caller provides (custom sensors, tests).
  */
 import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import { acquireSampler, type AcquireOptions, type SamplerLease } from '../native/sampler-pool.js';
 
 /** The part of a reading measureEnergy uses. */
 export type CounterReading = Pick<Reading, 'timestampNs' | 'energyUj'>;
@@ -41,16 +42,13 @@ export type OpenedSource = { ok: true; source: EnergyCounterSource } | { ok: fal
 
 /** Acquire a lease on the shared native sampler; never throws (a failure is returned as a reason). */
 export async function openNativeSource(options: SourceOptions): Promise<OpenedSource> {
-  let lease: import('../native/sampler-pool.js').SamplerLease;
+  let lease: SamplerLease;
   try {
-    const pool = await import('../native/sampler-pool.js');
-    const samplerOptions: Parameters<typeof pool.acquireSampler>[0] = {
-      samplingIntervalMs: options.samplingIntervalMs ?? 1000,
-    };
+    const samplerOptions: AcquireOptions = { samplingIntervalMs: options.samplingIntervalMs ?? 1000 };
     if (options.hardwareRoot !== undefined) samplerOptions.hardwareRoot = options.hardwareRoot;
     if (options.nvmlLibrary !== undefined) samplerOptions.nvmlLibrary = options.nvmlLibrary;
     if (options.gpuIds !== undefined) samplerOptions.gpuIds = options.gpuIds;
-    lease = pool.acquireSampler(samplerOptions);
+    lease = acquireSampler(samplerOptions);
   } catch (error) {
     return { ok: false, reason: `the native energy sampler could not be opened: ${(error as Error).message}` };
   }

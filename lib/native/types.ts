@@ -105,18 +105,17 @@ export interface Reading {
   cpu: CpuTimes;
 }
 
-/** One entry of the recent-samples ring. */
-export interface Sample {
-  timestampNs: number;
-  /** Cumulative energy per domain at this time, µJ. */
-  energyUj: number[];
-}
+/**
+ * One entry of the recent-samples ring: the totals as the sampling thread published them
+ * (a full {@link Reading}: energy, attributed energy and CPU times).
+ */
+export type Sample = Reading;
 
 /** Counters of trouble seen by the sampler since it opened. */
 export interface SamplerStats {
   /** Samples taken (thread + fresh reads). */
   samples: number;
-  /** Failed or unparsable reads (each skipped, the domain re-baselined). */
+  /** Failed or unparsable reads (each skipped; the last good reading stays the domain's baseline). */
   readErrors: number;
   /** Deltas discarded as physically impossible (above the power bound). */
   anomalies: number;
@@ -170,8 +169,11 @@ export interface NativeSampler {
   read(): Reading;
   /** Return the latest totals without touching hardware (cheap). */
   latest(): Reading;
-  /** Recent samples (oldest first), at most `capacity` (default 4096) kept. */
-  recentSamples(): Sample[];
+  /**
+   * Recent samples (oldest first), at most 4096 kept; with `sinceNs`, only those taken after
+   * that monotonic time (ns), so that a caller can drain the ring without copying it all.
+   */
+  recentSamples(sinceNs?: number): Sample[];
   stats(): SamplerStats;
   /** Stop the thread, close files, shut NVML down. Idempotent; later calls to read throw. */
   close(): void;
@@ -204,4 +206,27 @@ export interface NativeBinding {
   disarmSignal(signal: number): void;
   /** Stop watching all signals and join the watchdog thread. */
   disarmSignalWatchdog(): void;
+  /**
+   * Whether the kernel lock below works on this platform (Linux: open-file-description locks;
+   * false on the stub platforms, where lib/store uses its lock-file fallback). The lock
+   * functions are absent from addons built before 0.2.0: check that they are functions.
+   */
+  readonly lockSupported?: boolean;
+  /**
+   * Try once, without waiting, to take the exclusive lock on the regular file `path` (created,
+   * mode 0666 less the umask, if missing; a symbolic link, FIFO, directory or device is refused). When taken,
+   * `holder` is written into the file and a handle is returned; the lock lasts until
+   * `lockRelease(handle)`, the end of the calling thread's env (a terminated worker) or of the
+   * process. Returns null when another holder has it. Throws an Error with `code` (`ENOTREG`:
+   * not a regular file; otherwise the errno name, e.g. `EACCES`) and `path`.
+   */
+  lockTry?(path: string, holder: string): number | null;
+  /** Release a lock taken by `lockTry` in this thread. */
+  lockRelease?(handle: number): void;
+  /** Whether `path` still names the file locked by `handle` (false: removed or replaced by hand). */
+  lockStillHeld?(handle: number, path: string): boolean;
+  /** The text the current holder wrote into the lock file (up to 4 KiB), or null. */
+  lockHolder?(path: string): string | null;
+  /** Locks this thread holds now (for leak tests). */
+  heldLocks?(): number;
 }

@@ -68,6 +68,18 @@ export function recordSource(record: MethodologyRecord): RecordSource {
   return record.written_by ?? (record.tracker_version !== '' ? 'lamarr-energy-tracker' : 'codecarbon');
 }
 
+/** What a {@link MethodologyCollector} has seen, in order of first appearance (serialisable). */
+export interface MethodologyState {
+  /** Which writers appeared, first one first. */
+  order: ('let' | 'codecarbon')[];
+  /** Trimmed `tracker_version` values of our rows ('' when a row left it empty). */
+  trackerVersions: string[];
+  /** Non-empty trimmed `codecarbon_version` values of other tools' rows. */
+  codecarbonVersions: string[];
+  /** Raw `*_energy_method` values of our rows, per component. */
+  methods: Record<'CPU' | 'GPU' | 'RAM', string[]>;
+}
+
 /** Accumulates rows and names the methodology; linear in the rows, constant memory per distinct value. */
 export class MethodologyCollector {
   private readonly order: ('let' | 'codecarbon')[] = [];
@@ -94,7 +106,8 @@ export class MethodologyCollector {
       const version = record.tracker_version;
       if (version !== this.lastTrackerVersion) {
         this.lastTrackerVersion = version;
-        this.trackerVersions.add(version.trim() || TRACKER_VERSION);
+        // Kept as written; '' reads as the running version when described.
+        this.trackerVersions.add(version.trim());
       }
       const cpu = record.cpu_energy_method;
       if (cpu !== this.lastCpu) {
@@ -125,6 +138,59 @@ export class MethodologyCollector {
     }
   }
 
+  /** Adds what `other` has seen, as if its rows came after this collector's. */
+  merge(other: MethodologyCollector): void {
+    for (const source of other.order) {
+      if (source === 'let' && !this.hasTracker) {
+        this.hasTracker = true;
+        this.order.push('let');
+      } else if (source === 'codecarbon' && !this.hasCodeCarbon) {
+        this.hasCodeCarbon = true;
+        this.order.push('codecarbon');
+      }
+    }
+    for (const v of other.trackerVersions) this.trackerVersions.add(v);
+    for (const v of other.codecarbonVersions) this.codecarbonVersions.add(v);
+    for (const label of ['CPU', 'GPU', 'RAM'] as const) for (const m of other.methods[label]) this.methods[label].add(m);
+  }
+
+  /** What was seen, for serialising. */
+  state(): MethodologyState {
+    return {
+      order: [...this.order],
+      trackerVersions: [...this.trackerVersions],
+      codecarbonVersions: [...this.codecarbonVersions],
+      methods: { CPU: [...this.methods.CPU], GPU: [...this.methods.GPU], RAM: [...this.methods.RAM] },
+    };
+  }
+
+  /** A collector that has seen what `state` says (validated; `what` names it in errors). */
+  static fromState(state: unknown, what = 'methodology'): MethodologyCollector {
+    if (state === null || typeof state !== 'object') throw new TypeError(`${what} must be an object`);
+    const s = state as Record<string, unknown>;
+    const strings = (value: unknown, name: string): string[] => {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new TypeError(`${what}.${name} must be an array of strings`);
+      return value as string[];
+    };
+    const order = strings(s.order, 'order');
+    if (order.some((o) => o !== 'let' && o !== 'codecarbon') || new Set(order).size !== order.length) {
+      throw new TypeError(`${what}.order must list "let" and/or "codecarbon" at most once each, got ${JSON.stringify(order)}`);
+    }
+    const methods = s.methods;
+    if (methods === null || typeof methods !== 'object') throw new TypeError(`${what}.methods must be an object`);
+    const m = methods as Record<string, unknown>;
+    const collector = new MethodologyCollector();
+    for (const source of order as ('let' | 'codecarbon')[]) {
+      if (source === 'let') collector.hasTracker = true;
+      else collector.hasCodeCarbon = true;
+      collector.order.push(source);
+    }
+    for (const v of strings(s.trackerVersions, 'trackerVersions')) collector.trackerVersions.add(v);
+    for (const v of strings(s.codecarbonVersions, 'codecarbonVersions')) collector.codecarbonVersions.add(v);
+    for (const label of ['CPU', 'GPU', 'RAM'] as const) for (const v of strings(m[label], `methods.${label}`)) collector.methods[label].add(v);
+    return collector;
+  }
+
   /** The methodology phrase, e.g. "the Lamarr Energy Tracker 0.1.0 (CPU energy measured with RAPL, …)". */
   describe(): string {
     const parts = this.order.map((source) => {
@@ -132,7 +198,7 @@ export class MethodologyCollector {
         const versions = [...this.codecarbonVersions].sort(compareVersions);
         return versions.length === 0 ? 'CodeCarbon' : `CodeCarbon ${joinAnd(versions)}`;
       }
-      const versions = [...this.trackerVersions].sort(compareVersions);
+      const versions = [...new Set([...this.trackerVersions].map((v) => v || TRACKER_VERSION))].sort(compareVersions);
       const components = (['CPU', 'GPU', 'RAM'] as const).flatMap((label) => {
         const phrases = [...new Set([...this.methods[label]].map(methodPhrase).filter((p): p is string => p !== null))];
         if (phrases.length === 0) return [];

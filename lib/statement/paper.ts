@@ -1,24 +1,31 @@
 /** The statement over the runs stored in `emissions.csv`. */
-import { loadResults } from '../store/index.js';
-import type { ResultFilters } from '../store/schema.js';
+import { loadResultsFromStores, type StoresFilters } from '../store/index.js';
 import { rejectUnknownOptions } from '../options-check.js';
 import { formatStatement, statementFromRecords, type PaperStatement, type StatementOptions } from './statement.js';
+import { calibrate } from '../groundtruth/calibration.js';
 
-/** Filters selecting the runs, plus the statement's options. */
-export type PaperStatementOptions = ResultFilters & StatementOptions;
+/**
+ * Filters selecting the runs, plus the statement's options. `outputDir` may name several
+ * stores, or a directory holding one store per host (runs deduplicated by `run_id`).
+ */
+export type PaperStatementOptions = StoresFilters & StatementOptions;
 
-function describeFilters(filters: ResultFilters): string {
+function describeFilters(filters: StoresFilters): string {
   const parts = Object.entries(filters)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${value instanceof Date ? value.toISOString() : JSON.stringify(value)}`);
   return parts.length === 0 ? 'no filters' : parts.join(', ');
 }
 
-function split(options: PaperStatementOptions): [ResultFilters, StatementOptions] {
-  rejectUnknownOptions('paperStatement', options, ['outputDir', 'projectName', 'user', 'hostname', 'since', 'until', 'comparison', 'format']);
-  const { comparison, format, ...filters } = options;
+function split(options: PaperStatementOptions): [StoresFilters, StatementOptions] {
+  rejectUnknownOptions('paperStatement', options, [
+    'outputDir', 'projectName', 'user', 'hostname', 'since', 'until', 'comparison', 'format', 'calibrated', 'calibrations',
+  ]);
+  const { comparison, format, calibrated, calibrations, ...filters } = options;
   const statementOptions: StatementOptions = {};
   if (comparison !== undefined) statementOptions.comparison = comparison;
+  if (calibrated !== undefined) statementOptions.calibrated = calibrated;
+  if (calibrations !== undefined) statementOptions.calibrations = calibrations;
   if (format !== undefined) statementOptions.format = format;
   return [filters, statementOptions];
 }
@@ -39,9 +46,13 @@ export function paperStatement(options: PaperStatementOptions = {}): string {
  */
 export function loadStatement(options: PaperStatementOptions = {}): PaperStatement {
   const [filters, statementOptions] = split(options);
-  const records = loadResults(filters);
+  const records = loadResultsFromStores(filters);
   if (records.length === 0) {
     throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
+  }
+  // Calibrate each host from all of its stored runs, not only the ones selected.
+  if (statementOptions.calibrated === true && statementOptions.calibrations === undefined) {
+    statementOptions.calibrations = calibrate(loadResultsFromStores(filters.outputDir !== undefined ? { outputDir: filters.outputDir } : {}));
   }
   return statementFromRecords(records, statementOptions);
 }

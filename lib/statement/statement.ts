@@ -7,12 +7,14 @@
  * Note that these numbers are underestimations of actual resource consumption and do not account
  * for overhead factors or embodied impacts~\cite{ai_energy_validation}."
  */
-import { carbonIntensity as countryCarbonIntensity, isKnownCountry } from '../carbon/index.js';
+import { carbonIntensity as countryCarbonIntensity } from '../carbon/index.js';
 import type { EmissionsRecord, LoadedRecord } from '../store/schema.js';
 import { comparisonFor, COMPARISON_CITATION_KEY, type StatementComparison } from './comparison.js';
 import { STATEMENT_CITATION_KEYS, type CitationKey } from './bibtex.js';
-import { customHardwarePhrase, describeHardware } from './hardware.js';
-import { MethodologyCollector } from './methodology.js';
+import { customHardwarePhrase } from './hardware.js';
+import { summarise, type StatementSummary } from './summary.js';
+import { wallPlugFromFacts, wallPlugPart, type WallPlugSummary } from '../groundtruth/statement-part.js';
+import type { HostCalibration } from '../groundtruth/calibration.js';
 import { formatFixed } from '../format.js';
 import { rejectUnknownOptions } from '../options-check.js';
 import { MAX_CARBON_INTENSITY } from '../tracker/options.js';
@@ -26,6 +28,10 @@ export interface StatementOptions {
   comparison?: boolean;
   /** `text` (the README's text, `\cite` included), `latex` (special characters escaped) or `json` (the numbers). Default `text`. */
   format?: StatementFormat;
+  /** Apply each host's wall/sensor calibration to its runs without a wall plug (a labelled calibrated estimate). Default false. */
+  calibrated?: boolean;
+  /** The calibrations to apply with `calibrated` (default: computed from the records given). */
+  calibrations?: readonly HostCalibration[];
 }
 
 /** The columns a statement reads from each row; `LoadedRecord` and `EmissionsRecord` both fit. */
@@ -44,7 +50,8 @@ export type StatementRecord = Pick<
   | 'carbon_intensity'
   | 'country_iso_code'
 > &
-  Partial<Pick<EmissionsRecord, 'cpu_energy' | 'gpu_energy' | 'ram_energy'>> & {
+  Partial<Pick<EmissionsRecord, 'cpu_energy' | 'gpu_energy' | 'ram_energy'>> &
+  Partial<Pick<EmissionsRecord, 'pue' | 'hostname' | 'wall_energy' | 'wall_energy_method' | 'wall_energy_uncertainty'>> & {
     /** Which tool wrote the row; inferred from `tracker_version` when absent. */
     written_by?: LoadedRecord['written_by'];
   };
@@ -92,6 +99,8 @@ export interface PaperStatement {
   /** Sum of the rows' `emissions` column in kg, unrounded (null for a custom statement). */
   recordedEmissionsKg: number | null;
   comparison: StatementComparison | null;
+  /** The wall-plug figures where runs have them (and calibrated estimates with `calibrated`), else null. */
+  wallPlug: WallPlugSummary | null;
   /** The citation keys used, in order; pass them to `bibtex()`. */
   citations: CitationKey[];
   /** The statement in text form (the README's wording, `\cite` commands included). */
@@ -152,16 +161,18 @@ interface Parts {
   energy: PrintedQuantity<'kWh' | 'Wh'>;
   emissions: PrintedQuantity<'kg' | 'g'>;
   carbonIntensity: number;
+  wallPlug: WallPlugSummary | null;
 }
 
 function render(parts: Parts, comparison: boolean, emissionsGrams: number, latex: boolean): { text: string; comparison: StatementComparison | null } {
   const esc = latex ? escapeLatex : (s: string): string => s;
+  const wall = parts.wallPlug === null ? '' : latex ? parts.wallPlug.text.replace(/%/g, '\\%') : parts.wallPlug.text;
   let usage: string;
   if (parts.hardware !== null) {
-    usage = `on ${esc(parts.hardware)} is estimated to ${parts.energy.text}.`;
+    usage = `on ${esc(parts.hardware)} is estimated to ${parts.energy.text}${wall}.`;
   } else {
     const each = parts.configurations.map((c) => `${c.energy.text} on ${esc(c.hardware)}`).join('; ');
-    usage = `on ${parts.configurations.length} hardware configurations is estimated to ${parts.energy.text} in total (${each}).`;
+    usage = `on ${parts.configurations.length} hardware configurations is estimated to ${parts.energy.text} in total (${each})${wall}.`;
   }
   const sentences = [
     `Using ${esc(parts.methodology)}, the energy consumption of running all experiments ${usage}`,
@@ -192,6 +203,7 @@ function assemble(parts: Parts, runs: number, energyKwh: number, recordedEmissio
     emissions: parts.emissions,
     recordedEmissionsKg,
     comparison: plain.comparison,
+    wallPlug: parts.wallPlug,
     citations,
     text: plain.text,
     latex: latex.text,
@@ -207,17 +219,16 @@ export function formatStatement(statement: PaperStatement, format: StatementForm
 }
 
 function checkOptions(options: StatementOptions, where = 'statementFromRecords', extra: readonly string[] = []): void {
-  rejectUnknownOptions(where, options, ['format', 'comparison', ...extra]);
+  rejectUnknownOptions(where, options, ['format', 'comparison', 'calibrated', 'calibrations', ...extra]);
   if (options.format !== undefined && options.format !== 'text' && options.format !== 'latex' && options.format !== 'json') {
     throw new RangeError(`format must be "text", "latex" or "json", got ${JSON.stringify(options.format)}`);
   }
   if (options.comparison !== undefined && typeof options.comparison !== 'boolean') {
     throw new TypeError(`comparison must be a boolean, got ${typeof options.comparison}`);
   }
-}
-
-function finite(value: number | null | undefined): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+  if (options.calibrated !== undefined && typeof options.calibrated !== 'boolean') {
+    throw new TypeError(`calibrated must be a boolean, got ${typeof options.calibrated}`);
+  }
 }
 
 /**
@@ -227,6 +238,7 @@ function finite(value: number | null | undefined): number | null {
  * components); the carbon intensity is the sum of `emissions` ÷ that energy, truncated to an
  * integer; the printed emissions are that intensity × the printed energy. Rows with different
  * hardware give one configuration each, with its energy, and the total.
+ * Same as `statementFromSummary(summarise(records), options)`.
  *
  * @throws {RangeError} when `records` is empty, or when no carbon intensity can be derived
  *   (all energy zero and no `carbon_intensity` or known `country_iso_code` in any row).
@@ -234,88 +246,62 @@ function finite(value: number | null | undefined): number | null {
 export function statementFromRecords(records: readonly StatementRecord[], options: StatementOptions = {}): PaperStatement {
   checkOptions(options);
   if (records.length === 0) throw new RangeError('No tracked runs to summarise: the statement needs at least one record.');
-  const methodology = new MethodologyCollector();
-  const configurations = new Map<string, { runs: number; energyKwh: number }>();
-  const configCache = new Map<string, Map<string, Map<number | null, { runs: number; energyKwh: number }>>>();
-  let energyKwh = 0;
-  let emissionsKg = 0;
-  let fallbackIntensity: number | null = null;
-  // Consecutive rows usually share hardware and methods: compare with the previous row before
-  // touching the maps, so 100,000 rows cost little more than summing them.
-  let lastCpu: string | undefined;
-  let lastGpuCount: number | null | undefined;
-  let lastGpuModel: string | undefined;
-  let lastConfig: { runs: number; energyKwh: number } | undefined;
-  for (const record of records) {
-    methodology.add(record);
-    let config: { runs: number; energyKwh: number } | undefined;
-    if (lastConfig !== undefined && record.cpu_model === lastCpu && record.gpu_count === lastGpuCount && record.gpu_model === lastGpuModel) {
-      config = lastConfig;
-    } else {
-      // Raw (cpu_model, gpu_model, gpu_count) → configuration, without building a key string.
-      let byGpuModel = configCache.get(record.cpu_model);
-      if (byGpuModel === undefined) configCache.set(record.cpu_model, (byGpuModel = new Map()));
-      let byGpuCount = byGpuModel.get(record.gpu_model);
-      if (byGpuCount === undefined) byGpuModel.set(record.gpu_model, (byGpuCount = new Map()));
-      config = byGpuCount.get(record.gpu_count);
-      if (config === undefined) {
-        const hardware = describeHardware(record.cpu_model, record.gpu_count, record.gpu_model) || 'unspecified hardware';
-        config = configurations.get(hardware);
-        if (config === undefined) {
-          config = { runs: 0, energyKwh: 0 };
-          configurations.set(hardware, config);
-        }
-        byGpuCount.set(record.gpu_count, config);
-      }
-      lastCpu = record.cpu_model;
-      lastGpuCount = record.gpu_count;
-      lastGpuModel = record.gpu_model;
-      lastConfig = config;
-    }
-    const consumed = record.energy_consumed;
-    const energy =
-      typeof consumed === 'number' && Number.isFinite(consumed)
-        ? consumed
-        : (finite(record.cpu_energy) ?? 0) + (finite(record.gpu_energy) ?? 0) + (finite(record.ram_energy) ?? 0);
-    energyKwh += energy;
-    config.runs += 1;
-    config.energyKwh += energy;
-    const recorded = record.emissions;
-    if (typeof recorded === 'number' && Number.isFinite(recorded)) emissionsKg += recorded;
-    else {
-      const rowIntensity = finite(record.carbon_intensity);
-      if (rowIntensity !== null) emissionsKg += (energy * rowIntensity) / 1000;
-    }
-    if (fallbackIntensity === null) {
-      const rowIntensity = finite(record.carbon_intensity);
-      if (rowIntensity !== null) fallbackIntensity = rowIntensity;
-      else if (record.country_iso_code.trim() !== '' && isKnownCountry(record.country_iso_code)) {
-        fallbackIntensity = countryCarbonIntensity(record.country_iso_code).gramsPerKwh;
-      }
-    }
+  // Never merged: the exact sums would only cost time.
+  const summary = summarise(records, { exactSums: false });
+  // Calibration applies each host's ratio run by run: it needs the rows.
+  const wallPlug = options.calibrated === true ? () => wallPlugPart(records, options, energyText) : null;
+  return fromSummary(summary, options, wallPlug);
+}
+
+/**
+ * The statement over the runs a {@link StatementSummary} holds (e.g. the stored aggregates):
+ * the same statement as {@link statementFromRecords} over those rows.
+ * @throws {RangeError} as {@link statementFromRecords}, and for `calibrated: true` (a calibrated
+ *   estimate applies each host's wall/sensor ratio run by run: use the rows).
+ */
+export function statementFromSummary(summary: StatementSummary, options: StatementOptions = {}): PaperStatement {
+  checkOptions(options);
+  if (options.calibrated === true) {
+    throw new RangeError('A calibrated statement needs the rows (each run gets its host\'s wall/sensor ratio): use statementFromRecords.');
   }
+  return fromSummary(summary, options, null);
+}
+
+function energyText(kwh: number): string {
+  return printedEnergy(kwh).text;
+}
+
+/** The statement from a summary; `wallPlug` computes the wall-plug part from rows instead of the summary (calibrated). */
+function fromSummary(summary: StatementSummary, options: StatementOptions, wallPlug: (() => WallPlugSummary | null) | null): PaperStatement {
+  if (summary.runs === 0) throw new RangeError('No tracked runs to summarise: the statement needs at least one record.');
+  const energyKwh = summary.energyKwh;
+  const emissionsKg = summary.emissionsKg;
+  const fallback = summary.fallbackIntensity;
   let intensity: number;
   if (energyKwh > 0) intensity = Math.trunc(clean((emissionsKg * 1000) / energyKwh));
-  else if (fallbackIntensity !== null) intensity = Math.trunc(clean(fallbackIntensity));
-  else {
+  else if (fallback !== null) {
+    const fallbackIntensity = fallback.kind === 'intensity' ? fallback.gramsPerKwh : countryCarbonIntensity(fallback.isoCode).gramsPerKwh;
+    intensity = Math.trunc(clean(fallbackIntensity));
+  } else {
     throw new RangeError('Cannot derive a carbon intensity: the runs consumed no energy and name no carbon intensity or known country.');
   }
   const energy = printedEnergy(energyKwh);
-  const configs: HardwareConfiguration[] = [...configurations].map(([hardware, c]) => ({
-    hardware,
+  const configs: HardwareConfiguration[] = summary.configurations().map((c) => ({
+    hardware: c.hardware,
     runs: c.runs,
     energyKwh: c.energyKwh,
     energy: printedEnergy(c.energyKwh),
   }));
   const parts: Parts = {
-    methodology: methodology.describe(),
+    methodology: summary.describeMethodology(),
     hardware: configs.length === 1 ? configs[0]!.hardware : null,
     configurations: configs,
     energy,
     emissions: printedEmissions(gramsFor(energy, intensity)),
     carbonIntensity: intensity,
+    wallPlug: wallPlug !== null ? wallPlug() : wallPlugFromFacts(summary.wallFacts(), energyText),
   };
-  return assemble(parts, records.length, energyKwh, emissionsKg, options);
+  return assemble(parts, summary.runs, energyKwh, emissionsKg, options);
 }
 
 /** Input of {@link customPaperStatement}. */
@@ -353,6 +339,7 @@ export function customStatement(input: CustomStatementInput): PaperStatement {
     energy,
     emissions: printedEmissions(gramsFor(energy, intensity)),
     carbonIntensity: intensity,
+    wallPlug: null,
   };
   return assemble(parts, 1, consumedEnergy, null, input);
 }

@@ -3,10 +3,11 @@
  * hosts, and queried synchronously.
  *
  * Design notes:
- * - Lock: proper-lockfile's atomic `mkdir` of `emissions.csv.lock` (works over NFS), sync form,
- *   with our own backoff; a lock untouched for `lockStaleMs` (default 10 s) is broken as left
- *   by a dead writer. Readers take no lock, except to look again at a torn last line (a writer
- *   may be mid-append).
+ * - Lock (lock.ts): a kernel open-file-description lock on `emissions.csv.let-lock`, never
+ *   broken while its holder lives and released by the kernel when it dies; where the addon
+ *   cannot load, a lock file broken only when its holder is provably dead (or, on another
+ *   host, unchanged for `lockStaleMs`). Polled with backoff up to `lockTimeoutMs`. Readers
+ *   take no lock, except to look again at a torn last line (a writer may be mid-append).
  * - Rows: one `write()` per row plus `fsync`. A last line without a line end is torn: readers
  *   report it and skip it; the next writer moves it to `emissions.csv.torn-<time>-<pid>` and
  *   cuts it off (so a hand-edited file whose last row lacks its line end has that row moved
@@ -23,6 +24,8 @@ export * from './schema.js';
 export { defaultOutputDir, emissionsFile, EMISSIONS_FILE_NAME } from './paths.js';
 export { appendRecord, loadResults, deleteResults, streamResults } from './store.js';
 export type { LoadOptions, StoreOptions, StoreWarning, StreamOptions } from './store.js';
+export { loadResultsFromStores, resolveStoreDirs, mergeStores, recordOf } from './stores.js';
+export type { StoresFilters, MergeOptions, MergeResult } from './stores.js';
 export type { LockOptions } from './lock.js';
 export { StoreError, parseCsv, quoteField, formatNumber, parseNumber } from './csv.js';
 export type { CsvRecord, ParsedCsv, TornTail, StoreErrorCode } from './csv.js';

@@ -14,10 +14,10 @@
  *   another host (a store shared over NFS) cannot be judged by pid: it is recovered only once
  *   it has not been updated for {@link FOREIGN_STALE_MS} (24 h) and ten of its intervals.
  * - Exactly once, with any number of recoverers at once and a crash at any point: each file
- *   is recovered under a lock of its own (`<file>.lock`, see {@link withLock}); under it, a
- *   run_id already in the store (a crash between the append and the unlink, or `stop()` killed
- *   between them) only has its file removed; otherwise the row is appended, then the file
- *   removed.
+ *   is recovered under the folder's recovery lock (`inflight/recovery.let-lock`, see
+ *   {@link withLock}); under it, a run_id already in the store (a crash between the append
+ *   and the unlink, or `stop()` killed between them) only has its file removed; otherwise the
+ *   row is appended, then the file removed.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -29,6 +29,9 @@ import { appendRecord, loadResults } from './store.js';
 
 /** Name of the folder of in-flight checkpoints inside the output directory. */
 export const INFLIGHT_DIR_NAME = 'inflight';
+
+/** Base name of the lock recoverers take in the in-flight folder (the lock adds its suffix). */
+export const RECOVERY_LOCK_NAME = 'recovery';
 
 /** A checkpoint written on another host is recovered once untouched for this long (and ten of its intervals). */
 export const FOREIGN_STALE_MS = 24 * 3600 * 1000;
@@ -207,7 +210,8 @@ export function recoverKilledRuns(outputDir?: string): EmissionsRecord[] {
       const checkpoint = parseCheckpoint(text);
       if (checkpoint === null || `${checkpoint.record.run_id}.json` !== name) continue;
       if (!writerIsDead(checkpoint, modifiedMs)) continue;
-      withLock(path, () => {
+      // One lock for the folder (a per-run lock would leave a lock file per run behind).
+      withLock(join(directory, RECOVERY_LOCK_NAME), () => {
         if (!existsSync(path)) return; // another recoverer stored it
         const runId = checkpoint.record.run_id;
         const stored = loadResults({ outputDir: dirname(directory) }).some((row) => row.run_id === runId);

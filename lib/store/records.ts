@@ -191,6 +191,9 @@ export function toLoadedRecord(fields: readonly string[], plan: ColumnPlan, file
     ram_energy_method: txt(r, 43) as EnergyMethod | '',
     carbon_intensity: num(r, 44, 'carbon_intensity'),
     run_status: txt(r, 45) as RunStatus | '',
+    wall_energy: num(r, 46, 'wall_energy'),
+    wall_energy_method: txt(r, 47),
+    wall_energy_uncertainty: num(r, 48, 'wall_energy_uncertainty'),
     source_file: file,
     source_line: line,
     written_by: 'codecarbon',
@@ -210,11 +213,11 @@ export function toLoadedRecord(fields: readonly string[], plan: ColumnPlan, file
 }
 
 // The literal above lists the columns by position; make sure that matches the schema.
-const LITERAL_ORDER: readonly string[] = ['timestamp', 'project_name', 'run_id', 'experiment_id', 'duration', 'emissions', 'emissions_rate', 'cpu_power', 'gpu_power', 'ram_power', 'cpu_energy', 'gpu_energy', 'ram_energy', 'energy_consumed', 'water_consumed', 'country_name', 'country_iso_code', 'region', 'cloud_provider', 'cloud_region', 'os', 'python_version', 'codecarbon_version', 'cpu_count', 'cpu_model', 'gpu_count', 'gpu_model', 'longitude', 'latitude', 'ram_total_size', 'tracking_mode', 'cpu_utilization_percent', 'gpu_utilization_percent', 'ram_utilization_percent', 'ram_used_gb', 'on_cloud', 'pue', 'wue', 'hostname', 'user', 'tracker_version', 'cpu_energy_method', 'gpu_energy_method', 'ram_energy_method', 'carbon_intensity', 'run_status'];
+const LITERAL_ORDER: readonly string[] = ['timestamp', 'project_name', 'run_id', 'experiment_id', 'duration', 'emissions', 'emissions_rate', 'cpu_power', 'gpu_power', 'ram_power', 'cpu_energy', 'gpu_energy', 'ram_energy', 'energy_consumed', 'water_consumed', 'country_name', 'country_iso_code', 'region', 'cloud_provider', 'cloud_region', 'os', 'python_version', 'codecarbon_version', 'cpu_count', 'cpu_model', 'gpu_count', 'gpu_model', 'longitude', 'latitude', 'ram_total_size', 'tracking_mode', 'cpu_utilization_percent', 'gpu_utilization_percent', 'ram_utilization_percent', 'ram_used_gb', 'on_cloud', 'pue', 'wue', 'hostname', 'user', 'tracker_version', 'cpu_energy_method', 'gpu_energy_method', 'ram_energy_method', 'carbon_intensity', 'run_status', 'wall_energy', 'wall_energy_method', 'wall_energy_uncertainty'];
 if (LITERAL_ORDER.length !== ALL.length || LITERAL_ORDER.some((c, i) => c !== ALL[i])) {
   throw new Error('lib/store/records.ts: the record literal is out of step with ALL_COLUMNS in schema.ts');
 }
-const LITERAL_NUMERIC: readonly string[] = ['duration', 'emissions', 'emissions_rate', 'cpu_power', 'gpu_power', 'ram_power', 'cpu_energy', 'gpu_energy', 'ram_energy', 'energy_consumed', 'water_consumed', 'cpu_count', 'gpu_count', 'longitude', 'latitude', 'ram_total_size', 'cpu_utilization_percent', 'gpu_utilization_percent', 'ram_utilization_percent', 'ram_used_gb', 'pue', 'wue', 'carbon_intensity'];
+const LITERAL_NUMERIC: readonly string[] = ['duration', 'emissions', 'emissions_rate', 'cpu_power', 'gpu_power', 'ram_power', 'cpu_energy', 'gpu_energy', 'ram_energy', 'energy_consumed', 'water_consumed', 'cpu_count', 'gpu_count', 'longitude', 'latitude', 'ram_total_size', 'cpu_utilization_percent', 'gpu_utilization_percent', 'ram_utilization_percent', 'ram_used_gb', 'pue', 'wue', 'carbon_intensity', 'wall_energy', 'wall_energy_uncertainty'];
 if (LITERAL_NUMERIC.length !== NUMERIC_COLUMNS.size || LITERAL_NUMERIC.some((c) => !NUMERIC_COLUMNS.has(c as Column))) {
   throw new Error('lib/store/records.ts: the record literal is out of step with NUMERIC_COLUMNS in schema.ts');
 }

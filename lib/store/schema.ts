@@ -57,6 +57,9 @@ export const TRACKER_COLUMNS = [
   'ram_energy_method',
   'carbon_intensity',
   'run_status',
+  'wall_energy',
+  'wall_energy_method',
+  'wall_energy_uncertainty',
 ] as const;
 
 /** Every column we write, in order. */
@@ -91,6 +94,8 @@ export const NUMERIC_COLUMNS: ReadonlySet<Column> = new Set<Column>([
   'pue',
   'wue',
   'carbon_intensity',
+  'wall_energy',
+  'wall_energy_uncertainty',
 ]);
 
 /**
@@ -167,6 +172,17 @@ export interface EmissionsRecord {
   /** gCO2eq/kWh used for this row. */
   carbon_intensity: number | null;
   run_status: RunStatus | '';
+  /** Energy at the wall plug over the run, kWh (PUE not applied); null without ground truth. */
+  wall_energy: number | null;
+  /**
+   * How `wall_energy` was obtained: `measured:tasmota`, `measured:shelly-gen2`,
+   * `measured:shelly-gen1`, `measured:gt-server`; `none:<reason>` when ground truth was
+   * configured but not obtained (`none:timeout`, `none:counter-went-backwards`, …); '' when
+   * no ground truth was configured.
+   */
+  wall_energy_method: string;
+  /** ± kWh bound on `wall_energy` (resolution, update period, timing); null without ground truth. */
+  wall_energy_uncertainty: number | null;
 }
 
 /** A record read back from a file, with where it came from. */

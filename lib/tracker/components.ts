@@ -4,6 +4,7 @@
  * tracker, `measureEnergy` and the tests share them.
  */
 import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import { summedDomainIndices } from '../native/domains.js';
 import { cpuTimesDelta, estimateCpuEnergyJ, machineLoadFraction } from '../estimate/index.js';
 import type { EnergyMethod } from '../store/schema.js';
 import type { TrackingMode } from './options.js';
@@ -37,16 +38,12 @@ export interface RunEnergy {
   cpuUtilizationPercent: number | null;
 }
 
-/** CPU domains whose energy is the CPU's: top-level packages (and dies); psys only when no package exists. */
+/**
+ * CPU domains whose energy is the CPU's: the CPU's summed domains (top-level packages and dies;
+ * psys only when no package exists), by the one rule in {@link summedDomainIndices}.
+ */
 export function cpuEnergyDomains(domains: readonly DomainInfo[]): number[] {
-  const packages = domains
-    .map((domain, index) => ({ domain, index }))
-    .filter(({ domain }) => domain.device === 'cpu' && domain.kind === 'package' && domain.parentId === null);
-  if (packages.length > 0) return packages.map(({ index }) => index);
-  return domains
-    .map((domain, index) => ({ domain, index }))
-    .filter(({ domain }) => domain.device === 'cpu' && domain.kind === 'psys')
-    .map(({ index }) => index);
+  return summedDomainIndices(domains, 'cpu');
 }
 
 /** DRAM domains (one per socket; never de-duplicated by name). */

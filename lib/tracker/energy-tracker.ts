@@ -26,6 +26,10 @@ import { CheckpointWriter } from './checkpoint.js';
 import { resolveStopOptions, type StopOptions } from './stop-options.js';
 import { runEnded, runStarted } from './interruption.js';
 import { recoverKilledRunsQuietly } from '../store/inflight.js';
+import { GroundTruthSession, NOT_CONFIGURED, wallEnergySummary, type WallEnergy } from '../groundtruth/tracker-support.js';
+import { TimelineRecorder, storeTimelineOrWarn } from '../timeline/index.js';
+
+import { notifyRunStopped } from './run-events.js';
 
 const JOULES_PER_KWH = 3.6e6;
 
@@ -54,7 +58,7 @@ export interface TrackerSnapshot {
 /**
  * Thrown by `stop()` when the run was measured but could not be appended to `emissions.csv`
  * (a malformed file, a lock that cannot be taken, a read-only directory). The record is on
- * `error.record` and its JSON was written to stderr, so the result is not lost.
+ * `error.record`, and `stop()` wrote its JSON to stderr before throwing, so the result is not lost.
  */
 export class RunNotStoredError extends Error {
   /** The measured run, exactly as it would have been stored. */
@@ -70,7 +74,6 @@ export class RunNotStoredError extends Error {
     this.name = 'RunNotStoredError';
     this.record = record;
     this.file = file;
-    process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
   }
 }
 
@@ -99,6 +102,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private lastRecord: EmissionsRecord | null = null;
   private runId = '';
   private checkpoints: CheckpointWriter | null = null;
+  private groundTruth: GroundTruthSession | null = null;
+  private timeline: TimelineRecorder | null = null;
 
   /** Validates the options (TypeError/RangeError naming the option); measures nothing yet. */
   constructor(options?: EnergyTrackerOptions) {
@@ -136,6 +141,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.startWallMs = Date.now();
       this.startPerfMs = performance.now();
       this.startReading = source.read();
+      this.groundTruth = this.options.groundTruth === null ? null : GroundTruthSession.begin(this.options.groundTruth, this.startWallMs);
     } catch (error) {
       source.release();
       throw error;
@@ -147,6 +153,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.checkpoints = new CheckpointWriter(() => this.recordNow('killed'), this.options.outputDir, this.options.checkpointIntervalMs);
     }
     if (this.options.handleSignals) runStarted(this);
+    if (this.options.timeline && this.options.save) this.timeline = new TimelineRecorder(source, this.startReading, { samplingIntervalMs });
     if (this.options.live) {
       this.live = new LiveLine(() => this.snapshot());
       this.live.start();
@@ -187,37 +194,67 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /**
    * Stop measuring, store the run (unless `save: false`), print the summary and statement
    * (unless `printSummary: false`), and return the record exactly as stored.
+   * With `groundTruth`, blocks for the plug's stop reading (at most `groundTruth.timeoutMs`;
+   * no answer gives `wall_energy_method` `none:<reason>`); see {@link stopAsync}.
    */
   stop(options?: StopOptions): EmissionsRecord {
-    this.requireRunning('stop');
+    const ended = this.endRun(options);
+    return this.completeRun(ended, ended.groundTruth?.finishSync(ended.stopWallMs) ?? NOT_CONFIGURED);
+  }
+
+  /** As {@link stop}, awaiting the plug without blocking (`track()`, `await using` and `run` use it). */
+  async stopAsync(options?: StopOptions): Promise<EmissionsRecord> {
+    const ended = this.endRun(options);
+    return this.completeRun(ended, (await ended.groundTruth?.finish(ended.stopWallMs)) ?? NOT_CONFIGURED);
+  }
+
+  /** Reads the sensors' end of the window and releases them. */
+  private endRun(options: StopOptions | undefined) {
+    const { source, startReading, estimation, system } = this.requireRunning('stop');
     const { status, summaryTo, ...given } = resolveStopOptions(options);
     const save = this.options.save && given.save !== false;
     const checkpoints = this.checkpoints;
-    let record: EmissionsRecord;
     try {
-      record = this.recordNow(status);
+      const endReading = source.read();
+      const durationS = (performance.now() - this.startPerfMs) / 1000;
+      const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
+      const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
+      const timeline =
+        this.timeline?.finishOrWarn(endReading, energyAt, energy, { durationS, startTime: new Date(this.startWallMs), pue: this.options.pue }) ?? null;
+      return { system, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000, save, summaryTo, checkpoints };
     } finally {
       checkpoints?.close();
       this.checkpoints = null;
       runEnded(this);
+      this.groundTruth = null;
+      this.timeline?.cancel();
+      this.timeline = null;
       this.live?.stop();
       this.live = null;
       this.source?.release();
       this.source = null;
       this.startReading = null;
     }
+  }
+
+  /** Builds, stores and prints the record of an ended run. */
+  private completeRun(ended: ReturnType<EnergyTracker['endRun']>, wall: WallEnergy): EmissionsRecord {
+    const record = this.buildRecord(ended.system, ended.energy, ended.durationS, ended.status, wall);
     this.lastRecord = record;
-    if (save) {
+    notifyRunStopped(record);
+    if (ended.save) {
       try {
         appendRecord(record, this.options.outputDir);
       } catch (error) {
+        process.stderr.write(`lamarr-energy-tracker: unsaved run: ${JSON.stringify(record)}\n`);
         throw new RunNotStoredError(record, emissionsFile(this.options.outputDir), error);
       }
+      if (ended.timeline !== null) storeTimelineOrWarn(record.run_id, ended.timeline, { outputDir: this.options.outputDir });
     }
-    checkpoints?.remove(record.run_id);
+    ended.checkpoints?.remove(record.run_id);
     if (this.options.printSummary) {
       try {
-        this.printSummary(record, save, summaryTo === 'stderr' ? process.stderr : process.stdout);
+        this.printSummary(record, wall.message, ended.save, ended.summaryTo === 'stderr' ? process.stderr : process.stdout);
       } catch (error) {
         // The run is stored; a summary that cannot be printed must not lose it for the caller.
         process.stderr.write(`lamarr-energy-tracker: the run was stored, but the summary could not be printed: ${(error as Error).message}\n`);
@@ -236,10 +273,10 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     try {
       result = await work(this);
     } catch (error) {
-      if (this.running) this.stop({ status: 'failed' });
+      if (this.running) await this.stopAsync({ status: 'failed' });
       throw error;
     }
-    if (this.running) this.stop();
+    if (this.running) await this.stopAsync();
     return result;
   }
 
@@ -250,7 +287,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
 
   /** `await using`: stops the tracker if it is still running. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.running) this.stop();
+    if (this.running) await this.stopAsync();
   }
 
   /** The run as it would be stored now, with `status` (a fresh counter reading). */
@@ -259,7 +296,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     const endReading = source.read();
     const durationS = (performance.now() - this.startPerfMs) / 1000;
     const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
-    return this.buildRecord(system, energy, durationS, status);
+    return this.buildRecord(system, energy, durationS, status, NOT_CONFIGURED);
   }
 
   private requireRunning(method: string) {
@@ -300,7 +337,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     };
   }
 
-  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus): EmissionsRecord {
+  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus, wall: WallEnergy): EmissionsRecord {
     const { pue } = this.options;
     const carbon = this.carbon();
     const kwh = (joules: number) => (joules * pue) / JOULES_PER_KWH;
@@ -360,10 +397,13 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       ram_energy_method: energy.ram.method,
       carbon_intensity: carbon.gramsPerKwh,
       run_status: status,
+      wall_energy: wall.energyKwh,
+      wall_energy_method: wall.method,
+      wall_energy_uncertainty: wall.uncertaintyKwh,
     };
   }
 
-  private printSummary(record: EmissionsRecord, saved: boolean, out: NodeJS.WritableStream): void {
+  private printSummary(record: EmissionsRecord, wallMessage: string | null, saved: boolean, out: NodeJS.WritableStream): void {
     const joules = (kwh: number | null) => ((kwh ?? 0) * JOULES_PER_KWH) / (record.pue ?? 1);
     const parts = [
       `CPU ${formatEnergy(joules(record.cpu_energy))} ${describeMethod(record.cpu_energy_method)}`,
@@ -377,6 +417,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       `Tracker stopped - this experiment consumed ${total} in ${formatDuration(record.duration ?? 0)}` +
         `${(record.pue ?? 1) !== 1 ? ` (PUE ${record.pue} applied)` : ''}: ${parts.join('; ')}.`,
     ];
+    const wallLine = wallEnergySummary(record, wallMessage);
+    if (wallLine !== null) lines.push(wallLine);
     if (record.cpu_energy_method.startsWith('estimated:')) {
       lines.push('(No CPU energy counter could be read: `npx lamarr-energy-tracker probe` says why and how to enable measurement.)');
     }

@@ -4,7 +4,7 @@
  * process with the reason and the fix; `LET_REQUIRE_NATIVE=1` turns it into an error.
  */
 import { cpus } from 'node:os';
-import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import type { DomainInfo, Reading, SamplerStats, UnavailableSensor } from '../native/types.js';
 import { acquireSampler, type SamplerLease } from '../native/sampler-pool.js';
 import { tryLoadNativeBinding } from '../native/loader.js';
 import { JsCpuSampler } from '../estimate/index.js';
@@ -33,6 +33,11 @@ export interface MeasurementSource {
   read(): Reading;
   /** Latest reading without touching hardware. */
   latest(): Reading;
+  /** Readings taken after `sinceNs` (native: the sampler's ring; fallback: one reading now). */
+  samplesSince(sinceNs: number): Reading[];
+
+  /** The native sampler's counters of trouble (read errors, anomalies, wraps); null for the fallback. */
+  stats(): SamplerStats | null;
   /** Give the source back; idempotent. */
   release(): void;
 }
@@ -63,6 +68,13 @@ class NativeSource implements MeasurementSource {
   latest(): Reading {
     return this.lease.latest();
   }
+  samplesSince(sinceNs: number): Reading[] {
+    if (this.lease.released) return [];
+    return this.lease.sampler.recentSamples(sinceNs);
+  }
+  stats(): SamplerStats {
+    return this.lease.sampler.stats();
+  }
   release(): void {
     this.lease.release();
   }
@@ -87,6 +99,14 @@ class FallbackSource implements MeasurementSource {
   }
   latest(): Reading {
     return this.reading();
+  }
+  samplesSince(sinceNs: number): Reading[] {
+    if (this.released) return [];
+    const reading = this.reading();
+    return reading.timestampNs > sinceNs ? [reading] : [];
+  }
+  stats(): null {
+    return null;
   }
   release(): void {
     if (this.released) return;

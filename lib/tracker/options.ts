@@ -3,6 +3,8 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { lockEnvironment } from '../store/lock.js';
+import { resolveGroundTruth, type GroundTruthConfig, type GroundTruthOptions } from '../groundtruth/config.js';
 
 /** How CPU energy is charged to the run. */
 export type TrackingMode = 'machine' | 'process';
@@ -50,6 +52,15 @@ export interface EnergyTrackerOptions {
    * course. Default true; set false when your own shutdown code stops the tracker.
    */
   handleSignals?: boolean;
+  /**
+   * Wall-plug ground truth: a plug read directly (`{ tasmota: 'http://10.0.0.5' }`,
+   * `{ shellyGen2: … }`, `{ shellyGen1: … }`) or a ground-truth server (`{ server: 'host:port' }`,
+   * or `{ server: true }` for `LET_GT_HOST`/`LET_GT_PORT`/`~/.let/GT_REMOTE_CONFIG`). Default: none.
+   */
+  groundTruth?: GroundTruthOptions;
+
+  /** Store the run's power timeline in `<outputDir>/timelines/<run_id>.json` (with `save`). Default true. */
+  timeline?: boolean;
 }
 
 /** Options with defaults applied. */
@@ -71,6 +82,9 @@ export interface ResolvedTrackerOptions {
   live: boolean;
   checkpointIntervalMs: number;
   handleSignals: boolean;
+  groundTruth: GroundTruthConfig | null;
+
+  timeline: boolean;
 }
 
 /**
@@ -103,6 +117,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'live',
   'checkpointIntervalMs',
   'handleSignals',
+  'groundTruth',
+
+  'timeline',
 ]);
 
 /** The default store directory: `LET_OUTPUT_DIR`, else `~/.let`. */
@@ -216,6 +233,8 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
   }
 
   const save = given.save === undefined ? true : requireBoolean('save', given.save);
+  // The store's lock settings: a malformed LET_LOCK_* fails here, before a run is measured.
+  if (save) lockEnvironment();
   const printSummary = given.printSummary === undefined ? true : requireBoolean('printSummary', given.printSummary);
   const live = given.live === undefined ? false : requireBoolean('live', given.live);
   const handleSignals = given.handleSignals === undefined ? true : requireBoolean('handleSignals', given.handleSignals);
@@ -226,6 +245,7 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
       throw new RangeError(`option checkpointIntervalMs must be between 100 and 86400000 ms (24 h), got ${checkpointIntervalMs}`);
     }
   }
+  const timeline = given.timeline === undefined ? true : requireBoolean('timeline', given.timeline);
 
   let trackingMode: TrackingMode = 'machine';
   if (given.trackingMode !== undefined) {
@@ -265,5 +285,8 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     live,
     checkpointIntervalMs,
     handleSignals,
+    groundTruth: given.groundTruth === undefined ? null : resolveGroundTruth(given.groundTruth),
+
+    timeline,
   };
 }

@@ -24,6 +24,12 @@ class Fd {
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  // Give up ownership: the caller closes the returned descriptor.
+  int Release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
   // pread(2) retried on EINTR. Returns bytes read or -1 (errno set).
   ssize_t Pread(void* buf, size_t n, off_t off) const;
 

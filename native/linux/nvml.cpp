@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <initializer_list>
 
@@ -29,22 +27,6 @@ constexpr unsigned kUuidBuffer = 96;    // NVML_DEVICE_UUID_V2_BUFFER_SIZE
 constexpr unsigned kDriverBuffer = 80;  // NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE
 
 const char* const kDriverFix = "install or reinstall the NVIDIA driver (it provides libnvidia-ml.so.1)";
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool AllDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 // A fixed-size NVML string buffer to std::string (NVML NUL-terminates, but do not trust it).
 std::string FromBuffer(const char* buf, size_t size) { return std::string(buf, strnlen(buf, size)); }
@@ -221,47 +203,9 @@ std::vector<NvmlDevice> NvmlLibrary::Devices(const std::vector<std::string>& sel
     }
   }
 
-  // Selection: empty = all; a selector is an NVML index or a (case-insensitive) UUID prefix,
-  // with or without the "GPU-" prefix. A prefix that matches several GPUs is ambiguous.
-  std::vector<bool> chosen(count, selectors.empty());
-  for (const std::string& raw : selectors) {
-    const std::string sel = Trim(raw);
-    std::vector<unsigned> hits;
-    if (AllDigits(sel)) {
-      const unsigned long idx = sel.size() > 9 ? count : std::stoul(sel);
-      if (idx < count) hits.push_back(static_cast<unsigned>(idx));
-    } else if (!sel.empty()) {
-      const std::string want = Lower(sel);
-      for (unsigned i = 0; i < count; ++i) {
-        const std::string uuid = Lower(all[i].device.uuid);
-        if (uuid.empty()) continue;
-        if (uuid.compare(0, want.size(), want) == 0 ||
-            (uuid.compare(0, 4, "gpu-") == 0 && uuid.compare(4, want.size(), want) == 0)) {
-          hits.push_back(i);
-        }
-      }
-    }
-    if (hits.size() == 1) {
-      chosen[hits[0]] = true;
-      continue;
-    }
-    std::string listing;
-    for (unsigned i = 0; i < count; ++i) {
-      listing += (i ? "; " : "") + std::to_string(i) + " " + all[i].device.name +
-                 (all[i].device.uuid.empty() ? "" : " " + all[i].device.uuid);
-    }
-    if (listing.empty()) listing = "none";
-    if (hits.empty()) {
-      problems->push_back({"nvml", "GPU selector \"" + sel + "\" matches no GPU (NVML sees " +
-                                       std::to_string(count) + ": " + listing + ")",
-                           "select GPUs by NVML index (0-based, which can differ from the CUDA index) or by "
-                           "UUID or UUID prefix as listed by nvidia-smi -L"});
-    } else {
-      problems->push_back({"nvml", "GPU selector \"" + sel + "\" is ambiguous: it matches " +
-                                       std::to_string(hits.size()) + " GPUs (" + listing + ")",
-                           "give more characters of the UUID (nvidia-smi -L lists them)"});
-    }
-  }
+  std::vector<GpuIdentity> identities(count);
+  for (unsigned i = 0; i < count; ++i) identities[i] = {all[i].device.name, all[i].device.uuid};
+  const std::vector<bool> chosen = SelectGpus(identities, selectors, problems);
 
   for (unsigned i = 0; i < count; ++i) {
     if (!chosen[i]) continue;

@@ -1,7 +1,8 @@
 // NVIDIA GPU energy through NVML, loaded at run time with dlopen (no CUDA or NVML headers at
-// build time). This header is the contract between the sampler (native/sampler.cpp, which owns
-// one NvmlLibrary per sampler and reads devices from its sampling thread and from the JS thread
-// under the sampler's read mutex) and the NVML implementation (native/linux/nvml.cpp).
+// build time). The library wrapper (nvml.cpp), GPU selection (nvml_select.cpp) and the sampler
+// counters with their discovery (nvml_counters.cpp). One NvmlLibrary per sampler is owned by the
+// discovery result (Discovered::resources) and read from the sampling thread and from the JS
+// thread under the sampler's read mutex.
 //
 // Thread safety: NVML itself is thread-safe. NvmlLibrary is immutable after Open() except for
 // construction/destruction, which run on the JavaScript thread (sampler open/close). The Read*
@@ -14,6 +15,9 @@
 #include <vector>
 
 namespace let {
+
+struct SamplerOptions;
+struct Discovered;
 
 // One GPU selected for measurement.
 struct NvmlDevice {
@@ -70,5 +74,22 @@ class NvmlLibrary {
   void* dl_ = nullptr;
   std::unique_ptr<Api> api_;
 };
+
+// A GPU's identity as enumerated, before selection.
+struct GpuIdentity {
+  std::string name;
+  std::string uuid;
+};
+
+// Pure (JS thread, discovery). Which of `gpus` the selectors choose: empty = all; each selector
+// an NVML index ("0") or a UUID or UUID prefix ("GPU-1a2b"), case-insensitive. A selector that
+// matches nothing, or several GPUs, adds a problem listing the GPUs.
+std::vector<bool> SelectGpus(const std::vector<GpuIdentity>& gpus, const std::vector<std::string>& selectors,
+                             std::vector<NvmlProblem>* problems);
+
+// JS thread, sampler construction. Opens NVML (options.nvml_library; "" = disabled), adds one
+// counter per selected GPU to out->counters (the energy counter, else integrated power) and
+// every problem to out->unavailable; out->resources keeps the library open for the counters.
+void DiscoverNvml(const SamplerOptions& options, Discovered* out);
 
 }  // namespace let

@@ -25,6 +25,7 @@ function row(index: number, projectName: string): EmissionsRecord {
     tracking_mode: 'machine', cpu_utilization_percent: 1, gpu_utilization_percent: null, ram_utilization_percent: 1, ram_used_gb: 1,
     on_cloud: 'N', pue: 1, wue: 0, hostname: 'h', user: 'u', tracker_version: '0.1.0', cpu_energy_method: 'measured:powercap',
     gpu_energy_method: 'none:no-gpu', ram_energy_method: 'estimated:dimm-model', carbon_intensity: 380, run_status: 'completed',
+    wall_energy: null, wall_energy_method: '', wall_energy_uncertainty: null,
   };
 }
 
@@ -99,7 +100,7 @@ describe('CLI output that pipes', function () {
     expect(r.status, r.stderr.slice(0, 2000)).to.equal(0);
     expect(r.stderr).to.equal('');
     const lines = r.stdout.split('\n');
-    expect(lines.length).to.equal(500_000 + 4); // header, rule, rows, count, final newline
+    expect(lines.length).to.equal(500_000 + 5); // header, rule, rows, bar legend, count, final newline
     expect(lines.at(-2)).to.equal('500000 run(s)');
   });
 

@@ -51,7 +51,7 @@ describe('lamarr-energy-tracker run --live', function () {
   ];
 
   it('rewrites one line in place about twice a second on a terminal, and erases it at the end', function () {
-    if (!hasScript()) this.skip();
+    expect(hasScript(), 'this test needs script(1) from util-linux (apt-get install -y bsdutils)').to.equal(true);
     const command = [process.execPath, ...args()].map(shellQuote).join(' ');
     const r = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: REPO, encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);

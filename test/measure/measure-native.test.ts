@@ -60,15 +60,10 @@ describe('measureEnergy on simulated hardware (native sampler)', function () {
   let hw: FakeHardware | null = null;
   let driver: EnergyDriver | null = null;
 
-  before(async function () {
-    try {
-      const loader = await import('../../lib/native/loader.js');
-      loader.loadNativeBinding();
-    } catch (error) {
-      // Only a missing build is a reason to skip; the message says so.
-      console.log(`      (skipped: native addon not loadable: ${(error as Error).message.split('\n')[0]})`);
-      this.skip();
-    }
+  before(async () => {
+    // The addon is built before the tests (npm test): a missing build fails here, loudly.
+    const loader = await import('../../lib/native/loader.js');
+    loader.loadNativeBinding();
   });
 
   afterEach(() => {

@@ -171,14 +171,28 @@ describe('measureEnergy (simulated counters in process)', function () {
 
   it('uses a given idle baseline without an idle phase', async () => {
     const src = new SimSource([{ domain: domain(), idleW: 2, perCallUj: 5 }]);
-    const t0 = Date.now();
-    const m = await measureEnergy(() => src.call(), { source: src, idlePowerW: 2, batches: 4, minBatchMs: 100 });
-    const elapsed = Date.now() - t0;
+    // Idle windows (and the settle before them) are timed sleeps: count them rather than time
+    // the run, so a loaded machine cannot fail the test.
+    const sleeps = async (options: Parameters<typeof measureEnergy>[1]) => {
+      const realSetTimeout = globalThis.setTimeout;
+      let count = 0;
+      globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+        if ((ms ?? 0) >= 1) count++;
+        return realSetTimeout(fn, ms);
+      }) as typeof setTimeout;
+      try {
+        return { m: await measureEnergy(() => src.call(), options), count };
+      } finally {
+        globalThis.setTimeout = realSetTimeout;
+      }
+    };
+    const { m, count } = await sleeps({ source: src, idlePowerW: 2, batches: 4, minBatchMs: 100 });
     expect(m.idlePowerW).to.equal(2);
     expect(m.domains[0]!.idleSource).to.equal('given');
     expect(m.domains[0]!.idleBeforeW).to.equal(null);
-    // 4 batches + calibration, no 2 × 3 idle windows of 100 ms
-    expect(elapsed).to.be.below(6 * 100 - 50 + 1000);
+    // 4 batches + calibration, no 2 × 3 idle windows of 100 ms (nor the settle before them)
+    expect(count).to.equal(0);
+    expect((await sleeps({ source: src, batches: 4, minBatchMs: 100 })).count).to.equal(1 + 2 * 3);
     expect(m.domains[0]!.idleAfterW).to.equal(null);
     expect(m.activeJ! * 1e6).to.be.closeTo(5, 0.25);
   });
@@ -188,6 +202,13 @@ describe('measureEnergy (simulated counters in process)', function () {
     const m = await measureEnergy(() => src.call(), { source: src, idlePowerW: 0, batches: 3 });
     // with idle 0 the "active" energy is the total
     expect(m.activeJ!).to.be.closeTo(m.totalJ!, 1e-12);
+    // a non-zero wrong baseline (true idle is 2 W): active = total − 0.5 W × time per call,
+    // which a skipped subtraction would not give
+    const wrong = await measureEnergy(() => src.call(), { source: src, idlePowerW: 0.5, batches: 3 });
+    expect(wrong.quality).to.equal('measured');
+    const subtracted = wrong.totalJ! - wrong.activeJ!;
+    expect(subtracted).to.be.above(0);
+    expect(subtracted).to.be.closeTo(0.5 * wrong.timePerOpS!, 1e-9 * wrong.totalJ!);
   });
 
   it('validates options', async () => {

@@ -121,12 +121,18 @@ describe('native sampler: lifecycle', function () {
     const b = binding();
     const s = new b.Sampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
     const threads = processThreads();
+    const alone = s.acquire(60000);
+    const slowest = s.stats().intervalMs;
+    s.release(alone);
+    expect(slowest).to.be.above(1);
     for (let i = 0; i < 300; i++) {
       const t1 = s.acquire(1);
       const t2 = s.acquire(60000);
       expect(s.stats().intervalMs).to.equal(1);
       s.release(t1);
+      // The remaining holder's 60 s, capped at a quarter of the shortest wrap time: no longer 1 ms.
       expect(s.stats().intervalMs).to.be.at.most(60000);
+      expect(s.stats().intervalMs).to.equal(slowest);
       s.release(t2);
       s.release(t2); // unknown token: ignored
       expect(s.stats().threadRunning).to.equal(false);

@@ -424,5 +424,20 @@ describe('native sampler: NVML (fake libnvidia-ml.so.1)', function () {
       expect(Math.abs(deltaUj(r0, r1, 0) - truthUj) / truthUj).to.be.below(0.01);
       expect(s.stats().readErrors).to.equal(10);
     });
+
+    it('an impossible power reading (4 MW) is dropped as an anomaly; the integral bridges it', async () => {
+      const s = sampler([{ ...K80, energyRc: NVML.NOT_SUPPORTED, powerMw: 100_000 }]);
+      const r0 = s.read();
+      await sleep(50);
+      fake.setPower(0, 4_000_000_000); // 4 MW: far above the 5 kW plausibility bound
+      s.read();
+      fake.setPower(0, 100_000);
+      await sleep(50);
+      const r1 = s.read();
+      const truthUj = (100_000 * (r1.timestampNs - r0.timestampNs)) / 1e6;
+      // Integrated, the 4 MW sample alone would add about 2 MW × 50 ms = 100 kJ.
+      expect(Math.abs(deltaUj(r0, r1, 0) - truthUj), `measured ${deltaUj(r0, r1, 0)} µJ, truth ${truthUj} µJ`).to.be.below(4000);
+      expect(s.stats().anomalies).to.equal(1);
+    });
   });
 });

@@ -151,6 +151,25 @@ describe('native sampler: powercap accounting', function () {
     expect(s.stats().samples).to.be.at.least(ring.length);
   });
 
+  it('recentSamples(sinceNs) returns only the samples taken after sinceNs, each a full reading', () => {
+    const { pkg } = setup(262143328850n);
+    const s = sampler!;
+    const first = s.read();
+    pkg.add(1_000_000);
+    const second = s.read();
+    pkg.add(2_000_000);
+    const third = s.read();
+    const all = s.recentSamples();
+    expect(all.map((sample) => sample.timestampNs)).to.include.members([first.timestampNs, second.timestampNs, third.timestampNs]);
+    const after = s.recentSamples(first.timestampNs);
+    expect(after.map((sample) => sample.timestampNs)).to.deep.equal([second.timestampNs, third.timestampNs]);
+    expect(after.map((sample) => sample.energyUj[0]! - first.energyUj[0]!)).to.deep.equal([1_000_000, 3_000_000]);
+    expect(after[1]!.attributedUj).to.have.length(after[1]!.energyUj.length);
+    expect(after[1]!.cpu).to.deep.equal(third.cpu);
+    expect(s.recentSamples(third.timestampNs)).to.deep.equal([]);
+    expect(() => s.recentSamples('x' as unknown as number)).to.throw(TypeError, /sinceNs/);
+  });
+
   it('rejects invalid intervals and use after close', () => {
     setup(262143328850n);
     const s = sampler!;

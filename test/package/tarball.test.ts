@@ -29,7 +29,8 @@ describe('the npm tarball, installed with install scripts disabled', function ()
     if (!existsSync(join(PACKAGE_ROOT, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build:ts`');
     work = mkdtempSync(join(tmpdir(), 'let-pack-'));
     const packed = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: PACKAGE_ROOT, encoding: 'utf8' }),
+      // With its scripts: prepack compiles dist/ and makes sure the prebuild is current.
+      execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: PACKAGE_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
     ) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarballFiles = packed[0]!.files.map((file) => file.path);
     project = join(work, 'project');

@@ -64,6 +64,9 @@ export function makeRecord(overrides: Partial<EmissionsRecord> = {}): EmissionsR
     ram_energy_method: 'estimated:dimm-model',
     carbon_intensity: 380.95,
     run_status: 'completed',
+    wall_energy: null,
+    wall_energy_method: '',
+    wall_energy_uncertainty: null,
     ...overrides,
   };
 }

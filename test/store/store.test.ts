@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
   loadResults,
   splitExperimentId,
 } from '../../lib/store/index.js';
+import { LOCK_FILE_SUFFIX, withLock } from '../../lib/store/lock.js';
 import { makeRecord, stripSource, tempDir } from './helpers.js';
 
 describe('store: paths', () => {
@@ -182,38 +183,39 @@ describe('store: lock', () => {
   beforeEach(() => ({ dir, cleanup } = tempDir()));
   afterEach(() => cleanup());
 
-  it('times out with an error naming the file when another writer holds the lock', () => {
+  it('times out with an error naming the file and the holder when another writer holds the lock', () => {
     appendRecord(makeRecord({ run_id: 'first' }), dir);
     const file = join(dir, 'emissions.csv');
     const before = readFileSync(file);
-    mkdirSync(`${file}.lock`);
     const t0 = Date.now();
     let err: unknown;
-    try {
-      appendRecord(makeRecord({ run_id: 'second' }), dir, { lockTimeoutMs: 300 });
-    } catch (e) {
-      err = e;
-    }
+    // A second open file description excludes even within one thread: this holder blocks the append.
+    withLock(file, () => {
+      try {
+        appendRecord(makeRecord({ run_id: 'second' }), dir, { lockTimeoutMs: 300 });
+      } catch (e) {
+        err = e;
+      }
+    });
     expect(err).to.be.instanceOf(StoreError);
     expect((err as StoreError).code).to.equal('LET_LOCK_TIMEOUT');
-    expect((err as Error).message).to.include(file).and.include('timed out');
+    expect((err as Error).message).to.include(file).and.include('timed out').and.include(`held by pid ${process.pid} on host `);
     expect(Date.now() - t0).to.be.within(250, 3000);
     expect(readFileSync(file).equals(before)).to.equal(true);
   });
 
-  it('breaks a stale lock left by a dead writer', () => {
+  it('ignores the lock directory 0.1.0 used (emissions.csv.lock)', () => {
     const file = join(dir, 'emissions.csv');
     mkdirSync(`${file}.lock`);
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(`${file}.lock`, old, old);
-    appendRecord(makeRecord({ run_id: 'after-stale' }), dir, { lockStaleMs: 5000, lockTimeoutMs: 2000 });
-    expect(loadResults({ outputDir: dir }).map((r) => r.run_id)).to.deep.equal(['after-stale']);
-    expect(existsSync(`${file}.lock`)).to.equal(false);
+    appendRecord(makeRecord({ run_id: 'after-old-lock' }), dir, { lockTimeoutMs: 0 });
+    expect(loadResults({ outputDir: dir }).map((r) => r.run_id)).to.deep.equal(['after-old-lock']);
   });
 
-  it('leaves no lock behind after each operation', () => {
+  it('leaves only the empty, unheld lock file behind after each operation', () => {
     appendRecord(makeRecord(), dir);
     deleteResults({ outputDir: dir, projectName: 'demo' });
-    expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv']);
+    expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv', `emissions.csv${LOCK_FILE_SUFFIX}`]);
+    expect(readFileSync(join(dir, `emissions.csv${LOCK_FILE_SUFFIX}`), 'utf8')).to.equal('');
+    expect(withLock(join(dir, 'emissions.csv'), () => 'free', { lockTimeoutMs: 0 })).to.equal('free');
   });
 });

@@ -203,6 +203,7 @@ function sampleRecord() {
     cpu_utilization_percent: 0, gpu_utilization_percent: null, ram_utilization_percent: 0, ram_used_gb: 0, on_cloud: 'N', pue: 1,
     wue: 0, hostname: 'h', user: 'u', tracker_version: '0', cpu_energy_method: 'measured:powercap' as const,
     gpu_energy_method: 'none:no-gpu' as const, ram_energy_method: 'estimated:dimm-model' as const, carbon_intensity: 380,
+    wall_energy: null, wall_energy_method: '' as const, wall_energy_uncertainty: null,
   };
 }
 

@@ -35,7 +35,13 @@ describe('tracker options', () => {
       live: false,
       checkpointIntervalMs: 60_000,
       handleSignals: true,
+      timeline: true,
     });
+  });
+
+  it('turns timelines off with timeline: false and rejects a non-boolean', () => {
+    expect(resolveTrackerOptions({ timeline: false }).timeline).to.equal(false);
+    expect(() => resolveTrackerOptions({ timeline: 'no' as unknown as boolean })).to.throw(TypeError, /option timeline must be a boolean/);
   });
 
   it('takes GPU ids from CUDA_VISIBLE_DEVICES (indices or UUIDs)', () => {

@@ -163,8 +163,12 @@ describe('EnergyTracker on simulated hardware', function () {
     const tracker = new EnergyTracker({ ...base(), projectName: 'kept' }).start();
     packages[0]!.addJoules(1);
     let caught: unknown;
+    let printed = '';
     const stderr = process.stderr.write.bind(process.stderr);
-    process.stderr.write = (() => true) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      printed += chunk;
+      return true;
+    }) as typeof process.stderr.write;
     try {
       tracker.stop();
     } catch (error) {
@@ -179,6 +183,20 @@ describe('EnergyTracker on simulated hardware', function () {
     expect(microjoules(error.record.cpu_energy)).to.equal(1e6);
     expect(readFileSync(file, 'utf8')).to.equal(corrupt);
     expect(tracker.running).to.equal(false);
+    // stop() printed the unsaved record once; constructing the error prints nothing
+    expect(printed.match(/unsaved run: /g)).to.have.length(1);
+    expect(JSON.parse(printed.slice(printed.indexOf('{')).trim())).to.deep.equal(error.record);
+    const stderrBefore = printed;
+    process.stderr.write = ((chunk: string) => {
+      printed += chunk;
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      new RunNotStoredError(error.record, file, new Error('x'));
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(printed).to.equal(stderrBefore);
   });
 
   it('rejects an unknown country at construction', () => {
@@ -213,6 +231,15 @@ describe('EnergyTracker on simulated hardware', function () {
     expect(snapshot.energyJ.cpu).to.be.closeTo(4, 1e-6);
     expect(snapshot.elapsedS).to.be.greaterThan(0.05);
     tracker.stop();
+  });
+
+  it('a snapshot shows what the sampling thread last read, never a fresh hardware read', () => {
+    // At a 60 s interval the thread does not sample during this test: a snapshot that read the
+    // counters would see the 4 J; stop() reads them fresh and does.
+    const tracker = new EnergyTracker({ ...base(), samplingIntervalMs: 60000, save: false }).start();
+    packages[0]!.addJoules(4);
+    expect(tracker.snapshot().energyJ.cpu).to.equal(0);
+    expect(tracker.stop().cpu_energy! * 3.6e6).to.be.closeTo(4, 1e-6);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { deleteResults, emissionsFile, loadResults } from '../../store/index.js';
+import { pruneTimelines } from '../../timeline/index.js';
 import { filtersFrom, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
 import { addFormatOptions, chosenFormat, forStdout, toJson, writeOut } from '../output.js';
@@ -34,8 +35,8 @@ export function registerDeleteCommand(program: Command): void {
       const filters = filtersFrom(flags);
       const matching = loadResults(filters).length;
       const file = emissionsFile(flags.outputDir);
-      const report = (deleted: number, text: string): Promise<void> =>
-        writeOut(json ? `${toJson({ file, matched: matching, deleted })}\n` : forStdout(text));
+      const report = (deleted: number, text: string, timelines = 0): Promise<void> =>
+        writeOut(json ? `${toJson({ file, matched: matching, deleted, timelines })}\n` : forStdout(text));
       if (matching === 0) {
         await report(0, `No stored runs match in ${file}.\n`);
         return;
@@ -45,7 +46,8 @@ export function registerDeleteCommand(program: Command): void {
         return;
       }
       const deleted = deleteResults(filters);
-      await report(deleted, `Deleted ${deleted} run(s) from ${file}.\n`);
+      const timelines = pruneTimelines({ ...(flags.outputDir !== undefined ? { outputDir: flags.outputDir } : {}) });
+      await report(deleted, `Deleted ${deleted} run(s) from ${file}${timelines > 0 ? ` and ${timelines} power timeline(s)` : ''}.\n`, timelines);
     });
   program.addCommand(command);
 }

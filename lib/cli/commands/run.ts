@@ -28,6 +28,7 @@ import type { RunStatus } from '../../store/schema.js';
 import { parseNumber } from '../arguments.js';
 import { childLaunch, resolveCommand } from './run-child.js';
 import { chosenFormat, toJson } from '../output.js';
+import { groundTruthFromFlag, type GroundTruthOptions } from '../../groundtruth/config.js';
 
 /** Exit code of `run` for its own errors (bad options, a tracker that cannot start). */
 export const RUN_OWN_ERROR_EXIT_CODE = 125;
@@ -52,6 +53,11 @@ export interface RunFlags {
   /** `json`: the summary on stderr is the stored record as JSON. */
   format?: 'text' | 'json';
   json?: boolean;
+  /** `--ground-truth <spec>`, parsed. */
+  groundTruth?: GroundTruthOptions;
+
+  /** `--no-timeline` sets false. */
+  timeline?: boolean;
 }
 
 /** Sampling interval used with `--live` when none is given, ms. */
@@ -107,6 +113,9 @@ export function trackerOptionsFromFlags(flags: RunFlags, command: string, pid: n
   if (flags.gpuIds !== undefined) options.gpuIds = flags.gpuIds;
   if (flags.hardwareRoot !== undefined) options.hardwareRoot = flags.hardwareRoot;
   if (flags.nvmlLibrary !== undefined) options.nvmlLibrary = flags.nvmlLibrary;
+  if (flags.groundTruth !== undefined) options.groundTruth = flags.groundTruth;
+
+  if (flags.timeline === false) options.timeline = false;
   const mode = flags.trackingMode ?? 'machine';
   options.trackingMode = mode;
   if (mode === 'process') {
@@ -223,7 +232,7 @@ export async function runCommand(command: string, args: readonly string[], flags
     const { code, signal } = await exit;
     const status = runStatusFor(code, signal, received);
     try {
-      const record = tracker.stop({ status, summaryTo: 'stderr' });
+      const record = await tracker.stopAsync({ status, summaryTo: 'stderr' });
       if (json && flags.summary) process.stderr.write(`${toJson(record)}\n`);
     } catch (error) {
       // The command's exit code matters more than our bookkeeping: report and pass it on.
@@ -276,9 +285,21 @@ export function registerRunCommand(program: Command): void {
     .option('--nvml-library <path>', 'path of libnvidia-ml.so.1 ("" disables NVML)')
     .option('--no-save', 'do not append the run to emissions.csv')
     .option('--no-summary', 'do not print the summary at the end')
+    .option('--no-timeline', "do not store the run's power timeline")
     .option('--live', 'show a live line (elapsed, power, energy) on a terminal')
     .addOption(new Option('--format <format>', "summary format on stderr: 'text', or 'json' (the stored record)").choices(['text', 'json']).default('text'))
     .option('--json', 'same as --format json')
+    .option(
+      '--ground-truth <source>',
+      'wall-plug ground truth: server (LET_GT_HOST/LET_GT_PORT or ~/.let/GT_REMOTE_CONFIG), server=host:port, tasmota=URL, shelly-gen2=URL or shelly-gen1=URL',
+      (value: string) => {
+        try {
+          return groundTruthFromFlag(value);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      },
+    )
     .action(async (command: string, args: string[], flags: RunFlags) => {
       const outcome = await runCommand(command, args, flags);
       // Die of the command's signal, so that a calling shell sees the interruption.

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { bibtex, customStatement, formatStatement, loadStatement } from '../../statement/index.js';
 import { listCountries } from '../../carbon/index.js';
-import { filtersFrom, parseNumber, type FilterFlags } from '../arguments.js';
+import { parseNumber, storesFiltersFrom, type StoresFilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
 import { addFormatOptions, chosenFormat, ChunkedWriter, forStdout, toJson, writeOut } from '../output.js';
 import { MAX_CARBON_INTENSITY } from '../../tracker/options.js';
 
-interface StatementFlags extends FilterFlags {
+type StatementFlags = StoresFilterFlags & {
   methodology?: string;
   hardware?: string;
   consumedEnergy?: number;
@@ -16,19 +16,21 @@ interface StatementFlags extends FilterFlags {
   format: 'text' | 'latex' | 'json';
   json?: boolean;
   listCountries?: boolean;
+  calibrated?: boolean;
 }
 
 /** `statement`: the paper statement over stored runs, or a custom one. */
 export function registerStatementCommand(program: Command): void {
   const command = new Command('statement')
     .description('print the impact statement for your paper (over stored runs, or custom with --methodology --hardware --consumed-energy)');
-  addFormatOptions(addFilterOptions(command), ['text', 'latex', 'json'], 'text')
+  addFormatOptions(addFilterOptions(command, { manyStores: true }), ['text', 'latex', 'json'], 'text')
     .option('--methodology <text>', 'custom statement: how the energy was obtained')
     .option('--hardware <text>', 'custom statement: the hardware, e.g. "NVIDIA GTX 1080 GPU"')
     .option('--consumed-energy <kWh>', 'custom statement: energy in kWh', parseNumber('--consumed-energy', { min: 0 }))
     .option('--carbon-intensity <g/kWh>', 'custom statement: carbon intensity (default 380)', parseNumber('--carbon-intensity', { min: 0, max: MAX_CARBON_INTENSITY }))
     .option('--comparison', 'add a comparison with an everyday item')
     .option('--bibtex', 'also print the BibTeX entries of the cited works (with --format json: a "bibtex" field)')
+    .option('--calibrated', "apply each host's wall/sensor ratio (from its runs with a wall plug) to its runs without one, labelled a calibrated estimate")
     .option('--list-countries', 'list the ISO 3166-1 alpha-3 codes and carbon intensities known to the tracker')
     .action(async (flags: StatementFlags) => {
       const format = chosenFormat(flags, 'text') as StatementFlags['format'];
@@ -62,7 +64,7 @@ export function registerStatementCommand(program: Command): void {
         if (flags.carbonIntensity !== undefined) {
           throw new Error('--carbon-intensity applies to custom statements; stored runs carry their own intensity');
         }
-        statement = loadStatement({ ...filtersFrom(flags), comparison: flags.comparison === true });
+        statement = loadStatement({ ...storesFiltersFrom(flags), comparison: flags.comparison === true, calibrated: flags.calibrated === true });
       }
       const entries = flags.bibtex ? bibtex(statement.citations) : null;
       if (format === 'json') {
