@@ -37,7 +37,7 @@ export function parseNumber(name: string, options: { min?: number; max?: number;
   return (value: string): number => {
     const parsed = Number(value);
     if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) || !Number.isFinite(parsed)) {
-      throw new InvalidArgumentError(`${name} must be a decimal number, got "${value}"`);
+      throw new InvalidArgumentError(`${name} must be a number in decimal notation, got "${value}"`);
     }
     if (options.integer === true && !Number.isInteger(parsed)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
     if (options.min !== undefined && parsed < options.min) throw new InvalidArgumentError(`${name} must be ≥ ${options.min}, got ${value}`);
