@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "lock_binding.h"
+
+#include "addon_options.h"
 #include "platform.h"
 #include "sampler.h"
 #include "signal_watchdog.h"
@@ -55,66 +57,6 @@ struct AddonData {
   // The store lock's descriptors of this env (lock_binding.cpp; its own cleanup hook).
   std::shared_ptr<LockTable> locks;
 };
-
-// ---- argument helpers (early returns with a TypeError / RangeError)
-
-std::string OptString(const Napi::Object& o, const char* key, const std::string& fallback, bool* present) {
-  *present = false;
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string("options.") + key + " must be a string");
-  *present = true;
-  return v.As<Napi::String>().Utf8Value();
-}
-
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
-
-SamplerOptions ParseOptions(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SamplerOptions o;
-  o.hardware_root = EnvOr("LET_HARDWARE_ROOT", "/");
-  {
-    const char* nv = std::getenv("LET_NVML_LIBRARY");
-    if (nv != nullptr) o.nvml_library = nv;  // '' disables, as the option does
-  }
-  const char* unpriv = std::getenv("LET_TEST_UNPRIVILEGED");
-  o.simulate_unprivileged = unpriv != nullptr && std::string(unpriv) == "1";
-  if (info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull()) return o;
-  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "options must be an object");
-  Napi::Object opts = info[0].As<Napi::Object>();
-  bool present = false;
-  std::string root = OptString(opts, "hardwareRoot", o.hardware_root, &present);
-  if (present && root.empty()) throw Napi::RangeError::New(env, "options.hardwareRoot must not be empty");
-  o.hardware_root = root;
-  o.nvml_library = OptString(opts, "nvmlLibrary", o.nvml_library, &present);
-  Napi::Value gpus = opts.Get("gpuIds");
-  if (!gpus.IsUndefined() && !gpus.IsNull()) {
-    if (!gpus.IsArray()) throw Napi::TypeError::New(env, "options.gpuIds must be an array of strings");
-    Napi::Array a = gpus.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i) {
-      Napi::Value e = a.Get(i);
-      if (!e.IsString()) throw Napi::TypeError::New(env, "options.gpuIds must be an array of strings");
-      o.gpu_ids.push_back(e.As<Napi::String>().Utf8Value());
-    }
-  }
-  Napi::Value pid = opts.Get("attributionPid");
-  if (!pid.IsUndefined() && !pid.IsNull()) {
-    if (!pid.IsNumber()) throw Napi::TypeError::New(env, "options.attributionPid must be a number");
-    const double p = pid.As<Napi::Number>().DoubleValue();
-    if (!(p >= 1 && p <= 4194304) || std::floor(p) != p)
-      throw Napi::RangeError::New(env, "options.attributionPid must be a positive integer pid");
-    o.attribution_pid = static_cast<int>(p);
-  }
-  Napi::Value desc = opts.Get("includeDescendants");
-  if (!desc.IsUndefined() && !desc.IsNull()) {
-    if (!desc.IsBoolean()) throw Napi::TypeError::New(env, "options.includeDescendants must be a boolean");
-    o.include_descendants = desc.As<Napi::Boolean>().Value();
-  }
-  return o;
-}
 
 // ---- conversions to JavaScript values
 
@@ -200,7 +142,10 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
   SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SamplerWrap>(info) {
     Napi::Env env = info.Env();
     if (!info.IsConstructCall()) throw Napi::TypeError::New(env, "Sampler must be called with new");
-    sampler_ = std::make_shared<Sampler>(ParseOptions(info));
+    SamplerOptions options;
+    SamplingRules rules;
+    options::ParseSamplerOptions(info, &options, &rules);
+    sampler_ = std::make_shared<Sampler>(options, rules);
     AddonData* data = env.GetInstanceData<AddonData>();
     data->registry->Prune();
     data->registry->samplers.push_back(sampler_);
@@ -248,13 +193,8 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
   Napi::Value Acquire(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Sampler& s = Open(env);
-    double ms = 1000;
-    if (info.Length() > 0 && !info[0].IsUndefined()) {
-      if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "intervalMs must be a number");
-      ms = info[0].As<Napi::Number>().DoubleValue();
-    }
-    if (!(ms >= 1 && ms <= 60000)) throw Napi::RangeError::New(env, "intervalMs must be between 1 and 60000");
-    return Napi::Number::New(env, s.Acquire(static_cast<int64_t>(ms * 1e6)));
+    const int64_t interval_ns = options::ParseIntervalNs(info, s.rules());
+    return Napi::Number::New(env, s.Acquire(interval_ns, options::ParseCpuTimesUse(info)));
   }
 
   Napi::Value Release(const Napi::CallbackInfo& info) {

@@ -33,15 +33,17 @@ struct Unavailable {
   std::string fix;  // "" = null
 };
 
-// What the sampler was asked to measure (from the JS options, defaults applied on the JS thread).
+// What the sampler was asked to measure: the JS options as lib/native/sampler-options.ts
+// resolved them (every default is applied there; native/addon_options.h requires these two).
 struct SamplerOptions {
-  std::string hardware_root = "/";
-  std::string nvml_library = "libnvidia-ml.so.1";  // "" disables NVML
+  std::string hardware_root;
+  std::string nvml_library;  // "" disables NVML
   std::vector<std::string> gpu_ids;
   int attribution_pid = 0;  // 0 = the calling process (proc/self)
   bool include_descendants = false;
-  // Test hook (LET_TEST_UNPRIVILEGED=1): open helpers check the "other" permission bits as an
-  // unprivileged user would, because the tests run as root (see test/fixtures/fake-hardware.ts).
+  // Test hook (options.simulateUnprivileged, set from LET_TEST_UNPRIVILEGED=1 in TypeScript): open
+  // helpers check the "other" permission bits as an unprivileged user would, because the tests
+  // run as root (see test/fixtures/fake-hardware.ts).
   bool simulate_unprivileged = false;
 };
 

@@ -46,7 +46,10 @@ struct CpuRaw {
 class CpuTimesReader {
  public:
   virtual ~CpuTimesReader() = default;
-  virtual void Read(CpuRaw* out) = 0;
+  // Reads the machine's times (proc/stat) when `machine` and the process's when `process`;
+  // fields not read keep their values. `available` is whether proc/stat was readable at the
+  // last machine read. `fresh`: a fresh read (exact now, whatever it costs), not a tick.
+  virtual void Read(CpuRaw* out, bool machine, bool process, bool fresh) = 0;
   virtual int OpenFiles() const = 0;
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace let {
 
@@ -13,8 +14,10 @@ int64_t MonotonicNs() {
 }
 
 // JS thread. Discovery, then one baseline sample so that totals start at 0 now.
-Sampler::Sampler(const SamplerOptions& options) : options_(options), disc_(Discover(options)) {
+Sampler::Sampler(const SamplerOptions& options, const SamplingRules& rules)
+    : options_(options), rules_(rules), disc_(Discover(options)) {
   cpu_reader_ = MakeCpuTimesReader(options_);
+  wrap_cap_ns_ = rules_.max_interval_ns;
   const size_t n = disc_.counters.size();
   domains_.reserve(n);
   acc_.reserve(n);
@@ -28,6 +31,7 @@ Sampler::Sampler(const SamplerOptions& options) : options_(options), disc_(Disco
       wrap_cap_ns_ = std::min(wrap_cap_ns_, cap);
     }
   }
+  for (const auto& c : disc_.counters) gpu_.push_back(c->info.device == "gpu" ? 1 : 0);
   last_total_.assign(n, 0);
   pending_uj_.assign(n, 0);
   attributed_.assign(n, 0);
@@ -39,22 +43,28 @@ Sampler::Sampler(const SamplerOptions& options) : options_(options), disc_(Disco
   ring_.assign(kRingCapacity, snap_);  // sized now: copying a sample into an entry never allocates
   {
     std::lock_guard<std::mutex> lk(read_mu_);
-    SampleLocked(true);
+    SampleLocked(true, CpuTimesUse{});
   }
-  interval_ns_ = ComputeIntervalLocked();
 }
 
 Sampler::~Sampler() { Close(); }
 
-// Under ctl_mu_ (or before the thread exists).
-int64_t Sampler::ComputeIntervalLocked() const {
-  int64_t want = kDefaultIntervalNs;
+// Under ctl_mu_. The shortest interval any holder asked for, never longer than a quarter of the
+// shortest wrap time nor shorter than the rules allow; the union of the holders' CPU-time needs.
+void Sampler::RecomputeLocked() {
+  int64_t want = kIdleIntervalNs;
+  CpuTimesUse use{false, false};
   if (!holders_.empty()) {
-    want = kMaxIntervalNs;
-    for (const auto& h : holders_) want = std::min(want, h.second);
+    want = rules_.max_interval_ns;
+    for (const auto& h : holders_) {
+      want = std::min(want, h.second.interval_ns);
+      use.machine = use.machine || h.second.use.machine;
+      use.process = use.process || h.second.use.process;
+    }
   }
   want = std::min(want, wrap_cap_ns_);
-  return std::max(want, kMinIntervalNs);
+  interval_ns_ = std::max(want, rules_.min_interval_ns);
+  tick_use_ = use;
 }
 
 int64_t Sampler::EffectiveIntervalNs() {
@@ -62,20 +72,21 @@ int64_t Sampler::EffectiveIntervalNs() {
   return interval_ns_;
 }
 
-// JS thread. Starts the thread on the first holder.
-int Sampler::Acquire(int64_t interval_ns) {
+// JS thread. Starts the thread on the first holder; wakes it only when what it does changed.
+int Sampler::Acquire(int64_t interval_ns, CpuTimesUse use) {
   std::lock_guard<std::mutex> lk(ctl_mu_);
   const int token = next_token_++;
-  holders_[token] = interval_ns;
-  interval_ns_ = ComputeIntervalLocked();
+  holders_[token] = Holder{interval_ns, use};
+  const int64_t was_interval = interval_ns_;
+  const CpuTimesUse was_use = tick_use_;
+  RecomputeLocked();
   if (!thread_.joinable()) {
     stop_ = false;
-    interval_changed_ = false;
     thread_running_.store(true);
     thread_ = std::thread(&Sampler::ThreadMain, this);
-  } else {
-    interval_changed_ = true;
-    cv_.notify_all();
+  } else if (interval_ns_ != was_interval || tick_use_.machine != was_use.machine ||
+             tick_use_.process != was_use.process) {
+    waiter_.Notify();
   }
   return token;
 }
@@ -85,90 +96,111 @@ void Sampler::Release(int token) {
   {
     std::lock_guard<std::mutex> lk(ctl_mu_);
     if (holders_.erase(token) == 0) return;
-    interval_ns_ = ComputeIntervalLocked();
+    const int64_t was_interval = interval_ns_;
+    const CpuTimesUse was_use = tick_use_;
+    RecomputeLocked();
     if (!holders_.empty()) {
-      interval_changed_ = true;
-      cv_.notify_all();
+      if (interval_ns_ != was_interval || tick_use_.machine != was_use.machine ||
+          tick_use_.process != was_use.process)
+        waiter_.Notify();
       return;
     }
   }
   StopThread();
 }
 
-// JS thread. Wake the thread (condition variable) and join it; no lock held while joining.
+// JS thread. Wake the thread and join it; no lock held while joining.
 void Sampler::StopThread() {
   {
     std::lock_guard<std::mutex> lk(ctl_mu_);
     stop_ = true;
-    cv_.notify_all();
+    waiter_.Notify();
   }
   if (thread_.joinable()) thread_.join();
   thread_running_.store(false);
 }
 
-// Sampling thread. Sleeps on cv_ (woken at once by StopThread or an interval change), samples
-// under read_mu_, publishes under snap_mu_. Catches everything: nothing escapes the thread.
+// Sampling thread. Sleeps in waiter_ until the next tick (one futex wait on Linux, no lock);
+// takes ctl_mu_ only when woken by a change (stop, interval, needs). Samples under read_mu_,
+// publishes under snap_mu_. Catches everything: nothing escapes the thread.
 void Sampler::ThreadMain() {
-  using clock = std::chrono::steady_clock;
-  std::unique_lock<std::mutex> lk(ctl_mu_);
-  auto next = clock::now() + std::chrono::nanoseconds(interval_ns_);
-  while (!stop_) {
-    if (cv_.wait_until(lk, next, [this] { return stop_ || interval_changed_; })) {
-      if (stop_) break;
-      interval_changed_ = false;
-      next = std::min(next, clock::now() + std::chrono::nanoseconds(interval_ns_));
+  int64_t interval = 0;
+  CpuTimesUse use;
+  uint32_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lk(ctl_mu_);
+    if (stop_) return;
+    interval = interval_ns_;
+    use = tick_use_;
+    generation = waiter_.Generation();
+  }
+  int64_t next = MonotonicNs() + interval;
+  for (;;) {
+    if (waiter_.WaitUntil(generation, next)) {
+      std::lock_guard<std::mutex> lk(ctl_mu_);
+      if (stop_) return;
+      interval = interval_ns_;
+      use = tick_use_;
+      generation = waiter_.Generation();
+      next = std::min(next, MonotonicNs() + interval);
       continue;
     }
-    const int64_t interval = interval_ns_;
-    lk.unlock();
     try {
       std::lock_guard<std::mutex> rl(read_mu_);
-      if (!closed_.load()) SampleLocked(false);
+      if (!closed_.load()) SampleLocked(false, use);
     } catch (...) {
       // Allocation failure at worst; the next tick retries.
     }
-    lk.lock();
-    next += std::chrono::nanoseconds(interval);
-    const auto now = clock::now();
-    if (next <= now) next = now + std::chrono::nanoseconds(interval);  // skip missed ticks
+    next += interval;
+    const int64_t now = MonotonicNs();
+    if (next <= now) next = now + interval;  // skip missed ticks
   }
 }
 
-// Under read_mu_ (sampling thread or JS thread). Reads every counter and (at most every 10 ms
-// on the thread, always on a fresh read) the CPU times, updates the accumulators, attribution,
-// the load model, then publishes the snapshot and a ring entry under snap_mu_.
-void Sampler::SampleLocked(bool force_cpu) {
-  const size_t n = disc_.counters.size();
-  for (size_t i = 0; i < n; ++i) ok_scratch_[i] = disc_.counters[i]->Read(&raw_scratch_[i]) ? 1 : 0;
-  const int64_t t = MonotonicNs();
-  for (size_t i = 0; i < n; ++i) acc_[i].Feed(ok_scratch_[i] != 0, raw_scratch_[i], t);
-
-  const bool read_cpu = force_cpu || !cpu_have_base_ || t - cpu_last_read_ns_ >= kCpuTimesMinPeriodNs;
-  CpuRaw cpu = cpu_last_;
-  if (read_cpu && cpu_reader_) {
-    cpu_reader_->Read(&cpu);
-    cpu_last_read_ns_ = t;
-  }
-
-  // Load model: u = busy share of the machine over the interval since the last CPU read that
-  // moved; intervals with no new ticks keep the last u.
+// Under read_mu_. The load model integrates over the interval since the last proc/stat read,
+// with u = the machine's busy share over that interval (an interval with no new ticks keeps
+// the last u).
+void Sampler::UpdateLoadModelLocked(const CpuRaw& cpu, int64_t t) {
   if (cpu.available && cpu_last_.available && cpu.machine_total > cpu_last_.machine_total) {
     const double dt = static_cast<double>(cpu.machine_total - cpu_last_.machine_total);
     const double db = cpu.machine_busy >= cpu_last_.machine_busy
                           ? static_cast<double>(cpu.machine_busy - cpu_last_.machine_busy) : 0;
     last_u_ = std::clamp(db / dt, 0.0, 1.0);
   }
-  if (last_sample_ns_ != 0 && cpu.available) {
-    const double dt_s = static_cast<double>(t - last_sample_ns_) / 1e9;
-    load_model_s_ += (0.1 + 0.9 * last_u_ * last_u_ * last_u_) * dt_s;
+  if (rules_.load_model && machine_read_ns_ != 0 && cpu.available) {
+    const double factor = rules_.load_idle_share + (1 - rules_.load_idle_share) * std::pow(last_u_, rules_.load_exponent);
+    load_model_s_ += factor * static_cast<double>(t - machine_read_ns_) / 1e9;
   }
-  last_sample_ns_ = t;
+}
 
-  // Attribution: energy deltas wait in pending_uj_ until the machine's tick count moves, then
-  // are attributed with the process's share of CPU time over that whole window.
+// Under read_mu_ (sampling thread or JS thread). Reads every counter and the CPU times the
+// sample needs (a fresh read: all; a tick: what the holders use, at most every 10 ms), updates
+// the accumulators, the load model and attribution, then publishes the snapshot and a ring
+// entry under snap_mu_.
+void Sampler::SampleLocked(bool fresh, CpuTimesUse use) {
+  const size_t n = disc_.counters.size();
+  for (size_t i = 0; i < n; ++i) ok_scratch_[i] = disc_.counters[i]->Read(&raw_scratch_[i]) ? 1 : 0;
+  const int64_t t = MonotonicNs();
+  for (size_t i = 0; i < n; ++i) acc_[i].Feed(ok_scratch_[i] != 0, raw_scratch_[i], t);
+
+  // Attribution compares the process's times with the machine's: the process is never read alone.
+  const bool read_process =
+      fresh || (use.process && (process_read_ns_ == 0 || t - process_read_ns_ >= kCpuTimesMinPeriodNs));
+  const bool read_machine = read_process || (use.machine && (machine_read_ns_ == 0 || t - machine_read_ns_ >= kCpuTimesMinPeriodNs));
+  CpuRaw cpu = cpu_last_;
+  if (read_machine && cpu_reader_) cpu_reader_->Read(&cpu, true, read_process, fresh);
+  if (read_machine) {
+    UpdateLoadModelLocked(cpu, t);
+    machine_read_ns_ = t;
+  }
+  if (read_process) process_read_ns_ = t;
+
+  // Attribution: energy deltas wait in pending_uj_ until the machine's tick count moves (in a
+  // sample that read both), then are attributed with the process's share of CPU time over
+  // that whole window.
   bool attribute = false;
   double share = 0;
-  if (cpu.available) {
+  if (read_process && cpu.available) {
     if (!cpu_have_base_) {
       cpu_attr_base_ = cpu;
       cpu_have_base_ = true;
@@ -189,7 +221,7 @@ void Sampler::SampleLocked(bool force_cpu) {
     const uint64_t total = acc_[i].TotalUj();
     const uint64_t delta = total - last_total_[i];
     last_total_[i] = total;
-    if (disc_.counters[i]->info.device == "gpu") {
+    if (gpu_[i]) {
       attributed_[i] += delta;
     } else {
       pending_uj_[i] += delta;
@@ -219,7 +251,7 @@ void Sampler::SampleLocked(bool force_cpu) {
 Snapshot Sampler::Read() {
   {
     std::lock_guard<std::mutex> lk(read_mu_);
-    SampleLocked(true);
+    SampleLocked(true, CpuTimesUse{});
   }
   return Latest();
 }

@@ -5,6 +5,9 @@ import { InvalidArgumentError } from 'commander';
 import type { ResultFilters } from '../store/schema.js';
 import type { StoresFilters } from '../store/stores.js';
 
+/** Exit code of `run` for its own errors (bad options, a tracker that cannot start), as env(1) and timeout(1). */
+export const RUN_OWN_ERROR_EXIT_CODE = 125;
+
 /**
  * Accept the Python package's snake_case flags (`--output_dir`, `--project_name`, …): rewrite
  * every `--name_with_underscores[=value]` before the first `--` into kebab-case. Values are

@@ -1,24 +1,42 @@
 /**
- * `lamarr-energy-tracker`: statement, results, delete, probe and run.
+ * `lamarr-energy-tracker`: statement, results, delete, probe, run, gt-server, report, merge and monitor.
  */
 import { Command, CommanderError } from 'commander';
 import { TRACKER_VERSION } from '../version.js';
 import { normalizeFlags } from './arguments.js';
+import { RUN_OWN_ERROR_EXIT_CODE } from './arguments.js';
 import { OutputClosedError } from './output.js';
-import { registerStatementCommand } from './commands/statement.js';
-import { registerResultsCommand } from './commands/results.js';
-import { registerDeleteCommand } from './commands/delete.js';
-import { registerProbeCommand } from './commands/probe.js';
-import { registerRunCommand, RUN_OWN_ERROR_EXIT_CODE } from './commands/run.js';
-import { registerGtServerCommand } from './commands/gt-server.js';
 
-import { registerReportCommand } from './commands/report.js';
+type Register = (program: Command) => void;
 
-import { registerMergeCommand } from './commands/merge.js';
-import { registerMonitorCommand } from './commands/monitor.js';
+/**
+ * Every command, by name, with how to load it: a command's module (and the libraries it
+ * imports) is loaded only when that command runs, or when the whole list is needed (help, an
+ * unknown command).
+ */
+const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Register>]> = [
+  ['statement', async () => (await import('./commands/statement.js')).registerStatementCommand],
+  ['results', async () => (await import('./commands/results.js')).registerResultsCommand],
+  ['delete', async () => (await import('./commands/delete.js')).registerDeleteCommand],
+  ['probe', async () => (await import('./commands/probe.js')).registerProbeCommand],
+  ['run', async () => (await import('./commands/run.js')).registerRunCommand],
+  ['gt-server', async () => (await import('./commands/gt-server.js')).registerGtServerCommand],
+  ['report', async () => (await import('./commands/report.js')).registerReportCommand],
+  ['merge', async () => (await import('./commands/merge.js')).registerMergeCommand],
+  ['monitor', async () => (await import('./commands/monitor.js')).registerMonitorCommand],
+];
 
-/** Build the program (exported for tests). */
-export function buildProgram(): Command {
+/** The command `argv` names (its first argument that is not an option), if it is one of ours. */
+function commandNamed(argv: readonly string[]): string | undefined {
+  const first = argv.find((arg) => !arg.startsWith('-'));
+  return COMMANDS.some(([name]) => name === first) ? first : undefined;
+}
+
+/**
+ * Build the program (exported for tests). With `argv`, only the command it names is loaded
+ * (every command when it names none of them); without, every command.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('lamarr-energy-tracker')
     .description('Measure the energy and CO2 of your code, and write the impact statement for your paper.')
     .version(TRACKER_VERSION)
@@ -26,30 +44,24 @@ export function buildProgram(): Command {
     // Options after a subcommand belong to it; `run` passes everything after the command through.
     .enablePositionalOptions()
     .exitOverride();
-  registerStatementCommand(program);
-  registerResultsCommand(program);
-  registerDeleteCommand(program);
-  registerProbeCommand(program);
-  registerRunCommand(program);
-  registerGtServerCommand(program);
-
-  registerReportCommand(program);
-
-  registerMergeCommand(program);
-  registerMonitorCommand(program);
+  const only = argv === undefined ? undefined : commandNamed(argv);
+  const chosen = COMMANDS.filter(([name]) => only === undefined || name === only);
+  for (const register of await Promise.all(chosen.map(([, load]) => load()))) register(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
-  const run = program.commands.find((command) => command.name() === 'run');
-  const takesValue = (flag: string): boolean => run?.options.some((option) => option.long === flag && (option.required || option.optional)) ?? false;
   // run's own errors exit 125 (as env and timeout do), never a code its command could return.
   const failure = argv[0] === 'run' ? RUN_OWN_ERROR_EXIT_CODE : 1;
   try {
-    await program.parseAsync(normalizeFlags(argv, takesValue), { from: 'user' });
+    // The command is named by its first argument, which normalising leaves as it is.
+    const program = await buildProgram(argv);
+    const run = program.commands.find((command) => command.name() === 'run');
+    const takesValue = (flag: string): boolean => run?.options.some((option) => option.long === flag && (option.required || option.optional)) ?? false;
+    const args = normalizeFlags(argv, takesValue);
+    await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : failure;

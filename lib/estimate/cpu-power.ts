@@ -9,10 +9,17 @@
  *   `process.cpu_percent() / cpu_count / 100 × TDP`; over a window `E = TDP × ΔprocessS ÷ logicalCpus`.
  * - Constant mode: `P = TDP × 0.5` (CodeCarbon's `CONSUMPTION_PERCENTAGE_CONSTANT`).
  */
-import type { CpuTimes } from '../native/types.js';
+import type { CpuTimes, LoadModel } from '../native/types.js';
+
+/**
+ * CodeCarbon's CPU load model, `P / TDP = 0.1 + 0.9 × u³`: defined here once, passed to the
+ * native sampler (which integrates it per interval into `loadModelS`) and used by
+ * {@link loadModelFactor} and the JavaScript sampler.
+ */
+export const CPU_LOAD_MODEL: Readonly<LoadModel> = Object.freeze({ idleShare: 0.1, exponent: 3 });
 
 /** Idle share of TDP in CodeCarbon's load model. */
-export const LOAD_MODEL_IDLE_SHARE = 0.1;
+export const LOAD_MODEL_IDLE_SHARE = CPU_LOAD_MODEL.idleShare;
 /** CodeCarbon's constant-mode share of TDP. */
 export const CONSTANT_MODE_SHARE = 0.5;
 
@@ -27,7 +34,7 @@ function clamp01(x: number): number {
  */
 export function loadModelFactor(loadFraction: number): number {
   const u = clamp01(loadFraction);
-  return LOAD_MODEL_IDLE_SHARE + (1 - LOAD_MODEL_IDLE_SHARE) * u * u * u;
+  return CPU_LOAD_MODEL.idleShare + (1 - CPU_LOAD_MODEL.idleShare) * u ** CPU_LOAD_MODEL.exponent;
 }
 
 /**

@@ -128,21 +128,39 @@ function isSubset(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
-interface PreparedTable {
-  lower: string[];
-  normalised: string[];
-  tokens: Array<Set<string>>;
+/**
+ * The table's names prepared for the matching steps, on demand: the lower-case names (steps 1,
+ * 2, and the pre-filter below) for the whole table at the first lookup; the normalised name and
+ * the word set of a row only when a lookup reaches step 3 or 4 with a name that could match
+ * that row. A row can only match in step 3 if its lower-case name contains every word of the
+ * normalised model name (normalisation only removes text), and in step 4 if it contains one of
+ * the model's words (a subset relation between non-empty word sets shares a word), so the other
+ * rows are skipped without being normalised or tokenised: the results are those of a full scan.
+ */
+class PreparedTable {
+  private lowerNames: string[] | null = null;
+  private readonly normalisedNames: Array<string | undefined>;
+  private readonly tokenSets: Array<Set<string> | undefined>;
+  constructor(private readonly entries: readonly TdpEntry[]) {
+    this.normalisedNames = new Array<string | undefined>(entries.length);
+    this.tokenSets = new Array<Set<string> | undefined>(entries.length);
+  }
+  get lower(): string[] {
+    return (this.lowerNames ??= this.entries.map(([n]) => n.toLowerCase()));
+  }
+  normalised(i: number): string {
+    return (this.normalisedNames[i] ??= normalizeCpuModel(this.entries[i]![0]));
+  }
+  tokens(i: number): Set<string> {
+    return (this.tokenSets[i] ??= tokenSet(this.entries[i]![0]));
+  }
 }
 const prepared = new WeakMap<readonly TdpEntry[], PreparedTable>();
 
 function prepare(entries: readonly TdpEntry[]): PreparedTable {
   let p = prepared.get(entries);
   if (!p) {
-    p = {
-      lower: entries.map(([n]) => n.toLowerCase()),
-      normalised: entries.map(([n]) => normalizeCpuModel(n)),
-      tokens: entries.map(([n]) => tokenSet(n)),
-    };
+    p = new PreparedTable(entries);
     prepared.set(entries, p);
   }
   return p;
@@ -181,16 +199,22 @@ export function matchCpuModel(
   // 3. (ours) exact under full normalisation.
   const normalised = normalizeCpuModel(modelName);
   if (normalised !== '' && options.codecarbonOnly !== true) {
-    i = p.normalised.indexOf(normalised);
-    if (i >= 0) return hit(i, 'normalised');
+    const needles = normalised.split(' ');
+    const lower = p.lower;
+    for (let k = 0; k < entries.length; k++) {
+      if (needles.every((w) => lower[k]!.includes(w)) && p.normalised(k) === normalised) return hit(k, 'normalised');
+    }
   }
 
   // 4. token-set ratio 100: one word set contains the other; unique hit only (non-greedy).
   const words = tokenSet(stripped);
   if (words.size === 0) return null;
+  const wordList = [...words];
+  const lower = p.lower;
   let found = -1;
   for (let k = 0; k < entries.length; k++) {
-    const t = p.tokens[k]!;
+    if (!wordList.some((w) => lower[k]!.includes(w))) continue; // shares no word: cannot match
+    const t = p.tokens(k);
     if (t.size === 0) continue;
     if (isSubset(t, words) || isSubset(words, t)) {
       if (found >= 0) return null; // ambiguous

@@ -19,6 +19,7 @@ export {
 } from './cpu-tdp.js';
 export {
   CONSTANT_MODE_SHARE,
+  CPU_LOAD_MODEL,
   LOAD_MODEL_IDLE_SHARE,
   cpuConstantModePower,
   cpuLoadModelPower,

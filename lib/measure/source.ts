@@ -4,6 +4,7 @@
  */
 import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
 import { acquireSampler, type AcquireOptions, type SamplerLease } from '../native/sampler-pool.js';
+import { CPU_LOAD_MODEL } from '../estimate/cpu-power.js';
 
 /** The part of a reading measureEnergy uses. */
 export type CounterReading = Pick<Reading, 'timestampNs' | 'energyUj'>;
@@ -44,7 +45,13 @@ export type OpenedSource = { ok: true; source: EnergyCounterSource } | { ok: fal
 export async function openNativeSource(options: SourceOptions): Promise<OpenedSource> {
   let lease: SamplerLease;
   try {
-    const samplerOptions: AcquireOptions = { samplingIntervalMs: options.samplingIntervalMs ?? 1000 };
+    const samplerOptions: AcquireOptions = {
+      samplingIntervalMs: options.samplingIntervalMs ?? 1000,
+      // The same sampler as the tracker's (same key); measureEnergy reads counters only, so its
+      // ticks need no CPU times.
+      loadModel: CPU_LOAD_MODEL,
+      cpuTimes: { machine: false, process: false },
+    };
     if (options.hardwareRoot !== undefined) samplerOptions.hardwareRoot = options.hardwareRoot;
     if (options.nvmlLibrary !== undefined) samplerOptions.nvmlLibrary = options.nvmlLibrary;
     if (options.gpuIds !== undefined) samplerOptions.gpuIds = options.gpuIds;

@@ -3,12 +3,17 @@
  * `build/Release`, `build/Debug`, then `prebuilds/<platform>-<arch>/`. The package root is
  * found from this module's own location, so it works from `lib/native/` (tsx) and from
  * `dist/native/` (compiled) alike. The result is cached.
+ *
+ * The binding it returns constructs samplers with complete options: `new binding.Sampler(o)`
+ * applies the environment defaults and the interval limits of `sampler-options.ts` (the addon
+ * itself has no defaults).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NativeBinding } from './types.js';
+import type { NativeBinding, NativeSampler, NativeSamplerOptions } from './types.js';
+import { addonSamplerOptions, resolveSamplerOptions } from './sampler-options.js';
 
 const require = createRequire(import.meta.url);
 
@@ -36,6 +41,17 @@ export function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
+/** The addon with a Sampler constructor that completes its options (see the module comment). */
+function withResolvedOptions(raw: NativeBinding): NativeBinding {
+  const AddonSampler = raw.Sampler as unknown as new (options: object) => NativeSampler;
+  class Sampler extends AddonSampler {
+    constructor(options?: NativeSamplerOptions) {
+      super(addonSamplerOptions(resolveSamplerOptions(options ?? {})));
+    }
+  }
+  return Object.freeze({ ...raw, Sampler });
+}
+
 type LoadResult = { binding: NativeBinding; error: null } | { binding: null; error: NativeLoadError };
 
 let cached: LoadResult | null = null;
@@ -44,11 +60,11 @@ function load(): LoadResult {
   const root = packageRoot();
   try {
     const gypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    const binding = gypBuild(root) as NativeBinding;
-    if (binding === null || typeof binding !== 'object' || typeof binding.Sampler !== 'function') {
+    const raw = gypBuild(root) as NativeBinding;
+    if (raw === null || typeof raw !== 'object' || typeof raw.Sampler !== 'function') {
       throw new Error('the loaded module does not export a Sampler class');
     }
-    return { binding, error: null };
+    return { binding: withResolvedOptions(raw), error: null };
   } catch (err) {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
     const tried = [

@@ -8,11 +8,15 @@
  * addon's env cleanup hook closes whatever is still open at exit. `closeIdleSamplers()` closes
  * the idle ones at once.
  *
- * Key: (hardwareRoot, nvmlLibrary, gpuIds, attributionPid, includeDescendants), after defaults
- * (`LET_HARDWARE_ROOT` or `/`, `LET_NVML_LIBRARY` or `libnvidia-ml.so.1`).
+ * Key: the options after `resolveSamplerOptions` (sampler-options.ts: the `LET_*` defaults).
+ * Each lease tells the sampler which CPU times its ticks need (`cpuTimes`, decided by the caller
+ * from the discovered domains); the thread reads the union of what the leases need.
  */
 import { loadNativeBinding } from './loader.js';
-import type { NativeSampler, NativeSamplerOptions, Reading } from './types.js';
+import { SAMPLING_INTERVAL_MS, checkSamplingIntervalMs, resolveSamplerOptions, type ResolvedSamplerOptions } from './sampler-options.js';
+import type { CpuTimesUse, DomainInfo, NativeSampler, NativeSamplerOptions, Reading } from './types.js';
+
+export { resolveSamplerOptions } from './sampler-options.js';
 
 export interface SamplerLease {
   readonly sampler: NativeSampler;
@@ -25,7 +29,15 @@ export interface SamplerLease {
   readonly released: boolean;
 }
 
-export type AcquireOptions = NativeSamplerOptions & { samplingIntervalMs?: number };
+export type AcquireOptions = NativeSamplerOptions & {
+  /** Interval this lease wants, ms (`SAMPLING_INTERVAL_MS`; default 1000). */
+  samplingIntervalMs?: number;
+  /**
+   * CPU times this lease's ticks need, or a function of the discovered domains that says so.
+   * Default: both (machine and process).
+   */
+  cpuTimes?: CpuTimesUse | ((domains: readonly DomainInfo[]) => CpuTimesUse);
+};
 
 interface Entry {
   key: string;
@@ -55,31 +67,14 @@ export function closeIdleSamplers(): void {
   for (const entry of [...pool.values()]) if (entry.leases === 0) closeEntry(entry);
 }
 
-/** Options with the environment defaults applied, as the key sees them. */
-export function resolveSamplerOptions(options: NativeSamplerOptions = {}, env: NodeJS.ProcessEnv = process.env): Required<Omit<NativeSamplerOptions, 'attributionPid'>> & { attributionPid?: number } {
-  const root = options.hardwareRoot ?? (env.LET_HARDWARE_ROOT !== undefined && env.LET_HARDWARE_ROOT !== '' ? env.LET_HARDWARE_ROOT : '/');
-  const nvml = options.nvmlLibrary ?? env.LET_NVML_LIBRARY ?? 'libnvidia-ml.so.1';
-  const resolved: Required<Omit<NativeSamplerOptions, 'attributionPid'>> & { attributionPid?: number } = {
-    hardwareRoot: root,
-    nvmlLibrary: nvml,
-    gpuIds: [...(options.gpuIds ?? [])],
-    includeDescendants: options.includeDescendants ?? false,
-  };
-  if (options.attributionPid !== undefined && options.attributionPid !== process.pid) resolved.attributionPid = options.attributionPid;
-  return resolved;
-}
-
-function keyOf(o: ReturnType<typeof resolveSamplerOptions>): string {
-  return JSON.stringify([o.hardwareRoot, o.nvmlLibrary, o.gpuIds, o.attributionPid ?? 0, o.includeDescendants]);
+function keyOf(o: ResolvedSamplerOptions): string {
+  return JSON.stringify([o.hardwareRoot, o.nvmlLibrary, o.gpuIds, o.attributionPid ?? 0, o.includeDescendants, o.loadModel ?? null, o.simulateUnprivileged]);
 }
 
 /** Lease the shared sampler for these options (created on first use). */
 export function acquireSampler(options: AcquireOptions = {}): SamplerLease {
-  const { samplingIntervalMs, ...rest } = options;
-  const interval = samplingIntervalMs ?? 1000;
-  if (!Number.isFinite(interval) || interval < 1 || interval > 60000) {
-    throw new RangeError(`samplingIntervalMs must be between 1 and 60000, got ${interval}`);
-  }
+  const { samplingIntervalMs, cpuTimes, ...rest } = options;
+  const interval = checkSamplingIntervalMs(samplingIntervalMs ?? SAMPLING_INTERVAL_MS.default);
   const resolved = resolveSamplerOptions(rest);
   const key = keyOf(resolved);
   let entry = pool.get(key);
@@ -91,7 +86,8 @@ export function acquireSampler(options: AcquireOptions = {}): SamplerLease {
     clearTimeout(entry.idleTimer);
     entry.idleTimer = null;
   }
-  const token = entry.sampler.acquire(interval);
+  const use = typeof cpuTimes === 'function' ? cpuTimes(entry.sampler.domains) : cpuTimes;
+  const token = use === undefined ? entry.sampler.acquire(interval) : entry.sampler.acquire(interval, use);
   entry.leases++;
   const e = entry;
   let released = false;

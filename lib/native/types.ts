@@ -67,8 +67,29 @@ export interface NativeSamplerOptions {
   gpuIds?: string[];
   /** PID whose CPU time is used for process attribution. Default: the calling process. */
   attributionPid?: number;
-  /** Also count the CPU time of the attribution PID's descendants (scanned from /proc each sample). */
+  /**
+   * Also count the CPU time of the attribution PID's live descendants (followed incrementally:
+   * known members re-read, new pids looked at when a process was created).
+   */
   includeDescendants?: boolean;
+  /** The CPU load model integrated into `loadModelS` (`CPU_LOAD_MODEL` of lib/estimate). Absent: `loadModelS` stays 0. */
+  loadModel?: LoadModel;
+}
+
+/** A CPU load model `P / TDP = idleShare + (1 − idleShare) × u^exponent`, u the machine's busy share. */
+export interface LoadModel {
+  idleShare: number;
+  exponent: number;
+}
+
+/**
+ * What one holder of the sampling thread needs read on each tick besides the energy counters:
+ * `machine` (proc/stat: a load estimate, attribution) and `process` (the attribution process's
+ * CPU time: attribution, process estimates). Fresh reads always read both.
+ */
+export interface CpuTimesUse {
+  machine: boolean;
+  process: boolean;
 }
 
 /** CPU time counters read together with the energy counters (Linux /proc; 0 when unknown). */
@@ -82,8 +103,9 @@ export interface CpuTimes {
   /** utime + stime of the attribution process (and descendants if enabled), in seconds. */
   processS: number;
   /**
-   * ∫ (0.1 + 0.9·u³) dt in seconds, u the machine's busy share in each sampling interval:
-   * CodeCarbon's CPU load model integrated per interval. Multiply by TDP (W) for joules.
+   * ∫ (idleShare + (1 − idleShare)·u^exponent) dt in seconds over the sampler's `loadModel`
+   * (CodeCarbon's 0.1 + 0.9·u³), u the machine's busy share between two reads of proc/stat.
+   * Multiply by TDP (W) for joules. 0 without a load model.
    */
   loadModelS: number;
   /** Number of logical CPUs seen in /proc/stat. */
@@ -158,11 +180,13 @@ export interface NativeSampler {
   /** Domains measured, in reading order. */
   readonly domains: DomainInfo[];
   /**
-   * Register a user of the sampling thread with its wanted interval (1–60000 ms); starts the
-   * thread on the first acquire. The thread runs at the shortest interval asked by any
-   * holder, never longer than a quarter of the shortest wrap time. Returns a token for release.
+   * Register a user of the sampling thread with its wanted interval (within
+   * `SAMPLING_INTERVAL_MS`) and the CPU times its ticks need (default: both); starts the thread
+   * on the first acquire. The thread runs at the shortest interval asked by any holder, never
+   * longer than a quarter of the shortest wrap time, and reads the CPU times any holder needs
+   * (at most every 10 ms). Returns a token for release.
    */
-  acquire(intervalMs: number): number;
+  acquire(intervalMs: number, cpuTimes?: CpuTimesUse): number;
   /** Release a token from `acquire`; the thread is stopped and joined when none remain. */
   release(token: number): void;
   /** Take a fresh reading of every counter now (exact start/stop), then return the totals. */

@@ -3,7 +3,7 @@
  * component (CPU, GPU, RAM), each labelled with how it was obtained. Pure functions: the
  * tracker, `measureEnergy` and the tests share them.
  */
-import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
+import type { CpuTimesUse, DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
 import { summedDomainIndices } from '../native/domains.js';
 import { cpuTimesDelta, estimateCpuEnergyJ, machineLoadFraction } from '../estimate/index.js';
 import type { EnergyMethod } from '../store/schema.js';
@@ -131,6 +131,23 @@ export function runEnergy(input: {
   const cpuUtilizationPercent = cpuTimes.available && cpuTimes.machineTotalS > 0 ? 100 * machineLoadFraction(cpuTimes) : null;
 
   return { cpu, gpu, ram, gpuDomains: gpuIndices.map((index) => domains[index]!), cpuUtilizationPercent };
+}
+
+/**
+ * Which CPU times a run needs the sampling thread to read on each tick (the one place that
+ * decides it; start and stop readings always have both):
+ * - machine mode with a CPU counter: none (the counters are the measurement);
+ * - machine mode without one: the machine's (the load model integrates each interval's load);
+ * - process mode with a CPU or RAM counter: both (the counters' energy is attributed per
+ *   interval by the process's share of CPU time);
+ * - process mode without counters: the estimate needs only start and stop, so nothing, unless a
+ *   live view shows the power as it goes (then the process's).
+ */
+export function cpuTimesUse(domains: readonly DomainInfo[], mode: TrackingMode, live: boolean): CpuTimesUse {
+  const cpuMeasured = cpuEnergyDomains(domains).length > 0;
+  if (mode === 'machine') return { machine: !cpuMeasured, process: false };
+  if (cpuMeasured || ramEnergyDomains(domains).length > 0) return { machine: true, process: true };
+  return { machine: false, process: live };
 }
 
 /** Words for a method, as used in summaries, `probe` and statements. */

@@ -18,7 +18,7 @@ import { statementFromRecords } from '../statement/index.js';
 import { lookupCpuTdp, ramDimmModel } from '../estimate/index.js';
 import { resolveTrackerOptions, type EnergyTrackerOptions, type ResolvedTrackerOptions } from './options.js';
 import { openMeasurement, type MeasurementSource } from './measurement.js';
-import { describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
+import { cpuEnergyDomains, describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
 import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
@@ -134,7 +134,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     try {
       this.system = systemInfo(source.cpuModel);
       this.estimation = {
-        cpuTdpWatts: cpuTdpWatts(this.system.cpuModel, this.system.cpuCount),
+        // The TDP table is consulted only when no CPU counter measures the run (NaN: not needed).
+        cpuTdpWatts: cpuEnergyDomains(source.domains).length > 0 ? Number.NaN : cpuTdpWatts(this.system.cpuModel, this.system.cpuCount),
         ramModelWatts: ramDimmModel(this.system.ramTotalGiB, this.system.arch).powerWatts,
         processRamShare: 0,
       };

@@ -7,7 +7,9 @@ import { cpus } from 'node:os';
 import type { DomainInfo, Reading, SamplerStats, UnavailableSensor } from '../native/types.js';
 import { acquireSampler, type SamplerLease } from '../native/sampler-pool.js';
 import { tryLoadNativeBinding } from '../native/loader.js';
-import { JsCpuSampler } from '../estimate/index.js';
+import { CPU_LOAD_MODEL, JsCpuSampler } from '../estimate/index.js';
+import { cpuTimesUse } from './components.js';
+import type { TrackingMode } from './options.js';
 
 /** Options a measurement source needs. */
 export interface MeasurementOptions {
@@ -17,6 +19,10 @@ export interface MeasurementOptions {
   gpuIds: string[] | null;
   attributionPid: number | null;
   includeDescendants: boolean;
+  /** With the discovered domains, decides which CPU times the sampling thread reads ({@link cpuTimesUse}). */
+  trackingMode: TrackingMode;
+  /** A live view reads power as the run goes. */
+  live: boolean;
 }
 
 /** A source of cumulative readings for one tracker. */
@@ -129,6 +135,8 @@ export function openMeasurement(options: MeasurementOptions): MeasurementSource 
       ...(options.gpuIds !== null ? { gpuIds: options.gpuIds } : {}),
       ...(options.attributionPid !== null ? { attributionPid: options.attributionPid } : {}),
       ...(options.includeDescendants ? { includeDescendants: true } : {}),
+      loadModel: CPU_LOAD_MODEL,
+      cpuTimes: (domains) => cpuTimesUse(domains, options.trackingMode, options.live),
     });
     return new NativeSource(lease);
   }

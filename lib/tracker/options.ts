@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { lockEnvironment } from '../store/lock.js';
 import { resolveGroundTruth, type GroundTruthConfig, type GroundTruthOptions } from '../groundtruth/config.js';
 
+import { SAMPLING_INTERVAL_MS, checkSamplingIntervalMs } from '../native/sampler-options.js';
+
 /** How CPU energy is charged to the run. */
 export type TrackingMode = 'machine' | 'process';
 
@@ -210,12 +212,10 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     }
   }
 
-  let samplingIntervalMs = 1000;
+  let samplingIntervalMs: number = SAMPLING_INTERVAL_MS.default;
   if (given.samplingIntervalMs !== undefined) {
     samplingIntervalMs = requireFinite('samplingIntervalMs', given.samplingIntervalMs);
-    if (samplingIntervalMs < 1 || samplingIntervalMs > 60000) {
-      throw new RangeError(`option samplingIntervalMs must be between 1 and 60000 ms, got ${samplingIntervalMs}`);
-    }
+    checkSamplingIntervalMs(samplingIntervalMs, 'option samplingIntervalMs');
   }
 
   let gpuIds: string[] | null = gpuIdsFromEnvironment();

@@ -1,6 +1,7 @@
 /**
  * Facts about the machine and the user that go into every record, gathered as CodeCarbon does.
  */
+import { readFileSync } from 'node:fs';
 import { arch, cpus, freemem, hostname, machine, platform, release, totalmem, type, userInfo } from 'node:os';
 
 /** Machine facts for a record. */
@@ -28,7 +29,23 @@ export function currentUser(): string {
   return process.env.USER ?? process.env.LOGNAME ?? process.env.USERNAME ?? 'unknown';
 }
 
-function glibcVersion(): string | null {
+/**
+ * The glibc this process runs on: the version in the banner of the libc.so.6 it has mapped
+ * ("… stable release version 2.36."), which is what gnu_get_libc_version() returns; else (no
+ * glibc mapped, an unreadable file) from a diagnostic report, which costs 5–30 ms.
+ */
+export function glibcVersion(): string | null {
+  try {
+    const path = /\s(\/\S*\/libc\.so\.6)\n/.exec(readFileSync('/proc/self/maps', 'utf8'))?.[1];
+    if (path !== undefined) {
+      const bytes = readFileSync(path);
+      const at = bytes.indexOf('release version ');
+      const version = at >= 0 ? /^release version (\d+(?:\.\d+)+)/.exec(bytes.toString('latin1', at, at + 40))?.[1] : undefined;
+      if (version !== undefined) return version;
+    }
+  } catch {
+    // fall back to the report
+  }
   const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
   return report?.header?.glibcVersionRuntime ?? null;
 }

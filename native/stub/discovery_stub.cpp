@@ -8,7 +8,7 @@ namespace {
 
 class NoCpuTimes final : public CpuTimesReader {
  public:
-  void Read(CpuRaw* out) override { out->available = false; }
+  void Read(CpuRaw* out, bool, bool, bool) override { out->available = false; }
   int OpenFiles() const override { return 0; }
 };
 

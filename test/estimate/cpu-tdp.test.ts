@@ -119,6 +119,67 @@ describe('estimate: lookupCpuTdp', () => {
   });
 });
 
+/**
+ * The matching steps as a plain full scan of the table (every row normalised and tokenised),
+ * written from the rules in cpu-tdp.ts's module comment: the reference for the prepared,
+ * pre-filtered matcher.
+ */
+function referenceMatcher(entries: readonly (readonly [string, number | null])[]) {
+  const words = (text: string): Set<string> =>
+    new Set(text.replace(/[^\p{L}\p{N}]/gu, ' ').toLowerCase().trim().split(/\s+/).filter((w) => w !== ''));
+  const lower = entries.map(([n]) => n.toLowerCase());
+  const normalised = entries.map(([n]) => normalizeCpuModel(n));
+  const tokens = entries.map(([n]) => words(n));
+  const subset = (a: Set<string>, b: Set<string>): boolean => [...a].every((w) => b.has(w));
+  return (model: string) => {
+    if (model.trim() === '' || entries.length === 0) return null;
+    const hit = (i: number, kind: string) => ({ name: entries[i]![0], tdpWatts: entries[i]![1], kind });
+    let i = lower.indexOf(model.toLowerCase());
+    if (i >= 0) return hit(i, 'exact');
+    const stripped = codecarbonStripCpuModel(model);
+    i = lower.indexOf(stripped.toLowerCase());
+    if (i >= 0) return hit(i, 'stripped');
+    const n = normalizeCpuModel(model);
+    i = n === '' ? -1 : normalised.indexOf(n);
+    if (i >= 0) return hit(i, 'normalised');
+    const w = words(stripped);
+    if (w.size === 0) return null;
+    const found = tokens.flatMap((t, k) => (t.size > 0 && (subset(t, w) || subset(w, t)) ? [k] : []));
+    return found.length === 1 ? hit(found[0]!, 'token-set') : null;
+  };
+}
+
+describe('estimate: the table prepared on demand', () => {
+  it('matches every row name and its variants exactly as a full scan of the table does', function () {
+    this.timeout(120000);
+    const packaged = loadTdpTable();
+    const reference = referenceMatcher(packaged.entries);
+    // A fresh copy: nothing prepared yet, so the first lookups run with the least prepared.
+    const fresh: TdpTable = { ...packaged, entries: packaged.entries.map(([n, w]) => [n, w] as const) };
+    const names = packaged.entries.map(([n]) => n);
+    const some = names.filter((_, k) => k % 7 === 0);
+    const samples = [
+      ...names, // exact
+      ...some.map((n) => `${n.replace(' ', '(R) ')} CPU @ 2.40GHz`), // stripped
+      ...some.map((n) => `  ${n.toUpperCase().replace(' ', '(TM)  ')}  `), // normalised
+      ...some.map((n) => n.split(' ').slice(-2).join(' ')), // token-set, often ambiguous
+      ...some.map((n) => `${n} Processor`), // token-set superset
+      'Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz',
+      'AMD EPYC',
+      'Intel Xeon',
+      'Some Unknown CPU 9000',
+      '(TM)',
+    ];
+    let hits = 0;
+    for (const name of samples) {
+      const got = matchCpuModel(name, fresh);
+      expect(got, name).to.deep.equal(reference(name));
+      if (got !== null) hits++;
+    }
+    expect(hits).to.be.greaterThan(names.length); // the variants matched too, not only the names
+  });
+});
+
 describe('estimate: matchCpuModel rules on a small table', () => {
   const t = table([
     ['Acme X1', 10],

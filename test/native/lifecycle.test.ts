@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
 import { binding, processFds, processThreads, sleep } from '../fixtures/native-helpers.js';
 import { acquireSampler, closeIdleSamplers, pooledSamplerCount } from '../../lib/native/sampler-pool.js';
+import { addonSamplerOptions, resolveSamplerOptions } from '../../lib/native/sampler-options.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/sampler-worker.mjs', import.meta.url));
 
@@ -13,6 +14,11 @@ interface Sampling {
   threads: number;
   samples: number;
   domains: number;
+}
+
+/** The complete options the raw addon takes (the worker loads it without the TypeScript loader). */
+function addonOptions(root: string): object {
+  return addonSamplerOptions(resolveSamplerOptions({ hardwareRoot: root, nvmlLibrary: '' }));
 }
 
 async function settleThreads(target: number): Promise<number> {
@@ -31,7 +37,7 @@ describe('native sampler: lifecycle', function () {
 
   it('a worker thread terminated while sampling: no hang, no crash, its threads are gone', async () => {
     const base = processThreads();
-    const w = new Worker(SCRIPT, { workerData: { root: hw.root, mode: 'wait' } });
+    const w = new Worker(SCRIPT, { workerData: { options: addonOptions(hw.root), mode: 'wait' } });
     const msg = await new Promise<Sampling>((resolve, reject) => {
       w.once('message', resolve);
       w.once('error', reject);
@@ -47,7 +53,7 @@ describe('native sampler: lifecycle', function () {
 
   it('a worker that calls process.exit() while sampling exits cleanly', async () => {
     const base = processThreads();
-    const w = new Worker(SCRIPT, { workerData: { root: hw.root, mode: 'exit' } });
+    const w = new Worker(SCRIPT, { workerData: { options: addonOptions(hw.root), mode: 'exit' } });
     let sampling = false;
     w.on('message', (m: Sampling) => (sampling = m.state === 'sampling'));
     const code = await new Promise<number>((resolve, reject) => {
@@ -61,7 +67,7 @@ describe('native sampler: lifecycle', function () {
 
   it('many workers sampling at once, terminated together', async () => {
     const base = processThreads();
-    const workers = Array.from({ length: 6 }, () => new Worker(SCRIPT, { workerData: { root: hw.root, mode: 'wait' } }));
+    const workers = Array.from({ length: 6 }, () => new Worker(SCRIPT, { workerData: { options: addonOptions(hw.root), mode: 'wait' } }));
     await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
     await Promise.all(workers.map((w) => w.terminate()));
     expect(await settleThreads(base)).to.be.at.most(base);
@@ -69,7 +75,7 @@ describe('native sampler: lifecycle', function () {
 
   for (const mode of ['exit', 'end'] as const) {
     it(`a forked child that ${mode === 'exit' ? 'calls process.exit()' : 'lets its event loop end'} while sampling: code 0, no signal`, async () => {
-      const child = fork(SCRIPT, [hw.root, mode], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      const child = fork(SCRIPT, [JSON.stringify(addonOptions(hw.root)), mode], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
       let stderr = '';
       child.stderr!.on('data', (d) => (stderr += String(d)));
       let msg: Sampling | null = null;

@@ -30,7 +30,7 @@ describe('native loader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'let-pkg-'));
     try {
       mkdirSync(join(dir, 'lib', 'native'), { recursive: true });
-      copyFileSync(join(REPO, 'lib/native/loader.ts'), join(dir, 'lib/native/loader.ts'));
+      for (const file of ['loader.ts', 'sampler-options.ts']) copyFileSync(join(REPO, 'lib/native', file), join(dir, 'lib/native', file));
       writeFileSync(join(dir, 'package.json'), '{"name":"lamarr-energy-tracker","type":"module","version":"0.0.0"}');
       writeFileSync(join(dir, 'binding.gyp'), '{}');
       symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));

@@ -25,13 +25,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { EnergyTracker } from '../../tracker/energy-tracker.js';
 import { MAX_CARBON_INTENSITY, MAX_PUE, type EnergyTrackerOptions, type TrackingMode } from '../../tracker/options.js';
 import type { RunStatus } from '../../store/schema.js';
-import { parseNumber } from '../arguments.js';
+import { parseNumber, RUN_OWN_ERROR_EXIT_CODE } from '../arguments.js';
 import { childLaunch, resolveCommand } from './run-child.js';
 import { chosenFormat, toJson } from '../output.js';
 import { groundTruthFromFlag, type GroundTruthOptions } from '../../groundtruth/config.js';
 
-/** Exit code of `run` for its own errors (bad options, a tracker that cannot start). */
-export const RUN_OWN_ERROR_EXIT_CODE = 125;
+import { SAMPLING_INTERVAL_MS } from '../../native/sampler-options.js';
+
+export { RUN_OWN_ERROR_EXIT_CODE };
 
 /** Flags of `run`, as commander gives them. */
 export interface RunFlags {
@@ -272,8 +273,8 @@ export function registerRunCommand(program: Command): void {
     .option('--pue <pue>', 'power usage effectiveness of the data centre (≥ 1)', parseNumber('--pue', { min: 1, max: MAX_PUE }))
     .option(
       '--sampling-interval-ms <ms>',
-      'sampling interval of the native thread (1–60000)',
-      parseNumber('--sampling-interval-ms', { min: 1, max: 60000 }),
+      `sampling interval of the native thread (${SAMPLING_INTERVAL_MS.min}–${SAMPLING_INTERVAL_MS.max})`,
+      parseNumber('--sampling-interval-ms', { min: SAMPLING_INTERVAL_MS.min, max: SAMPLING_INTERVAL_MS.max }),
     )
     .option('--gpu-ids <ids>', 'GPUs to measure, comma-separated NVML indices or UUIDs', parseGpuIds)
     .addOption(

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { bibtex, customStatement, formatStatement, loadStatement } from '../../statement/index.js';
+// Direct imports, not statement/index.js: a custom statement never loads the store.
+import { customStatement, formatStatement, type PaperStatement } from '../../statement/statement.js';
+import { bibtex } from '../../statement/bibtex.js';
 import { listCountries } from '../../carbon/index.js';
 import { parseNumber, storesFiltersFrom, type StoresFilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
@@ -51,7 +53,7 @@ export function registerStatementCommand(program: Command): void {
       if (given > 0 && given < 3) {
         throw new Error('a custom statement needs all of --methodology, --hardware and --consumed-energy');
       }
-      let statement;
+      let statement: PaperStatement;
       if (given === 3) {
         statement = customStatement({
           methodology: flags.methodology!,
@@ -64,6 +66,7 @@ export function registerStatementCommand(program: Command): void {
         if (flags.carbonIntensity !== undefined) {
           throw new Error('--carbon-intensity applies to custom statements; stored runs carry their own intensity');
         }
+        const { loadStatement } = await import('../../statement/paper.js');
         statement = loadStatement({ ...storesFiltersFrom(flags), comparison: flags.comparison === true, calibrated: flags.calibrated === true });
       }
       const entries = flags.bibtex ? bibtex(statement.citations) : null;
