@@ -139,8 +139,9 @@ describe('interrupted and killed runs are kept', function () {
     });
   }
 
-  it("the watchdog leaves a signal alone when the user has a handler for it (their handler runs when the loop is free)", async () => {
-    const child = startChild(['sync', outputDir, hw.root, '', 'user']);
+  for (const when of ['user', 'userlate'] as const) {
+  it(`the watchdog leaves a signal alone when the user has a handler for it (${when === 'user' ? 'added before start()' : 'added after start()'})`, async () => {
+    const child = startChild(['sync', outputDir, hw.root, '', when]);
     await ready(child);
     writeFileSync(join(outputDir, 'go'), '');
     await until('the checkpoint', () => child.stdout().includes('checkpointed'));
@@ -151,6 +152,7 @@ describe('interrupted and killed runs are kept', function () {
     child.process.kill('SIGKILL');
     await child.exited;
   });
+  }
 
   it('4 processes recovering at the same moment store each killed run exactly once', async () => {
     const killed: Child[] = [startChild(['startstop', outputDir, hw.root, '200']), startChild(['startstop', outputDir, hw.root, '200'])];
