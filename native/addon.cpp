@@ -18,6 +18,7 @@
 #include "addon_options.h"
 #include "platform.h"
 #include "sampler.h"
+#include "signal_watchdog.h"
 
 #define LET_STR2(x) #x
 #define LET_STR(x) LET_STR2(x)
@@ -303,6 +304,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("liveThreads", Napi::Function::New<LiveThreads>(env, "liveThreads"));
   exports.Set("openFiles", Napi::Function::New<OpenFiles>(env, "openFiles"));
   exports.Set("noop", Napi::Function::New<Noop>(env, "noop"));
+  RegisterSignalWatchdog(env, exports);
   data->locks = RegisterLockFunctions(env, exports);
   return exports;
 }
