@@ -4,7 +4,6 @@
  * starts no thread.
  */
 import { loadNativeBinding } from './loader.js';
-import { resolveSamplerOptions } from './sampler-pool.js';
 import type { NativeSamplerOptions, ProbeResult } from './types.js';
 
 export type { ProbeResult } from './types.js';
@@ -12,7 +11,7 @@ export type { ProbeResult } from './types.js';
 /** List the sensors found and those that could not be read (throws `NativeLoadError` without the addon). */
 export function probe(options: NativeSamplerOptions = {}): ProbeResult {
   const binding = loadNativeBinding();
-  const sampler = new binding.Sampler(resolveSamplerOptions(options));
+  const sampler = new binding.Sampler(options);
   try {
     return sampler.probe();
   } finally {
