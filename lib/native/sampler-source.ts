@@ -32,8 +32,12 @@ export interface SamplerSourceOptions extends SamplerOptions {
 
 /** A lease on the shared native sampler, as its users read it. */
 export class SamplerSource {
-  /** The native sampler (as opposed to the tracker's pure-JavaScript fallback source). */
-  readonly kind = 'native' as const;
+  /**
+   * `native`: readings and the ring of recent samples from the sampler; `fallback`: CPU times
+   * from the fallback provider, which keeps no history, so recent samples are one reading
+   * taken on demand (what a timeline drains by: lib/timeline/recorder.ts).
+   */
+  readonly kind: 'native' | 'fallback';
   /** Why the addon could not be used: never, for this source. */
   readonly fallbackReason = null;
   /** Domains in reading order. */
@@ -63,6 +67,7 @@ export class SamplerSource {
     this.cpuFallback = nativeCpu || !cpuTimesFallback ? null : cpuTimesFallback(this.domains);
     this.estimatesAvailable = nativeCpu || this.cpuFallback !== null;
     this.cpuTimesOrigin = this.cpuFallback === null ? null : 'os-cpus';
+    this.kind = this.cpuFallback === null ? 'native' : 'fallback';
   }
 
   private withCpu(reading: Reading): Reading {

@@ -30,13 +30,17 @@ export interface MeasurementOptions extends Omit<SamplerOptions, 'samplingInterv
 
 /** A source of cumulative readings for one tracker. */
 export interface MeasurementSource {
-  /** `native`: the addon's sampler; `fallback`: the JavaScript estimator (no counters). */
+  /**
+   * `native`: readings and the ring of recent samples from the addon's sampler; `fallback`:
+   * readings taken on demand, with CPU times from the JavaScript estimator (the addon could not
+   * be loaded: no counters; or it found no /proc/stat: counters, CPU times from os.cpus()).
+   */
   readonly kind: 'native' | 'fallback';
   readonly domains: readonly DomainInfo[];
   readonly unavailable: readonly UnavailableSensor[];
   /** CPU model name as the sampler found it ('' when unknown). */
   readonly cpuModel: string;
-  /** Why the addon could not be used (fallback only). */
+  /** Why the addon could not be loaded (null when it was, even where it found no /proc/stat). */
   readonly fallbackReason: string | null;
   /** Fresh reading (exact). */
   read(): Reading;

@@ -4,6 +4,7 @@ import { describeMethod } from '../../lib/tracker/components.js';
 import { methodPhrase } from '../../lib/statement/methodology.js';
 import { closeIdleSamplers } from '../../lib/native/sampler-pool.js';
 import { openSamplerSource } from '../../lib/native/sampler-source.js';
+import { openMeasurement } from '../../lib/tracker/measurement.js';
 import { FakeHardware } from '../fixtures/fake-hardware.js';
 
 /** Keep this thread busy for `ms` (the CPU the estimate must see). */
@@ -73,6 +74,21 @@ describe('tracker: a CPU estimate where /proc/stat is missing', function () {
     const tracker = new EnergyTracker({ ...options(), trackingMode: 'machine' }).start();
     const record = tracker.stop();
     expect(record.cpu_energy_method).to.equal('estimated:tdp-load-model');
+  });
+
+  it('the source says its CPU times come from os.cpus() and gives a timeline one reading on demand', () => {
+    const source = openMeasurement({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 1000, trackingMode: 'machine', live: false });
+    try {
+      expect(source.kind).to.equal('fallback');
+      expect(source.fallbackReason).to.equal(null);
+      const samples = source.samplesSince(0);
+      expect(samples).to.have.length(1);
+      expect(samples[0]!.cpu).to.include({ available: true, origin: 'os-cpus' });
+      expect(samples[0]!.cpu.logicalCpus).to.be.greaterThan(0);
+    } finally {
+      source.release();
+    }
+    expect(source.samplesSince(0)).to.deep.equal([]);
   });
 
   it('the summary and the statement say where the CPU times came from', () => {
