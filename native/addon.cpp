@@ -16,6 +16,7 @@
 #include "lock_binding.h"
 #include "platform.h"
 #include "sampler.h"
+#include "signal_watchdog.h"
 
 #define LET_STR2(x) #x
 #define LET_STR(x) LET_STR2(x)
@@ -283,6 +284,7 @@ LetAddon::LetAddon(Napi::Env env, Napi::Object exports) : env_(env) {
                         InstanceMethod<&LetAddon::LiveThreads>("liveThreads", kPlain),
                         InstanceMethod<&LetAddon::OpenFiles>("openFiles", kPlain),
                         InstanceMethod<&LetAddon::Noop>("noop", kPlain)});
+  RegisterSignalWatchdog(env, exports);  // its own per-env state and cleanup hook
   RegisterLockFunctions(env, exports, &locks_);
 }
 

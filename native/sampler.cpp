@@ -149,6 +149,10 @@ void Sampler::ThreadMain() {
     generation = waiter_.Generation();
   }
   int64_t next = MonotonicNs() + interval;
+  // CPU times change only every USER_HZ tick: ticks read them at most every
+  // kCpuTimesMinPeriodNs, counted on the schedule (the deadlines), not on the wake-up times,
+  // so that a late wake-up never makes the next tick skip its read.
+  int64_t cpu_due = 0;
   for (;;) {
     if (waiter_.WaitUntil(generation, next)) {
       std::lock_guard<std::mutex> lk(ctl_mu_);
@@ -159,9 +163,11 @@ void Sampler::ThreadMain() {
       next = std::min(next, MonotonicNs() + interval);
       continue;
     }
+    const bool cpu_now = next >= cpu_due;
+    if (cpu_now && (use.machine || use.process)) cpu_due = next + kCpuTimesMinPeriodNs;
     try {
       std::lock_guard<std::mutex> rl(read_mu_);
-      if (!closed_.load()) SampleLocked(false, use);
+      if (!closed_.load()) SampleLocked(false, cpu_now ? use : CpuTimesUse{});
     } catch (...) {
       // Allocation failure at worst; the next tick retries.
     }
@@ -172,8 +178,8 @@ void Sampler::ThreadMain() {
 }
 
 // Under read_mu_ (sampling thread or JS thread). One sample: every counter, the CPU times due
-// (a fresh read: all; a tick: what the holders use, at most every 10 ms), attribution, then
-// the reading and a ring entry published under snap_mu_.
+// (a fresh read: all; a tick: what `use` asks for), attribution, then the reading and a ring
+// entry published under snap_mu_.
 void Sampler::SampleLocked(bool fresh, CpuTimesUse use) {
   const int64_t t = ReadCountersLocked();
   const bool read_process = ReadCpuTimesLocked(fresh, use, t);
@@ -195,19 +201,18 @@ int64_t Sampler::ReadCountersLocked() {
 }
 
 // Under read_mu_. Reads the CPU times this sample needs into cpu_last_ and feeds the load
-// model with each machine read. Attribution compares the process's times with the machine's,
-// so the process is never read alone. Returns whether the process's times were read.
+// model with each machine read (a fresh read: all; a tick: what `use` asks for, which the
+// thread passes only on the ticks due for CPU times; see ThreadMain). Attribution compares
+// the process's times with the machine's, so the process is never read alone. Returns
+// whether the process's times were read.
 bool Sampler::ReadCpuTimesLocked(bool fresh, CpuTimesUse use, int64_t t) {
-  const auto due = [t](int64_t last) { return last == 0 || t - last >= kCpuTimesMinPeriodNs; };
-  const bool read_process = fresh || (use.process && due(process_read_ns_));
-  const bool read_machine = read_process || (use.machine && due(machine_read_ns_));
+  const bool read_process = fresh || use.process;
+  const bool read_machine = read_process || use.machine;
   if (!read_machine) return false;
   CpuRaw cpu = cpu_last_;
   if (cpu_reader_) cpu_reader_->Read(&cpu, true, read_process, fresh);
   load_model_.Feed(cpu_last_, cpu, t);
   cpu_last_ = cpu;
-  machine_read_ns_ = t;
-  if (read_process) process_read_ns_ = t;
   return read_process;
 }
 

@@ -144,8 +144,6 @@ class Sampler {
   Attribution attribution_;
   LoadModel load_model_;
   CpuRaw cpu_last_{};             // last CPU times read (fields keep their last read value)
-  int64_t machine_read_ns_ = 0;   // when proc/stat was last read (0: never)
-  int64_t process_read_ns_ = 0;   // when the process's times were last read
   std::vector<uint64_t> raw_scratch_;
   std::vector<char> ok_scratch_;
 

@@ -4,12 +4,14 @@
  * starts no thread.
  */
 import { loadNativeBinding } from './loader.js';
+import { rejectUnknownOptions } from '../options-check.js';
 import type { NativeSamplerOptions, ProbeResult } from './types.js';
 
 export type { ProbeResult } from './types.js';
 
 /** List the sensors found and those that could not be read (throws `NativeLoadError` without the addon). */
 export function probe(options: NativeSamplerOptions = {}): ProbeResult {
+  rejectUnknownOptions('probe', options, ['hardwareRoot', 'nvmlLibrary', 'gpuIds', 'attributionPid', 'includeDescendants']);
   const binding = loadNativeBinding();
   const sampler = new binding.Sampler(options);
   try {

@@ -224,6 +224,20 @@ export interface NativeBinding {
   /** An empty native call (benchmark baseline). */
   noop(): void;
   /**
+   * Chain a handler in front of the current (libuv's) one for each signal number, and end the
+   * process with the signal's default action when JavaScript has not called
+   * `signalHandled(signal)` within `graceMs` of its arrival (a blocked event loop). False when
+   * nothing was armed (no handler installed, another thread holds the watchdog, or a platform
+   * without POSIX signals).
+   */
+  armSignalWatchdog(signals: number[], graceMs: number): boolean;
+  /** JavaScript has run its handler for `signal`: the watchdog stands down for this arrival. */
+  signalHandled(signal: number): void;
+  /** Stop watching one signal (its previous handler is put back). */
+  disarmSignal(signal: number): void;
+  /** Stop watching all signals and join the watchdog thread. */
+  disarmSignalWatchdog(): void;
+  /**
    * Whether the kernel lock below works on this platform (Linux: open-file-description locks;
    * false on the stub platforms, where lib/store uses its lock-file fallback). The lock
    * functions are absent from addons built before 0.2.0: check that they are functions.

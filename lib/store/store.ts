@@ -20,6 +20,7 @@ import type { EmissionsRecord, LoadedRecord, ResultFilters } from './schema.js';
 import { StoreError, parseCsv, visitCsv } from './csv.js';
 import type { CsvRecord, ParsedCsv, TornTail } from './csv.js';
 import { withLock } from './lock.js';
+import { recoverKilledRunsQuietly } from './inflight.js';
 import type { HeldLock, LockOptions } from './lock.js';
 import { emissionsFile } from './paths.js';
 import { formatHeader, formatRecordRow, parseTimestamp, planColumns, toLoadedRecord } from './records.js';
@@ -419,6 +420,7 @@ function report(warning: StoreWarning, options: LoadOptions): void {
  */
 export function loadResults(filters?: ResultFilters, options: LoadOptions = {}): LoadedRecord[] {
   const f = checkFilters(filters);
+  recoverKilledRunsQuietly(f.outputDir); // runs killed without stopping become rows first
   const file = emissionsFile(f.outputDir);
   let text = readText(file);
   if (text === null) return [];
@@ -464,6 +466,7 @@ export interface StreamOptions extends LoadOptions {
  */
 export async function* streamResults(filters?: ResultFilters, options: StreamOptions = {}): AsyncGenerator<LoadedRecord, void, undefined> {
   const f = checkFilters(filters);
+  recoverKilledRunsQuietly(f.outputDir); // runs killed without stopping become rows first
   const file = emissionsFile(f.outputDir);
   const chunkSize = options.chunkSize ?? 1 << 20;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);

@@ -22,6 +22,10 @@ import { cpuEnergyDomains, describeMethod, runEnergy, type EstimationInputs, typ
 import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
 import { LiveLine } from '../live/index.js';
 import { gpuModelField, localTimestamp } from './record-fields.js';
+import { CheckpointWriter } from './checkpoint.js';
+import { resolveStopOptions, type StopOptions } from './stop-options.js';
+import { runEnded, runStarted } from './interruption.js';
+import { recoverKilledRunsQuietly } from '../store/inflight.js';
 import { GroundTruthSession, NOT_CONFIGURED, wallEnergySummary, type WallEnergy } from '../groundtruth/tracker-support.js';
 import { TimelineRecorder, storeTimelineOrWarn } from '../timeline/index.js';
 
@@ -73,11 +77,7 @@ export class RunNotStoredError extends Error {
   }
 }
 
-/** Options of `stop()`. */
-export interface StopOptions {
-  /** How the run ended. Default `'completed'`. */
-  status?: RunStatus;
-}
+export type { StopOptions } from './stop-options.js';
 
 /**
  * Tracks the energy of a run.
@@ -100,6 +100,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private lastSnapshot: { atMs: number; energyJ: TrackerSnapshot['energyJ'] } | null = null;
   private live: LiveLine | null = null;
   private lastRecord: EmissionsRecord | null = null;
+  private runId = '';
+  private checkpoints: CheckpointWriter | null = null;
   private groundTruth: GroundTruthSession | null = null;
   private timeline: TimelineRecorder | null = null;
 
@@ -124,6 +126,8 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /** Start measuring. Returns the tracker (for `using t = new EnergyTracker().start()`). */
   start(): this {
     if (this.source !== null) throw new Error('EnergyTracker.start(): the tracker is already running; call stop() first');
+    // Runs of this store killed without stopping become rows before this one starts.
+    if (this.options.save) recoverKilledRunsQuietly(this.options.outputDir);
     // The live line shows power per interval: sample at least 4× a second while it is on.
     const samplingIntervalMs = this.options.live ? Math.min(this.options.samplingIntervalMs, 250) : this.options.samplingIntervalMs;
     const source = openMeasurement({ ...this.options, samplingIntervalMs });
@@ -145,12 +149,26 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     }
     this.source = source;
     this.lastSnapshot = null;
+    this.runId = randomUUID();
+    if (this.options.save) {
+      this.checkpoints = new CheckpointWriter(() => this.recordNow('killed'), this.options.outputDir, this.options.checkpointIntervalMs);
+    }
+    if (this.options.handleSignals) runStarted(this);
     if (this.options.timeline && this.options.save) this.timeline = new TimelineRecorder(source, this.startReading, { samplingIntervalMs });
     if (this.options.live) {
       this.live = new LiveLine(() => this.snapshot());
       this.live.start();
     }
     return this;
+  }
+
+  /**
+   * Save the run's progress now (what `checkpointIntervalMs` does on a timer, which cannot run
+   * while a long synchronous loop holds the event loop): call it now and then from such a loop.
+   */
+  checkpoint(): void {
+    this.requireRunning('checkpoint');
+    this.checkpoints?.write();
   }
 
   /** Energy so far and recent power per component (cheap: no hardware access). */
@@ -180,24 +198,23 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
    * With `groundTruth`, blocks for the plug's stop reading (at most `groundTruth.timeoutMs`;
    * no answer gives `wall_energy_method` `none:<reason>`); see {@link stopAsync}.
    */
-  stop(options: StopOptions = {}): EmissionsRecord {
+  stop(options?: StopOptions): EmissionsRecord {
     const ended = this.endRun(options);
     return this.completeRun(ended, ended.groundTruth?.finishSync(ended.stopWallMs) ?? NOT_CONFIGURED);
   }
 
   /** As {@link stop}, awaiting the plug without blocking (`track()`, `await using` and `run` use it). */
-  async stopAsync(options: StopOptions = {}): Promise<EmissionsRecord> {
+  async stopAsync(options?: StopOptions): Promise<EmissionsRecord> {
     const ended = this.endRun(options);
     return this.completeRun(ended, (await ended.groundTruth?.finish(ended.stopWallMs)) ?? NOT_CONFIGURED);
   }
 
   /** Reads the sensors' end of the window and releases them. */
-  private endRun(options: StopOptions) {
+  private endRun(options: StopOptions | undefined) {
     const { source, startReading, estimation, system } = this.requireRunning('stop');
-    const status: RunStatus = options.status ?? 'completed';
-    if (status !== 'completed' && status !== 'interrupted' && status !== 'failed') {
-      throw new RangeError(`stop(): status must be 'completed', 'interrupted' or 'failed', got ${String(status)}`);
-    }
+    const { status, summaryTo, ...given } = resolveStopOptions(options);
+    const save = this.options.save && given.save !== false;
+    const checkpoints = this.checkpoints;
     try {
       const endReading = source.read();
       const durationS = (performance.now() - this.startPerfMs) / 1000;
@@ -205,14 +222,17 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
       const timeline =
         this.timeline?.finishOrWarn(endReading, energyAt, energy, { durationS, startTime: new Date(this.startWallMs), pue: this.options.pue }) ?? null;
-      return { system, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000 };
+      return { system, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000, save, summaryTo, checkpoints };
     } finally {
+      checkpoints?.close();
+      this.checkpoints = null;
+      runEnded(this);
       this.groundTruth = null;
       this.timeline?.cancel();
       this.timeline = null;
       this.live?.stop();
       this.live = null;
-      source.release();
+      this.source?.release();
       this.source = null;
       this.startReading = null;
     }
@@ -223,7 +243,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     const record = this.buildRecord(ended.system, ended.energy, ended.durationS, ended.status, wall);
     this.lastRecord = record;
     notifyRunStopped(record);
-    if (this.options.save) {
+    if (ended.save) {
       try {
         appendRecord(record, this.options.outputDir);
       } catch (error) {
@@ -232,9 +252,10 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       }
       if (ended.timeline !== null) storeTimelineOrWarn(record.run_id, ended.timeline, { outputDir: this.options.outputDir });
     }
+    ended.checkpoints?.remove(record.run_id);
     if (this.options.printSummary) {
       try {
-        this.printSummary(record, wall.message);
+        this.printSummary(record, wall.message, ended.save, ended.summaryTo === 'stderr' ? process.stderr : process.stdout);
       } catch (error) {
         // The run is stored; a summary that cannot be printed must not lose it for the caller.
         process.stderr.write(`lamarr-energy-tracker: the run was stored, but the summary could not be printed: ${(error as Error).message}\n`);
@@ -268,6 +289,15 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /** `await using`: stops the tracker if it is still running. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.running) await this.stopAsync();
+  }
+
+  /** The run as it would be stored now, with `status` (a fresh counter reading). */
+  private recordNow(status: RunStatus): EmissionsRecord {
+    const { source, startReading, estimation, system } = this.requireRunning('stop');
+    const endReading = source.read();
+    const durationS = (performance.now() - this.startPerfMs) / 1000;
+    const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
+    return this.buildRecord(system, energy, durationS, status, NOT_CONFIGURED);
   }
 
   private requireRunning(method: string) {
@@ -316,14 +346,15 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     const gpuEnergy = kwh(energy.gpu.joules);
     const ramEnergy = kwh(energy.ram.joules);
     const energyConsumed = cpuEnergy + gpuEnergy + ramEnergy;
-    const emissions = (energyConsumed * carbon.gramsPerKwh) / 1000;
+    // As CodeCarbon: kg/kWh (g/kWh ÷ 1000) times kWh.
+    const emissions = (carbon.gramsPerKwh / 1000) * energyConsumed;
     const power = (joules: number) => (durationS > 0 ? (joules * pue) / durationS : 0);
     const ram = ramInUse();
     const { projectName } = this.options;
     return {
       timestamp: localTimestamp(new Date(this.startWallMs + durationS * 1000)),
       project_name: projectName,
-      run_id: randomUUID(),
+      run_id: this.runId,
       experiment_id: `${projectName}___${system.user}___${system.hostname}`,
       duration: durationS,
       emissions,
@@ -373,7 +404,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     };
   }
 
-  private printSummary(record: EmissionsRecord, wallMessage: string | null): void {
+  private printSummary(record: EmissionsRecord, wallMessage: string | null, saved: boolean, out: NodeJS.WritableStream): void {
     const joules = (kwh: number | null) => ((kwh ?? 0) * JOULES_PER_KWH) / (record.pue ?? 1);
     const parts = [
       `CPU ${formatEnergy(joules(record.cpu_energy))} ${describeMethod(record.cpu_energy_method)}`,
@@ -398,9 +429,9 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       user: record.user,
       hostname: record.hostname,
     };
-    const history = this.options.save ? loadResults(filters) : [...loadResultsOrEmpty(filters), record];
+    const history = saved ? loadResults(filters) : [...loadResultsOrEmpty(filters), record];
     lines.push(statementFromRecords(history, {}).text);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    out.write(`${lines.join('\n')}\n`);
   }
 }
 

@@ -3,6 +3,7 @@
  * together; the default registry; tracked runs per project; estimated machines; bad options.
  */
 import { expect } from 'chai';
+import { CPU_LOAD_MODEL } from '../../lib/estimate/cpu-power.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, register as defaultRegistry } from 'prom-client';
@@ -235,7 +236,8 @@ describe('metrics: prom-client registries', function () {
     expect(find(parseExposition(await registry.metrics()), 'let_energy_joules_total', { component: 'cpu' })[0]!.value).to.equal(4);
     await new Promise((resolve) => setImmediate(resolve)); // the next collection reads afresh
     // Close the shared sampler under the exporter (as an addon teardown would).
-    const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+    // (the exporter's own sampler: same options, the tracker's load model included)
+    const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', loadModel: CPU_LOAD_MODEL });
     lease.sampler.close();
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
