@@ -167,7 +167,7 @@ void Sampler::ThreadMain() {
     if (cpu_now && (use.machine || use.process)) cpu_due = next + kCpuTimesMinPeriodNs;
     try {
       std::lock_guard<std::mutex> rl(read_mu_);
-      if (!closed_.load()) SampleLocked(false, cpu_now ? use : CpuTimesUse{});
+      if (!closed_.load()) SampleLocked(false, cpu_now ? use : kNoCpuTimes);
     } catch (...) {
       // Allocation failure at worst; the next tick retries.
     }

@@ -63,6 +63,8 @@ struct CpuTimesUse {
   bool machine = true;
   bool process = true;
 };
+// A tick that reads no CPU times (CpuTimesUse{} reads both).
+constexpr CpuTimesUse kNoCpuTimes{false, false};
 
 // TypeScript: SamplerStats (the addon adds the sums, the thread state and the interval).
 struct SamplerStats {
