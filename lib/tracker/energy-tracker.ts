@@ -8,43 +8,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { TRACKER_VERSION } from '../version.js';
-import { formatDuration, formatEnergy } from '../format.js';
 import type { Reading } from '../native/types.js';
 import type { EmissionsRecord, RunStatus } from '../store/schema.js';
-import { appendRecord, emissionsFile, loadResults } from '../store/index.js';
+import { appendRecord, emissionsFile } from '../store/index.js';
 import { carbonIntensity as countryCarbonIntensity } from '../carbon/index.js';
-import { statementFromRecords } from '../statement/index.js';
-import { lookupCpuTdp, ramDimmModel } from '../estimate/index.js';
 import { resolveTrackerOptions, type EnergyTrackerOptions, type ResolvedTrackerOptions } from './options.js';
 import { openMeasurement, type MeasurementSource } from './measurement.js';
-import { cpuEnergyDomains, describeMethod, runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
-import { ramInUse, systemInfo, type SystemInfo } from './system-info.js';
-import { LiveLine } from '../live/index.js';
-import { gpuModelField, localTimestamp } from './record-fields.js';
+import { runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
+import { systemInfo, type SystemInfo } from './system-info.js';
+import { LIVE_SAMPLING_INTERVAL_MS, LiveLine } from '../live/index.js';
 import { CheckpointWriter } from './checkpoint.js';
 import { resolveStopOptions, type StopOptions } from './stop-options.js';
 import { runEnded, runStarted } from './interruption.js';
 import { recoverKilledRunsQuietly } from '../store/inflight.js';
-import { GroundTruthSession, NOT_CONFIGURED, wallEnergySummary, type WallEnergy } from '../groundtruth/tracker-support.js';
+import { GroundTruthSession, NOT_CONFIGURED, type WallEnergy } from '../groundtruth/tracker-support.js';
 import { TimelineRecorder, storeTimelineOrWarn } from '../timeline/index.js';
-
 import { notifyRunStopped } from './run-events.js';
+import { RunRecordTemplate, estimationInputs } from './run-record.js';
+import { printRunSummary } from './summary.js';
+import { RunNotStoredError } from './errors.js';
 
-const JOULES_PER_KWH = 3.6e6;
-
-const tdpCache = new Map<string, number>();
-
-/** TDP for a CPU model, looked up once per process (matching scans ~4,900 table rows). */
-function cpuTdpWatts(model: string, logicalCpus: number): number {
-  const key = `${logicalCpus}\u0000${model}`;
-  let watts = tdpCache.get(key);
-  if (watts === undefined) {
-    watts = lookupCpuTdp(model, logicalCpus).tdpWatts;
-    tdpCache.set(key, watts);
-  }
-  return watts;
-}
+export { RunNotStoredError } from './errors.js';
 
 /** Energy and power so far, for live views. */
 export interface TrackerSnapshot {
@@ -53,28 +37,6 @@ export interface TrackerSnapshot {
   energyJ: { cpu: number; gpu: number; ram: number };
   /** Mean power since the previous snapshot per component, W. */
   powerW: { cpu: number; gpu: number; ram: number };
-}
-
-/**
- * Thrown by `stop()` when the run was measured but could not be appended to `emissions.csv`
- * (a malformed file, a lock that cannot be taken, a read-only directory). The record is on
- * `error.record`, and `stop()` wrote its JSON to stderr before throwing, so the result is not lost.
- */
-export class RunNotStoredError extends Error {
-  /** The measured run, exactly as it would have been stored. */
-  readonly record: EmissionsRecord;
-  /** The file it could not be stored in. */
-  readonly file: string;
-  constructor(record: EmissionsRecord, file: string, cause: unknown) {
-    super(
-      `EnergyTracker.stop(): the run was measured but could not be stored in ${file}: ${(cause as Error)?.message ?? String(cause)}. ` +
-        'The record is on error.record (and was printed to stderr as JSON).',
-      { cause },
-    );
-    this.name = 'RunNotStoredError';
-    this.record = record;
-    this.file = file;
-  }
 }
 
 export type { StopOptions } from './stop-options.js';
@@ -97,10 +59,10 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private startPerfMs = 0;
   private system: SystemInfo | null = null;
   private estimation: EstimationInputs | null = null;
+  private template: RunRecordTemplate | null = null;
   private lastSnapshot: { atMs: number; energyJ: TrackerSnapshot['energyJ'] } | null = null;
   private live: LiveLine | null = null;
   private lastRecord: EmissionsRecord | null = null;
-  private runId = '';
   private checkpoints: CheckpointWriter | null = null;
   private groundTruth: GroundTruthSession | null = null;
   private timeline: TimelineRecorder | null = null;
@@ -129,19 +91,15 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     // Runs of this store killed without stopping become rows before this one starts.
     if (this.options.save) recoverKilledRunsQuietly(this.options.outputDir);
     // The live line shows power per interval: sample at least 4× a second while it is on.
-    const samplingIntervalMs = this.options.live ? Math.min(this.options.samplingIntervalMs, 250) : this.options.samplingIntervalMs;
+    const samplingIntervalMs = this.options.live ? Math.min(this.options.samplingIntervalMs, LIVE_SAMPLING_INTERVAL_MS) : this.options.samplingIntervalMs;
     const source = openMeasurement({ ...this.options, samplingIntervalMs });
     try {
       this.system = systemInfo(source.cpuModel);
-      this.estimation = {
-        // The TDP table is consulted only when no CPU counter measures the run (NaN: not needed).
-        cpuTdpWatts: cpuEnergyDomains(source.domains).length > 0 ? Number.NaN : cpuTdpWatts(this.system.cpuModel, this.system.cpuCount),
-        ramModelWatts: ramDimmModel(this.system.ramTotalGiB, this.system.arch).powerWatts,
-        processRamShare: 0,
-      };
+      this.estimation = estimationInputs(source.domains, this.system);
       this.startWallMs = Date.now();
       this.startPerfMs = performance.now();
       this.startReading = source.read();
+      this.template = RunRecordTemplate.atStart(this.options, this.system, randomUUID(), this.startWallMs);
       this.groundTruth = this.options.groundTruth === null ? null : GroundTruthSession.begin(this.options.groundTruth, this.startWallMs);
     } catch (error) {
       source.release();
@@ -149,7 +107,6 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     }
     this.source = source;
     this.lastSnapshot = null;
-    this.runId = randomUUID();
     if (this.options.save) {
       this.checkpoints = new CheckpointWriter(() => this.recordNow('killed'), this.options.outputDir, this.options.checkpointIntervalMs);
     }
@@ -211,7 +168,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
 
   /** Reads the sensors' end of the window and releases them. */
   private endRun(options: StopOptions | undefined) {
-    const { source, startReading, estimation, system } = this.requireRunning('stop');
+    const { source, startReading, estimation, template } = this.requireRunning('stop');
     const { status, summaryTo, ...given } = resolveStopOptions(options);
     const save = this.options.save && given.save !== false;
     const checkpoints = this.checkpoints;
@@ -222,7 +179,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
       const timeline =
         this.timeline?.finishOrWarn(endReading, energyAt, energy, { durationS, startTime: new Date(this.startWallMs), pue: this.options.pue }) ?? null;
-      return { system, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000, save, summaryTo, checkpoints };
+      return { template, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000, save, summaryTo, checkpoints };
     } finally {
       checkpoints?.close();
       this.checkpoints = null;
@@ -240,7 +197,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
 
   /** Builds, stores and prints the record of an ended run. */
   private completeRun(ended: ReturnType<EnergyTracker['endRun']>, wall: WallEnergy): EmissionsRecord {
-    const record = this.buildRecord(ended.system, ended.energy, ended.durationS, ended.status, wall);
+    const record = ended.template.complete(ended.energy, ended.durationS, ended.status, wall);
     this.lastRecord = record;
     notifyRunStopped(record);
     if (ended.save) {
@@ -255,7 +212,12 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     ended.checkpoints?.remove(record.run_id);
     if (this.options.printSummary) {
       try {
-        this.printSummary(record, wall.message, ended.save, ended.summaryTo === 'stderr' ? process.stderr : process.stdout);
+        printRunSummary(record, {
+          outputDir: this.options.outputDir,
+          wallMessage: wall.message,
+          saved: ended.save,
+          out: ended.summaryTo === 'stderr' ? process.stderr : process.stdout,
+        });
       } catch (error) {
         // The run is stored; a summary that cannot be printed must not lose it for the caller.
         process.stderr.write(`lamarr-energy-tracker: the run was stored, but the summary could not be printed: ${(error as Error).message}\n`);
@@ -293,18 +255,18 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
 
   /** The run as it would be stored now, with `status` (a fresh counter reading). */
   private recordNow(status: RunStatus): EmissionsRecord {
-    const { source, startReading, estimation, system } = this.requireRunning('stop');
+    const { source, startReading, estimation, template } = this.requireRunning('stop');
     const endReading = source.read();
     const durationS = (performance.now() - this.startPerfMs) / 1000;
     const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
-    return this.buildRecord(system, energy, durationS, status, NOT_CONFIGURED);
+    return template.complete(energy, durationS, status, NOT_CONFIGURED);
   }
 
   private requireRunning(method: string) {
-    if (this.source === null || this.startReading === null || this.estimation === null || this.system === null) {
+    if (this.source === null || this.startReading === null || this.estimation === null || this.template === null) {
       throw new Error(`EnergyTracker.${method}(): the tracker is not running; call start() first`);
     }
-    return { source: this.source, startReading: this.startReading, estimation: this.estimation, system: this.system };
+    return { source: this.source, startReading: this.startReading, estimation: this.estimation, template: this.template };
   }
 
   private energyBetween(
@@ -327,118 +289,5 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       mode: this.options.trackingMode,
       estimation: { ...estimation, processRamShare },
     });
-  }
-
-  private carbon(): { gramsPerKwh: number; countryName: string; isoCode: string } {
-    const country = countryCarbonIntensity(this.options.countryIsoCode);
-    return {
-      gramsPerKwh: this.options.carbonIntensity ?? country.gramsPerKwh,
-      countryName: country.countryName,
-      isoCode: country.isoCode,
-    };
-  }
-
-  private buildRecord(system: SystemInfo, energy: RunEnergy, durationS: number, status: RunStatus, wall: WallEnergy): EmissionsRecord {
-    const { pue } = this.options;
-    const carbon = this.carbon();
-    const kwh = (joules: number) => (joules * pue) / JOULES_PER_KWH;
-    const cpuEnergy = kwh(energy.cpu.joules);
-    const gpuEnergy = kwh(energy.gpu.joules);
-    const ramEnergy = kwh(energy.ram.joules);
-    const energyConsumed = cpuEnergy + gpuEnergy + ramEnergy;
-    // As CodeCarbon: kg/kWh (g/kWh ÷ 1000) times kWh.
-    const emissions = (carbon.gramsPerKwh / 1000) * energyConsumed;
-    const power = (joules: number) => (durationS > 0 ? (joules * pue) / durationS : 0);
-    const ram = ramInUse();
-    const { projectName } = this.options;
-    return {
-      timestamp: localTimestamp(new Date(this.startWallMs + durationS * 1000)),
-      project_name: projectName,
-      run_id: this.runId,
-      experiment_id: `${projectName}___${system.user}___${system.hostname}`,
-      duration: durationS,
-      emissions,
-      emissions_rate: durationS > 0 ? emissions / durationS : 0,
-      cpu_power: power(energy.cpu.joules),
-      gpu_power: power(energy.gpu.joules),
-      ram_power: power(energy.ram.joules),
-      cpu_energy: cpuEnergy,
-      gpu_energy: gpuEnergy,
-      ram_energy: ramEnergy,
-      energy_consumed: energyConsumed,
-      water_consumed: 0,
-      country_name: carbon.countryName,
-      country_iso_code: carbon.isoCode,
-      region: '',
-      cloud_provider: '',
-      cloud_region: '',
-      os: system.os,
-      python_version: '',
-      codecarbon_version: '',
-      cpu_count: system.cpuCount,
-      cpu_model: system.cpuModel,
-      gpu_count: energy.gpuDomains.length,
-      gpu_model: gpuModelField(energy.gpuDomains.map((domain) => domain.name)),
-      longitude: null,
-      latitude: null,
-      ram_total_size: system.ramTotalGiB,
-      tracking_mode: this.options.trackingMode,
-      cpu_utilization_percent: energy.cpuUtilizationPercent,
-      gpu_utilization_percent: null,
-      ram_utilization_percent: ram.percent,
-      ram_used_gb: ram.usedGiB,
-      on_cloud: 'N',
-      pue,
-      wue: 0,
-      hostname: system.hostname,
-      user: system.user,
-      tracker_version: TRACKER_VERSION,
-      cpu_energy_method: energy.cpu.method,
-      gpu_energy_method: energy.gpu.method,
-      ram_energy_method: energy.ram.method,
-      carbon_intensity: carbon.gramsPerKwh,
-      run_status: status,
-      wall_energy: wall.energyKwh,
-      wall_energy_method: wall.method,
-      wall_energy_uncertainty: wall.uncertaintyKwh,
-    };
-  }
-
-  private printSummary(record: EmissionsRecord, wallMessage: string | null, saved: boolean, out: NodeJS.WritableStream): void {
-    const joules = (kwh: number | null) => ((kwh ?? 0) * JOULES_PER_KWH) / (record.pue ?? 1);
-    const parts = [
-      `CPU ${formatEnergy(joules(record.cpu_energy))} ${describeMethod(record.cpu_energy_method)}`,
-      record.gpu_energy_method.startsWith('none:')
-        ? `GPU ${describeMethod(record.gpu_energy_method)}`
-        : `GPU ${formatEnergy(joules(record.gpu_energy))} ${describeMethod(record.gpu_energy_method)}`,
-      `RAM ${formatEnergy(joules(record.ram_energy))} ${describeMethod(record.ram_energy_method)}`,
-    ];
-    const total = formatEnergy((record.energy_consumed ?? 0) * JOULES_PER_KWH);
-    const lines = [
-      `Tracker stopped - this experiment consumed ${total} in ${formatDuration(record.duration ?? 0)}` +
-        `${(record.pue ?? 1) !== 1 ? ` (PUE ${record.pue} applied)` : ''}: ${parts.join('; ')}.`,
-    ];
-    const wallLine = wallEnergySummary(record, wallMessage);
-    if (wallLine !== null) lines.push(wallLine);
-    if (record.cpu_energy_method.startsWith('estimated:')) {
-      lines.push('(No CPU energy counter could be read: `npx lamarr-energy-tracker probe` says why and how to enable measurement.)');
-    }
-    const filters = {
-      outputDir: this.options.outputDir,
-      projectName: record.project_name,
-      user: record.user,
-      hostname: record.hostname,
-    };
-    const history = saved ? loadResults(filters) : [...loadResultsOrEmpty(filters), record];
-    lines.push(statementFromRecords(history, {}).text);
-    out.write(`${lines.join('\n')}\n`);
-  }
-}
-
-function loadResultsOrEmpty(filters: Parameters<typeof loadResults>[0]): EmissionsRecord[] {
-  try {
-    return loadResults(filters);
-  } catch {
-    return [];
   }
 }

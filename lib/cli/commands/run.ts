@@ -31,6 +31,7 @@ import { chosenFormat, toJson } from '../output.js';
 import { groundTruthFromFlag, type GroundTruthOptions } from '../../groundtruth/config.js';
 
 import { SAMPLING_INTERVAL_MS } from '../../native/sampler-options.js';
+import { LIVE_SAMPLING_INTERVAL_MS } from '../../live/index.js';
 
 export { RUN_OWN_ERROR_EXIT_CODE };
 
@@ -61,8 +62,8 @@ export interface RunFlags {
   timeline?: boolean;
 }
 
-/** Sampling interval used with `--live` when none is given, ms. */
-export const LIVE_SAMPLING_INTERVAL_MS = 250;
+/** Sampling interval used with `--live` when none is given, ms (the live view's own). */
+export { LIVE_SAMPLING_INTERVAL_MS };
 
 /** Signals forwarded to the child (SIGINT is not: the terminal sends it to the child's process group itself). */
 export const FORWARDED_SIGNALS = ['SIGTERM', 'SIGHUP'] as const;
