@@ -11,6 +11,8 @@
       "sources": [
         "native/addon.cpp",
         "native/accumulator.cpp",
+        "native/attribution.cpp",
+        "native/load_model.cpp",
         "native/sampler.cpp",
         "native/lock_binding.cpp"
       ],

@@ -5,7 +5,6 @@
  */
 import { loadNativeBinding } from './loader.js';
 import { rejectUnknownOptions } from '../options-check.js';
-import { resolveSamplerOptions } from './sampler-pool.js';
 import type { NativeSamplerOptions, ProbeResult } from './types.js';
 
 export type { ProbeResult } from './types.js';
@@ -14,7 +13,7 @@ export type { ProbeResult } from './types.js';
 export function probe(options: NativeSamplerOptions = {}): ProbeResult {
   rejectUnknownOptions('probe', options, ['hardwareRoot', 'nvmlLibrary', 'gpuIds', 'attributionPid', 'includeDescendants']);
   const binding = loadNativeBinding();
-  const sampler = new binding.Sampler(resolveSamplerOptions(options));
+  const sampler = new binding.Sampler(options);
   try {
     return sampler.probe();
   } finally {
