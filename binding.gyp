@@ -11,6 +11,8 @@
       "sources": [
         "native/addon.cpp",
         "native/accumulator.cpp",
+        "native/attribution.cpp",
+        "native/load_model.cpp",
         "native/sampler.cpp",
         "native/lock_binding.cpp"
       ],
@@ -36,7 +38,8 @@
             "native/linux/procstat.cpp",
             "native/linux/discovery.cpp",
             "native/linux/glibc_compat.cpp",
-            "native/linux/file_lock.cpp"
+            "native/linux/file_lock.cpp",
+            "native/linux/signal_watchdog.cpp"
           ],
           # libstdc++ is linked statically (no dependency on the build machine's C++ runtime);
           # libgcc_s stays dynamic: its static unwinder would need glibc 2.35's _dl_find_object,
@@ -45,7 +48,7 @@
           # (scripts/glibc-floor.sh measures it).
           "libraries": ["-ldl", "-static-libstdc++"]
         }, {
-          "sources": ["native/stub/discovery_stub.cpp", "native/stub/file_lock_stub.cpp"]
+          "sources": ["native/stub/discovery_stub.cpp", "native/stub/file_lock_stub.cpp", "native/stub/signal_watchdog_stub.cpp"]
         }],
         ["OS=='mac'", {
           "xcode_settings": {
@@ -60,5 +63,19 @@
         }]
       ]
     }
+  ],
+  "conditions": [
+    ["OS=='linux'", {
+      "targets": [
+        {
+          # `run` spawns commands through this helper (PR_SET_PDEATHSIG, then exec): a command
+          # dies with `run` even when `run` is killed with SIGKILL. See native/linux/let_exec.c.
+          "target_name": "let_exec",
+          "type": "executable",
+          "sources": ["native/linux/let_exec.c"],
+          "cflags": ["-Wall", "-Wextra", "-O2"]
+        }
+      ]
+    }]
   ]
 }

@@ -4,6 +4,9 @@
  *
  *   node --import tsx bench/tracker.bench.ts [--runs 200] [--rounds 5]
  *
+ * - `readFileSync` of the files a reading touches (the 6 counter files of the simulated two-socket
+ *   machine, proc/stat and the process's stat: 8 files), once and twice (a run reads at start
+ *   and at stop): the cost of the hardware access alone;
  * - `appendFileSync` of one preformatted row (no lock, no fsync): the cheapest possible store;
  * - `appendFileSync` + fsync: the cheapest store that survives a power cut;
  * - `start()`+`stop()` with `save: false`: the measurement alone (two fresh counter readings,
@@ -11,7 +14,7 @@
  * - `start()`+`stop()` with `save: true`: the above plus `appendRecord` (lock, one write, fsync).
  * The contenders are interleaved in `--rounds` rounds of `--runs` each; medians per operation.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnergyTracker } from '../lib/tracker/energy-tracker.js';
@@ -34,6 +37,15 @@ const base = { hardwareRoot: hw.root, nvmlLibrary: '', outputDir: dir, printSumm
 // A representative row, produced by the tracker itself.
 const sample = new EnergyTracker({ ...base, save: false }).start().stop();
 const row = formatRecordRow(sample);
+// The files one reading touches: every counter, proc/stat and the process's stat.
+const readingFiles = [
+  ...['0', '0:0', '0:1', '1', '1:0', '1:1'].map((zone) => hw.path('sys/class/powercap', `intel-rapl:${zone}`, 'energy_uj')),
+  hw.path('proc/stat'),
+  hw.path('proc', String(hw.selfPid), 'stat'),
+];
+const readAll = () => {
+  for (const file of readingFiles) readFileSync(file);
+};
 
 function timePerOp(operation: () => void): number {
   const start = process.hrtime.bigint();
@@ -42,6 +54,11 @@ function timePerOp(operation: () => void): number {
 }
 
 const contenders: Record<string, () => void> = {
+  'readFileSync of the 8 files a reading touches': readAll,
+  'readFileSync of the 8 files, twice (start and stop)': () => {
+    readAll();
+    readAll();
+  },
   'appendFileSync (no lock, no fsync)': () => appendFileSync(join(dir, 'plain.csv'), row),
   'appendFileSync + fsync': () => {
     const fd = openSync(join(dir, 'synced.csv'), 'a');
@@ -70,10 +87,11 @@ const plain = medians.get('appendFileSync (no lock, no fsync)')!;
 const synced = medians.get('appendFileSync + fsync')!;
 
 console.log(`tracker bench: ${rounds} rounds × ${runs} operations, medians; Node ${process.version}`);
-console.log('| operation | µs per run | vs appendFileSync | vs appendFileSync + fsync |');
-console.log('|---|---:|---:|---:|');
+const files = medians.get('readFileSync of the 8 files a reading touches')!;
+console.log('| operation | µs per run | vs 8-file readFileSync | vs appendFileSync | vs appendFileSync + fsync |');
+console.log('|---|---:|---:|---:|---:|');
 for (const [name, value] of medians) {
-  console.log(`| ${name} | ${value.toFixed(1)} | ${(value / plain).toFixed(1)}× | ${(value / synced).toFixed(2)}× |`);
+  console.log(`| ${name} | ${value.toFixed(1)} | ${(value / files).toFixed(2)}× | ${(value / plain).toFixed(1)}× | ${(value / synced).toFixed(2)}× |`);
 }
 
 hw.cleanup();

@@ -30,3 +30,24 @@ function trim(value: number): string {
   if (abs >= 1000) return value.toFixed(1);
   return value.toPrecision(4);
 }
+
+/**
+ * `value` with `digits` decimals, exactly as Python's `'%.<digits>f' % value` prints it:
+ * correctly rounded from the exact binary value, and an exact tie rounded to the even digit
+ * (0.5625 → "0.562", where `toFixed` gives "0.563"). A tie at `digits` decimals is a double
+ * that is an odd multiple of 2^-(digits+1), so only those values need more than `toFixed`.
+ */
+export function formatFixed(value: number, digits: number): string {
+  if (!Number.isInteger(digits) || digits < 0 || digits > 20) throw new RangeError(`digits must be an integer 0–20, got ${digits}`);
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : value < 0 ? '-inf' : 'nan';
+  const scaled = Math.abs(value) * 2 ** (digits + 1); // exact: a power-of-two scale
+  if (!Number.isInteger(scaled) || scaled % 2 === 0 || !Number.isSafeInteger(scaled)) {
+    const text = value.toFixed(digits);
+    return Object.is(value, -0) || (value < 0 && /^-0\.?0*$/.test(text)) ? text.replace(/^(?!-)/, '-') : text;
+  }
+  // An exact tie: |value| × 10^digits = n + 0.5, with n below 2^53 here.
+  const n = Math.floor((scaled - 1) / 2) * 5 ** digits + (5 ** digits - 1) / 2;
+  const even = n % 2 === 0 ? n : n + 1;
+  const text = (even / 10 ** digits).toFixed(digits);
+  return value < 0 ? `-${text}` : text;
+}

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// The declarations use Node's types (NodeJS.ProcessEnv, Disposable, …): @types/node is a dependency.
 /**
  * lamarr-energy-tracker: measure the energy and CO2 of Node.js code and any command, store
  * every run in a CodeCarbon-compatible `emissions.csv`, and write the impact statement for

@@ -20,7 +20,7 @@ uint64_t Accumulator::BoundUj(int64_t elapsed_ns) {
 void Accumulator::Feed(bool ok, uint64_t raw, int64_t t_ns) {
   if (ok && mode_ == CounterMode::kRange && range_ > 0 && raw >= range_) ok = false;  // garbage
   if (!ok) {
-    ++counts_.read_errors;
+    ++stats_.read_errors;
     return;
   }
   if (!have_base_) {
@@ -36,7 +36,7 @@ void Accumulator::Feed(bool ok, uint64_t raw, int64_t t_ns) {
   if (mode_ == CounterMode::kPower) {
     // raw is mW. An impossible power is dropped; the previous point stays the baseline.
     if (raw * 1000ull > kMaxPowerUw) {
-      ++counts_.anomalies;
+      ++stats_.anomalies;
       return;
     }
     if (elapsed > 0) Add(static_cast<unsigned __int128>(prev + raw) * static_cast<uint64_t>(elapsed));
@@ -77,15 +77,15 @@ void Accumulator::Feed(bool ok, uint64_t raw, int64_t t_ns) {
 
   if (!(mode_ == CounterMode::kMonotonic && wrapped) && ToUj(delta) <= bound) {
     Add(delta);
-    if (wrapped) ++counts_.wraps;
+    if (wrapped) ++stats_.wraps;
   } else if (wrapped && ToUj(raw) <= bound) {
     // The counter restarted from 0 (driver reload, module reload): what it shows now is the
     // energy since the restart. Energy between the last read and the restart is unknowable.
     Add(raw);
-    ++counts_.resets;
+    ++stats_.resets;
   } else {
     // Physically impossible: discard, re-baseline at the new value.
-    ++counts_.anomalies;
+    ++stats_.anomalies;
   }
   base_raw_ = raw;
   base_t_ = t_ns;

@@ -17,7 +17,8 @@ constexpr uint64_t kMaxPowerUw = 5000ull * 1000ull * 1000ull;
 // to 100 ms (NVML), so two reads close together can legitimately show one update's energy.
 constexpr int64_t kPlausibilitySlackNs = 10'000'000;
 
-struct DomainCounts {
+// Per-domain trouble counters (TypeScript: SamplerStats.perDomain).
+struct DomainStats {
   uint64_t read_errors = 0;
   uint64_t anomalies = 0;
   uint64_t resets = 0;
@@ -36,7 +37,7 @@ class Accumulator {
 
   // Cumulative exact total, µJ (floor of the exact rational value).
   uint64_t TotalUj() const;
-  const DomainCounts& counts() const { return counts_; }
+  const DomainStats& stats() const { return stats_; }
 
  private:
   uint64_t ToUj(unsigned __int128 raw) const;
@@ -50,7 +51,7 @@ class Accumulator {
   uint64_t base_raw_ = 0;
   int64_t base_t_ = 0;
   unsigned __int128 cum_raw_ = 0;
-  DomainCounts counts_;
+  DomainStats stats_;
 };
 
 }  // namespace let

@@ -1,23 +1,22 @@
 // Node-API surface of the sampler (lib/native/types.ts: NativeBinding, NativeSampler).
 //
-// Per-environment state only: one AddonData per loaded instance (main thread or worker), set as
-// the env's instance data, with an env cleanup hook that closes every sampler of that env (stops
-// and joins its thread, closes its files, shuts NVML down) so worker.terminate(), process.exit()
-// in a worker and environment teardown never leave a thread running. No thread is owned by a
-// static. Every function in this file runs on the JavaScript thread of its env.
+// Per-environment state lives in one LetAddon per loaded instance (main thread or worker; the
+// env's instance data, deleted with the env). Its env cleanup hook closes every sampler of that
+// env (stops and joins its thread, closes its files, shuts NVML down) and releases the store
+// locks it still holds, so worker.terminate(), process.exit() in a worker and environment
+// teardown never leave a thread running or a lock held. No thread is owned by a static.
+// Every function in this file runs on the JavaScript thread of its env.
 #include <napi.h>
 
-#include <cmath>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "lock_binding.h"
-
 #include "addon_options.h"
+#include "lock_binding.h"
 #include "platform.h"
 #include "sampler.h"
+#include "signal_watchdog.h"
 
 #define LET_STR2(x) #x
 #define LET_STR(x) LET_STR2(x)
@@ -29,18 +28,6 @@ namespace let {
 
 namespace {
 
-// Samplers of one env, for liveThreads/openFiles and the cleanup hook. Shared with nothing off
-// the JS thread, so it needs no lock.
-struct Registry {
-  std::vector<std::weak_ptr<Sampler>> samplers;
-  void Prune() {
-    std::vector<std::weak_ptr<Sampler>> keep;
-    for (auto& w : samplers)
-      if (auto s = w.lock(); s && !s->closed()) keep.push_back(w);
-    samplers.swap(keep);
-  }
-};
-
 // Property names of a Reading, created once per env (interning a UTF-8 name on every call
 // would dominate the cost of latest()).
 enum Key { kTimestampNs, kEnergyUj, kAttributedUj, kCpu, kAvailable, kMachineTotalS, kMachineBusyS,
@@ -48,14 +35,38 @@ enum Key { kTimestampNs, kEnergyUj, kAttributedUj, kCpu, kAvailable, kMachineTot
 const char* const kKeyNames[kKeyCount] = {"timestampNs", "energyUj", "attributedUj", "cpu", "available",
                                           "machineTotalS", "machineBusyS", "processS", "loadModelS", "logicalCpus"};
 
-struct AddonData {
-  std::shared_ptr<Registry> registry = std::make_shared<Registry>();
-  Napi::FunctionReference sampler_ctor;
+}  // namespace
+
+// The state of one env. Touched only on that env's JavaScript thread (its methods, the
+// SamplerWrap constructor, the cleanup hook), so it needs no lock.
+class LetAddon : public Napi::Addon<LetAddon> {
+ public:
+  LetAddon(Napi::Env env, Napi::Object exports);
+  ~LetAddon();
+
+  // A new sampler of this env (SamplerWrap's constructor), for liveThreads/openFiles and cleanup.
+  void Register(const std::shared_ptr<Sampler>& sampler);
   // Node-API 9 cannot reference a primitive, so the names live in a referenced array.
-  Napi::ObjectReference keys;
-  // The store lock's descriptors of this env (lock_binding.cpp; its own cleanup hook).
-  std::shared_ptr<LockTable> locks;
+  Napi::Object KeyNames() const { return keys_.Value(); }
+
+ private:
+  Napi::Value LiveThreads(const Napi::CallbackInfo& info);
+  Napi::Value OpenFiles(const Napi::CallbackInfo& info);
+  void Noop(const Napi::CallbackInfo&) {}
+  // Env cleanup hook and destructor: close every sampler, release every lock. Idempotent.
+  void CloseAll();
+  static void OnEnvCleanup(LetAddon* self) { self->CloseAll(); }
+
+  using Hook = Napi::Env::CleanupHook<void (*)(LetAddon*), LetAddon>;
+  napi_env env_;
+  Hook hook_;
+  bool cleaned_up_ = false;
+  std::vector<std::weak_ptr<Sampler>> samplers_;
+  Napi::ObjectReference keys_;
+  LockTable locks_;  // the store lock's descriptors of this env (lock_binding.h)
 };
+
+namespace {
 
 // ---- conversions to JavaScript values
 
@@ -94,9 +105,8 @@ Napi::Array NumbersToJs(Napi::Env env, const uint64_t* v, size_t n) {
 }
 
 // Builds a Reading with the cached property names: one napi_define_properties per object.
-Napi::Object ReadingToJs(Napi::Env env, const Snapshot& s) {
-  AddonData* data = env.GetInstanceData<AddonData>();
-  Napi::Object names = data->keys.Value();
+Napi::Object ReadingToJs(Napi::Env env, const Reading& s) {
+  Napi::Object names = env.GetInstanceData<LetAddon>()->KeyNames();
   auto key = [&](Key k) -> napi_value { return names.Get(static_cast<uint32_t>(k)); };
   auto prop = [&](Key k, napi_value v) {
     return napi_property_descriptor{nullptr, key(k), nullptr, nullptr, nullptr, v, napi_default_jsproperty, nullptr};
@@ -145,14 +155,12 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     SamplingRules rules;
     options::ParseSamplerOptions(info, &options, &rules);
     sampler_ = std::make_shared<Sampler>(options, rules);
-    AddonData* data = env.GetInstanceData<AddonData>();
-    data->registry->Prune();
-    data->registry->samplers.push_back(sampler_);
+    env.GetInstanceData<LetAddon>()->Register(sampler_);
     info.This().As<Napi::Object>().DefineProperty(
         Napi::PropertyDescriptor::Value("domains", DomainsToJs(env, sampler_->domains()), napi_enumerable));
   }
 
-  // Finalizer (JS thread, or env teardown): closes this sampler; the registry is not touched,
+  // Finalizer (JS thread, or env teardown): closes this sampler; the addon is not touched,
   // since it may already be gone.
   ~SamplerWrap() override {
     if (sampler_) sampler_->Close();
@@ -215,7 +223,7 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
       if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "recentSamples(sinceNs): sinceNs must be a number");
       since_ns = info[0].As<Napi::Number>().Int64Value();
     }
-    const std::vector<Snapshot> samples = sampler_->Recent(since_ns);
+    const std::vector<Reading> samples = sampler_->RecentSamples(since_ns);
     Napi::Array a = Napi::Array::New(env, samples.size());
     for (uint32_t k = 0; k < samples.size(); ++k) a.Set(k, ReadingToJs(env, samples[k]));
     return a;
@@ -223,11 +231,11 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const SamplerCounts c = sampler_->Counts();
-    DomainCounts sum;
+    const SamplerStats c = sampler_->Stats();
+    DomainStats sum;
     Napi::Array per = Napi::Array::New(env, c.per_domain.size());
     for (uint32_t i = 0; i < c.per_domain.size(); ++i) {
-      const DomainCounts& d = c.per_domain[i];
+      const DomainStats& d = c.per_domain[i];
       sum.read_errors += d.read_errors;
       sum.anomalies += d.anomalies;
       sum.resets += d.resets;
@@ -259,58 +267,65 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
   std::shared_ptr<Sampler> sampler_;
 };
 
-// ---- module functions
+}  // namespace
 
-Napi::Value LiveThreads(const Napi::CallbackInfo& info) {
-  AddonData* data = info.Env().GetInstanceData<AddonData>();
+// ---- LetAddon
+
+LetAddon::LetAddon(Napi::Env env, Napi::Object exports) : env_(env) {
+  Napi::Array names = Napi::Array::New(env, kKeyCount);
+  for (uint32_t k = 0; k < kKeyCount; ++k) names.Set(k, Napi::String::New(env, kKeyNames[k]));
+  keys_ = Napi::Persistent(names.As<Napi::Object>());
+  hook_ = env.AddCleanupHook(&LetAddon::OnEnvCleanup, this);
+  // Plain data properties, as exports.Set makes them (the loader spreads the exports).
+  constexpr napi_property_attributes kPlain = napi_default_jsproperty;
+  DefineAddon(exports, {InstanceValue("Sampler", SamplerWrap::Define(env), kPlain),
+                        InstanceValue("platform", Napi::String::New(env, PlatformName()), kPlain),
+                        InstanceValue("version", Napi::String::New(env, LET_STR(LET_VERSION)), kPlain),
+                        InstanceMethod<&LetAddon::LiveThreads>("liveThreads", kPlain),
+                        InstanceMethod<&LetAddon::OpenFiles>("openFiles", kPlain),
+                        InstanceMethod<&LetAddon::Noop>("noop", kPlain)});
+  RegisterSignalWatchdog(env, exports);  // its own per-env state and cleanup hook
+  RegisterLockFunctions(env, exports, &locks_);
+}
+
+// Env teardown (instance-data finalizer). The cleanup hook normally ran first; if not, it is
+// removed here so that it never sees a deleted addon.
+LetAddon::~LetAddon() {
+  if (!cleaned_up_) hook_.Remove(Napi::Env(env_));
+  CloseAll();
+}
+
+void LetAddon::Register(const std::shared_ptr<Sampler>& sampler) {
+  std::vector<std::weak_ptr<Sampler>> keep;
+  for (auto& w : samplers_)
+    if (auto s = w.lock(); s && !s->closed()) keep.push_back(w);
+  keep.push_back(sampler);
+  samplers_.swap(keep);
+}
+
+Napi::Value LetAddon::LiveThreads(const Napi::CallbackInfo& info) {
   int n = 0;
-  for (auto& w : data->registry->samplers)
+  for (auto& w : samplers_)
     if (auto s = w.lock(); s && s->ThreadRunning()) ++n;
   return Napi::Number::New(info.Env(), n);
 }
 
-Napi::Value OpenFiles(const Napi::CallbackInfo& info) {
-  AddonData* data = info.Env().GetInstanceData<AddonData>();
+Napi::Value LetAddon::OpenFiles(const Napi::CallbackInfo& info) {
   int n = 0;
-  for (auto& w : data->registry->samplers)
+  for (auto& w : samplers_)
     if (auto s = w.lock()) n += s->OpenFiles();
   return Napi::Number::New(info.Env(), n);
 }
 
-void Noop(const Napi::CallbackInfo&) {}
-
-// Env cleanup hook (JS thread of the env being torn down): close every sampler. Safe when they
-// are already closed; the registry is owned by the hook's own shared_ptr.
-void CleanupHook(std::shared_ptr<Registry> registry) {
-  for (auto& w : registry->samplers)
+void LetAddon::CloseAll() {
+  cleaned_up_ = true;
+  for (auto& w : samplers_)
     if (auto s = w.lock()) s->Close();
-  registry->samplers.clear();
+  samplers_.clear();
+  locks_.CloseAll();
 }
-
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  auto* data = new AddonData();
-  env.SetInstanceData<AddonData>(data);
-  Napi::Array names = Napi::Array::New(env, kKeyCount);
-  for (uint32_t k = 0; k < kKeyCount; ++k) names.Set(k, Napi::String::New(env, kKeyNames[k]));
-  data->keys = Napi::Persistent(names.As<Napi::Object>());
-  std::shared_ptr<Registry> registry = data->registry;
-  env.AddCleanupHook([registry]() { CleanupHook(registry); });
-  Napi::Function ctor = SamplerWrap::Define(env);
-  data->sampler_ctor = Napi::Persistent(ctor);
-  exports.Set("Sampler", ctor);
-  exports.Set("platform", PlatformName());
-  exports.Set("version", LET_STR(LET_VERSION));
-  exports.Set("liveThreads", Napi::Function::New<LiveThreads>(env, "liveThreads"));
-  exports.Set("openFiles", Napi::Function::New<OpenFiles>(env, "openFiles"));
-  exports.Set("noop", Napi::Function::New<Noop>(env, "noop"));
-  data->locks = RegisterLockFunctions(env, exports);
-  return exports;
-}
-
-}  // namespace
 
 }  // namespace let
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return let::Init(env, exports); }
-
-NODE_API_MODULE(let_sampler, InitModule)
+using let::LetAddon;
+NODE_API_ADDON(LetAddon)

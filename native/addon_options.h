@@ -89,12 +89,13 @@ inline void ParseSamplerOptions(const Napi::CallbackInfo& info, SamplerOptions* 
   if (Given(model)) {
     if (!model.IsObject()) throw Napi::TypeError::New(env, "options.loadModel must be an object");
     Napi::Object m = model.As<Napi::Object>();
-    rules->load_idle_share = RequiredNumber(m, "idleShare", "options.loadModel");
-    rules->load_exponent = RequiredNumber(m, "exponent", "options.loadModel");
-    if (!(rules->load_idle_share >= 0 && rules->load_idle_share <= 1))
+    LoadModelParams& p = rules->load_model;
+    p.idle_share = RequiredNumber(m, "idleShare", "options.loadModel");
+    p.exponent = RequiredNumber(m, "exponent", "options.loadModel");
+    if (!(p.idle_share >= 0 && p.idle_share <= 1))
       throw Napi::RangeError::New(env, "options.loadModel.idleShare must be between 0 and 1");
-    if (!(rules->load_exponent > 0)) throw Napi::RangeError::New(env, "options.loadModel.exponent must be positive");
-    rules->load_model = true;
+    if (!(p.exponent > 0)) throw Napi::RangeError::New(env, "options.loadModel.exponent must be positive");
+    p.enabled = true;
   }
 }
 

@@ -5,21 +5,16 @@
 
 #include <cstring>
 #include <string>
-#include <unordered_set>
 
 #include "file_lock.h"
 
 namespace let {
 
-// Descriptors held by one env. Touched only on that env's JavaScript thread (the functions
-// below and the cleanup hook), so it needs no mutex.
-struct LockTable {
-  std::unordered_set<int> held;
-  void CloseAll() {
-    for (int fd : held) FileLockRelease(fd);
-    held.clear();
-  }
-};
+// JS thread of the env (its cleanup hook included).
+void LockTable::CloseAll() {
+  for (int fd : held) FileLockRelease(fd);
+  held.clear();
+}
 
 namespace {
 
@@ -123,18 +118,14 @@ Napi::Value LockCount(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-std::shared_ptr<LockTable> RegisterLockFunctions(Napi::Env env, Napi::Object exports) {
-  auto table = std::make_shared<LockTable>();
-  void* data = table.get();
+void RegisterLockFunctions(Napi::Env env, Napi::Object exports, LockTable* table) {
+  void* data = table;
   exports.Set("lockSupported", Napi::Boolean::New(env, FileLockSupported()));
   exports.Set("lockTry", Napi::Function::New(env, LockTry, "lockTry", data));
   exports.Set("lockRelease", Napi::Function::New(env, LockRelease, "lockRelease", data));
   exports.Set("lockStillHeld", Napi::Function::New(env, LockStillHeld, "lockStillHeld", data));
   exports.Set("lockHolder", Napi::Function::New(env, LockHolder, "lockHolder", data));
   exports.Set("heldLocks", Napi::Function::New(env, LockCount, "heldLocks", data));
-  // Env teardown (worker.terminate(), process exit): release what this env still holds.
-  env.AddCleanupHook([table]() { table->CloseAll(); });
-  return table;
 }
 
 }  // namespace let

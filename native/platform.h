@@ -15,10 +15,13 @@
 
 namespace let {
 
-// Owns platform resources the counters borrow (the NVML library); destroyed after the counters.
-class PlatformResources {
+// Something counters borrow: the NVML library, a descriptor several MSR counters share.
+// Released after every counter (Sampler::Close clears the counters first).
+class Resource {
  public:
-  virtual ~PlatformResources() = default;
+  virtual ~Resource() = default;
+  // Descriptors it holds, counted once here (the counters that borrow it report 0).
+  virtual int OpenFiles() const { return 0; }
 };
 
 struct Discovered {
@@ -28,9 +31,8 @@ struct Discovered {
   std::string cpu_model;
   bool nvml_loaded = false;
   std::string nvml_driver_version;
-  std::unique_ptr<PlatformResources> resources;  // outlives `counters` (Sampler destroys counters first)
-  int shared_files = 0;  // descriptors shared between counters (counted here, once)
-  std::vector<std::shared_ptr<void>> shared;      // keeps shared descriptors alive
+  // What the counters borrow, owned here (one field for every kind of owner); outlives `counters`.
+  std::vector<std::shared_ptr<Resource>> resources;
 };
 
 // Raw CPU time counters (ticks of USER_HZ).

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 
 namespace let {
 
@@ -13,9 +12,24 @@ int64_t MonotonicNs() {
       .count();
 }
 
+namespace {
+
+// Per counter: a GPU, attributed whole rather than by CPU share.
+std::vector<char> GpuMask(const Discovered& d) {
+  std::vector<char> gpu;
+  for (const auto& c : d.counters) gpu.push_back(c->info.device == "gpu" ? 1 : 0);
+  return gpu;
+}
+
+}  // namespace
+
 // JS thread. Discovery, then one baseline sample so that totals start at 0 now.
 Sampler::Sampler(const SamplerOptions& options, const SamplingRules& rules)
-    : options_(options), rules_(rules), disc_(Discover(options)) {
+    : options_(options),
+      rules_(rules),
+      disc_(Discover(options)),
+      attribution_(GpuMask(disc_)),
+      load_model_(rules.load_model) {
   cpu_reader_ = MakeCpuTimesReader(options_);
   wrap_cap_ns_ = rules_.max_interval_ns;
   const size_t n = disc_.counters.size();
@@ -31,13 +45,10 @@ Sampler::Sampler(const SamplerOptions& options, const SamplingRules& rules)
       wrap_cap_ns_ = std::min(wrap_cap_ns_, cap);
     }
   }
-  for (const auto& c : disc_.counters) gpu_.push_back(c->info.device == "gpu" ? 1 : 0);
-  last_total_.assign(n, 0);
-  pending_uj_.assign(n, 0);
-  attributed_.assign(n, 0);
+  totals_.assign(n, 0);
   raw_scratch_.assign(n, 0);
   ok_scratch_.assign(n, 0);
-  counts_.per_domain.assign(n, DomainCounts{});
+  stats_.per_domain.assign(n, DomainStats{});
   snap_.energy_uj.assign(n, 0);
   snap_.attributed_uj.assign(n, 0);
   ring_.assign(kRingCapacity, snap_);  // sized now: copying a sample into an entry never allocates
@@ -67,6 +78,12 @@ void Sampler::RecomputeLocked() {
   tick_use_ = use;
 }
 
+// Under ctl_mu_. Whether the thread must be woken: what it does changed.
+bool Sampler::ChangeNeedsWakeLocked(int64_t was_interval, CpuTimesUse was_use) const {
+  return interval_ns_ != was_interval || tick_use_.machine != was_use.machine || tick_use_.process != was_use.process;
+}
+
+// JS thread, ctl_mu_.
 int64_t Sampler::EffectiveIntervalNs() {
   std::lock_guard<std::mutex> lk(ctl_mu_);
   return interval_ns_;
@@ -84,8 +101,7 @@ int Sampler::Acquire(int64_t interval_ns, CpuTimesUse use) {
     stop_ = false;
     thread_running_.store(true);
     thread_ = std::thread(&Sampler::ThreadMain, this);
-  } else if (interval_ns_ != was_interval || tick_use_.machine != was_use.machine ||
-             tick_use_.process != was_use.process) {
+  } else if (ChangeNeedsWakeLocked(was_interval, was_use)) {
     waiter_.Notify();
   }
   return token;
@@ -100,9 +116,7 @@ void Sampler::Release(int token) {
     const CpuTimesUse was_use = tick_use_;
     RecomputeLocked();
     if (!holders_.empty()) {
-      if (interval_ns_ != was_interval || tick_use_.machine != was_use.machine ||
-          tick_use_.process != was_use.process)
-        waiter_.Notify();
+      if (ChangeNeedsWakeLocked(was_interval, was_use)) waiter_.Notify();
       return;
     }
   }
@@ -153,7 +167,7 @@ void Sampler::ThreadMain() {
     if (cpu_now && (use.machine || use.process)) cpu_due = next + kCpuTimesMinPeriodNs;
     try {
       std::lock_guard<std::mutex> rl(read_mu_);
-      if (!closed_.load()) SampleLocked(false, cpu_now ? use : CpuTimesUse{});
+      if (!closed_.load()) SampleLocked(false, cpu_now ? use : kNoCpuTimes);
     } catch (...) {
       // Allocation failure at worst; the next tick retries.
     }
@@ -163,97 +177,71 @@ void Sampler::ThreadMain() {
   }
 }
 
-// Under read_mu_. The load model integrates over the interval since the last proc/stat read,
-// with u = the machine's busy share over that interval (an interval with no new ticks keeps
-// the last u).
-void Sampler::UpdateLoadModelLocked(const CpuRaw& cpu, int64_t t) {
-  if (cpu.available && cpu_last_.available && cpu.machine_total > cpu_last_.machine_total) {
-    const double dt = static_cast<double>(cpu.machine_total - cpu_last_.machine_total);
-    const double db = cpu.machine_busy >= cpu_last_.machine_busy
-                          ? static_cast<double>(cpu.machine_busy - cpu_last_.machine_busy) : 0;
-    last_u_ = std::clamp(db / dt, 0.0, 1.0);
-  }
-  if (rules_.load_model && machine_read_ns_ != 0 && cpu.available) {
-    const double factor = rules_.load_idle_share + (1 - rules_.load_idle_share) * std::pow(last_u_, rules_.load_exponent);
-    load_model_s_ += factor * static_cast<double>(t - machine_read_ns_) / 1e9;
-  }
+// Under read_mu_ (sampling thread or JS thread). One sample: every counter, the CPU times due
+// (a fresh read: all; a tick: what `use` asks for), attribution, then the reading and a ring
+// entry published under snap_mu_.
+void Sampler::SampleLocked(bool fresh, CpuTimesUse use) {
+  const int64_t t = ReadCountersLocked();
+  const bool read_process = ReadCpuTimesLocked(fresh, use, t);
+  attribution_.Feed(totals_, read_process ? &cpu_last_ : nullptr);
+  PublishLocked(t);
 }
 
-// Under read_mu_ (sampling thread or JS thread). Reads every counter and the CPU times the
-// sample needs (a fresh read: all; a tick: what `use` asks for), updates
-// the accumulators, the load model and attribution, then publishes the snapshot and a ring
-// entry under snap_mu_.
-void Sampler::SampleLocked(bool fresh, CpuTimesUse use) {
+// Under read_mu_. Reads every counter, feeds the accumulators and refreshes totals_; returns
+// the time of the reads (CLOCK_MONOTONIC ns).
+int64_t Sampler::ReadCountersLocked() {
   const size_t n = disc_.counters.size();
   for (size_t i = 0; i < n; ++i) ok_scratch_[i] = disc_.counters[i]->Read(&raw_scratch_[i]) ? 1 : 0;
   const int64_t t = MonotonicNs();
-  for (size_t i = 0; i < n; ++i) acc_[i].Feed(ok_scratch_[i] != 0, raw_scratch_[i], t);
+  for (size_t i = 0; i < n; ++i) {
+    acc_[i].Feed(ok_scratch_[i] != 0, raw_scratch_[i], t);
+    totals_[i] = acc_[i].TotalUj();
+  }
+  return t;
+}
 
-  // Attribution compares the process's times with the machine's: the process is never read alone.
-  // (The thread passes `use` only on the ticks due for CPU times; see ThreadMain.)
+// Under read_mu_. Reads the CPU times this sample needs into cpu_last_ and feeds the load
+// model with each machine read (a fresh read: all; a tick: what `use` asks for, which the
+// thread passes only on the ticks due for CPU times; see ThreadMain). Attribution compares
+// the process's times with the machine's, so the process is never read alone. Returns
+// whether the process's times were read.
+bool Sampler::ReadCpuTimesLocked(bool fresh, CpuTimesUse use, int64_t t) {
   const bool read_process = fresh || use.process;
   const bool read_machine = read_process || use.machine;
+  if (!read_machine) return false;
   CpuRaw cpu = cpu_last_;
-  if (read_machine && cpu_reader_) cpu_reader_->Read(&cpu, true, read_process, fresh);
-  if (read_machine) {
-    UpdateLoadModelLocked(cpu, t);
-    machine_read_ns_ = t;
-  }
-
-  // Attribution: energy deltas wait in pending_uj_ until the machine's tick count moves (in a
-  // sample that read both), then are attributed with the process's share of CPU time over
-  // that whole window.
-  bool attribute = false;
-  double share = 0;
-  if (read_process && cpu.available) {
-    if (!cpu_have_base_) {
-      cpu_attr_base_ = cpu;
-      cpu_have_base_ = true;
-    } else if (cpu.machine_total > cpu_attr_base_.machine_total) {
-      const double m = static_cast<double>(cpu.machine_total - cpu_attr_base_.machine_total);
-      const double p = cpu.process >= cpu_attr_base_.process
-                           ? static_cast<double>(cpu.process - cpu_attr_base_.process) : 0;
-      share = std::clamp(p / m, 0.0, 1.0);
-      attribute = true;
-      cpu_attr_base_ = cpu;
-    }
-  }
+  if (cpu_reader_) cpu_reader_->Read(&cpu, true, read_process, fresh);
+  load_model_.Feed(cpu_last_, cpu, t);
   cpu_last_ = cpu;
+  return read_process;
+}
 
+// Under read_mu_; takes snap_mu_. Publishes the totals, the attributed energy and the CPU
+// times as the latest reading and as a ring entry (copied into a presized entry: no allocation).
+void Sampler::PublishLocked(int64_t t) {
+  const CpuRaw& cpu = cpu_last_;
   std::lock_guard<std::mutex> sl(snap_mu_);
   snap_.t_ns = t;
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t total = acc_[i].TotalUj();
-    const uint64_t delta = total - last_total_[i];
-    last_total_[i] = total;
-    if (gpu_[i]) {
-      attributed_[i] += delta;
-    } else {
-      pending_uj_[i] += delta;
-      if (attribute) {
-        attributed_[i] += static_cast<long double>(pending_uj_[i]) * share;
-        pending_uj_[i] = 0;
-      }
-    }
-    snap_.energy_uj[i] = total;
-    snap_.attributed_uj[i] = static_cast<uint64_t>(attributed_[i]);
-    counts_.per_domain[i] = acc_[i].counts();
+  for (size_t i = 0; i < totals_.size(); ++i) {
+    snap_.energy_uj[i] = totals_[i];
+    snap_.attributed_uj[i] = attribution_.AttributedUj(i);
+    stats_.per_domain[i] = acc_[i].stats();
   }
   const double hz = cpu.hz > 0 ? static_cast<double>(cpu.hz) : 100.0;
   snap_.cpu.available = cpu.available;
   snap_.cpu.machine_total_s = cpu.available ? cpu.machine_total / hz : 0;
   snap_.cpu.machine_busy_s = cpu.available ? cpu.machine_busy / hz : 0;
   snap_.cpu.process_s = cpu.available ? cpu.process / hz : 0;
-  snap_.cpu.load_model_s = cpu.available ? load_model_s_ : 0;
+  snap_.cpu.load_model_s = cpu.available ? load_model_.Seconds() : 0;
   snap_.cpu.logical_cpus = cpu.available ? cpu.logical_cpus : 0;
-  ++counts_.samples;
+  ++stats_.samples;
   ring_[ring_head_] = snap_;
   ring_head_ = (ring_head_ + 1) % kRingCapacity;
   ring_size_ = std::min(ring_size_ + 1, kRingCapacity);
 }
 
-// JS thread.
-Snapshot Sampler::Read() {
+// JS thread. read_mu_ for the sample, then snap_mu_.
+Reading Sampler::Read() {
   {
     std::lock_guard<std::mutex> lk(read_mu_);
     SampleLocked(true, CpuTimesUse{});
@@ -262,38 +250,42 @@ Snapshot Sampler::Read() {
 }
 
 // JS thread. snap_mu_ only.
-Snapshot Sampler::Latest() {
+Reading Sampler::Latest() {
   std::lock_guard<std::mutex> lk(snap_mu_);
   return snap_;
 }
 
 // JS thread. snap_mu_ only. Samples are in time order, so the scan stops at the first newer one.
-std::vector<Snapshot> Sampler::Recent(int64_t since_ns) {
+std::vector<Reading> Sampler::RecentSamples(int64_t since_ns) {
   std::lock_guard<std::mutex> lk(snap_mu_);
   const size_t start = (ring_head_ + kRingCapacity - ring_size_) % kRingCapacity;
   size_t skip = 0;
   while (skip < ring_size_ && ring_[(start + skip) % kRingCapacity].t_ns <= since_ns) ++skip;
-  std::vector<Snapshot> out;
+  std::vector<Reading> out;
   out.reserve(ring_size_ - skip);
   for (size_t k = skip; k < ring_size_; ++k) out.push_back(ring_[(start + k) % kRingCapacity]);
   return out;
 }
 
-SamplerCounts Sampler::Counts() {
+// JS thread. snap_mu_ only.
+SamplerStats Sampler::Stats() {
   std::lock_guard<std::mutex> lk(snap_mu_);
-  return counts_;
+  return stats_;
 }
 
+// JS thread. read_mu_.
 int Sampler::OpenFiles() {
   std::lock_guard<std::mutex> lk(read_mu_);
   if (closed_.load()) return 0;
-  int n = disc_.shared_files;
+  int n = 0;
+  for (const auto& r : disc_.resources) n += r->OpenFiles();
   for (const auto& c : disc_.counters) n += c->OpenFiles();
   if (cpu_reader_) n += cpu_reader_->OpenFiles();
   return n;
 }
 
-// JS thread. Stop and join the thread, then close files and NVML (counters before resources).
+// JS thread. Stop and join the thread (no lock held), then under read_mu_ close files and NVML
+// (counters before the resources they borrow).
 void Sampler::Close() {
   if (closed_.exchange(true)) return;
   {
@@ -303,10 +295,8 @@ void Sampler::Close() {
   StopThread();
   std::lock_guard<std::mutex> lk(read_mu_);
   disc_.counters.clear();
-  disc_.shared.clear();
-  disc_.shared_files = 0;
   cpu_reader_.reset();
-  disc_.resources.reset();
+  disc_.resources.clear();
 }
 
 }  // namespace let

@@ -1,15 +1,17 @@
 // The sampler: owns the discovered counters, their accumulators, the CPU-time reader, the
-// sampling thread, the ring of recent samples and the published snapshot. Platform-independent.
+// attribution and load model, the sampling thread, the ring of recent samples and the
+// published reading. Platform-independent.
 //
 // Threads and locks (lock order: ctl_mu_ is never held while taking the others;
 // read_mu_ before snap_mu_):
-//   - JavaScript thread: constructor, Acquire, Release, Read, Latest, Recent, Stats, Close,
-//     destructor. Never holds a lock while joining the thread.
+//   - JavaScript thread: constructor, Acquire, Release, Read, Latest, RecentSamples, Stats,
+//     OpenFiles, Close, destructor. Never holds a lock while joining the thread.
 //   - sampling thread (one per sampler, owned by this object, joined by StopThread()): ThreadMain.
 //   ctl_mu_  guards holders_, stop_, interval_ns_, tick_use_ (thread control). The thread takes
 //            it only when woken by waiter_ (a state change), never on a plain tick.
-//   read_mu_ serialises hardware reads and accounting (counters_, acc_, cpu_ state).
-//   snap_mu_ guards the published snapshot, the ring and the counts (what latest() returns).
+//   read_mu_ serialises hardware reads and accounting (disc_.counters, acc_, cpu_reader_,
+//            cpu_last_, attribution_, load_model_ and the read times).
+//   snap_mu_ guards the published reading, the ring and the stats (what latest() returns).
 #pragma once
 
 #include <atomic>
@@ -22,23 +24,27 @@
 #include <vector>
 
 #include "accumulator.h"
+#include "attribution.h"
 #include "domain.h"
+#include "load_model.h"
 #include "platform.h"
 #include "waiter.h"
 
 namespace let {
 
-struct CpuTimesOut {
+// TypeScript: CpuTimes (lib/native/types.ts).
+struct CpuTimes {
   bool available = false;
   double machine_total_s = 0, machine_busy_s = 0, process_s = 0, load_model_s = 0;
   int logical_cpus = 0;
 };
 
-struct Snapshot {
+// TypeScript: Reading.
+struct Reading {
   int64_t t_ns = 0;
   std::vector<uint64_t> energy_uj;
   std::vector<uint64_t> attributed_uj;
-  CpuTimesOut cpu;
+  CpuTimes cpu;
 };
 
 // Rules the JavaScript layer owns and passes down with the options (lib/native/sampler-options.ts
@@ -46,23 +52,24 @@ struct Snapshot {
 struct SamplingRules {
   int64_t min_interval_ns = 0;
   int64_t max_interval_ns = 0;
-  // CPU load model P/TDP = idle_share + (1 - idle_share) * u^exponent; absent: loadModelS stays 0.
-  bool load_model = false;
-  double load_idle_share = 0;
-  double load_exponent = 0;
+  LoadModelParams load_model;
 };
 
-// What one holder of the thread needs read on each tick besides the energy counters:
-// machine CPU times (proc/stat: a load estimate) and the process's (attribution, process
-// estimates; attribution also needs the machine's). Fresh reads always read both.
+// TypeScript: CpuTimesUse. What one holder of the thread needs read on each tick besides the
+// energy counters: machine CPU times (proc/stat: a load estimate) and the process's
+// (attribution, process estimates; attribution also needs the machine's). Fresh reads always
+// read both.
 struct CpuTimesUse {
   bool machine = true;
   bool process = true;
 };
+// A tick that reads no CPU times (CpuTimesUse{} reads both).
+constexpr CpuTimesUse kNoCpuTimes{false, false};
 
-struct SamplerCounts {
+// TypeScript: SamplerStats (the addon adds the sums, the thread state and the interval).
+struct SamplerStats {
   uint64_t samples = 0;
-  std::vector<DomainCounts> per_domain;
+  std::vector<DomainStats> per_domain;
 };
 
 class Sampler {
@@ -83,23 +90,25 @@ class Sampler {
   const Discovered& discovered() const { return disc_; }
   bool closed() const { return closed_.load(); }
 
-  // JS thread. interval in ns (already validated against rules()); `use`: what this holder
-  // needs read on each tick. Returns a token (> 0).
+  // JS thread, ctl_mu_. interval in ns (already validated against rules()); `use`: what this
+  // holder needs read on each tick. Returns a token (> 0).
   int Acquire(int64_t interval_ns, CpuTimesUse use);
+  // JS thread, ctl_mu_; joins the thread (no lock held) when the last holder leaves.
   void Release(int token);
 
-  // JS thread. Fresh reading of every counter, then the totals.
-  Snapshot Read();
-  // JS thread. Latest published totals; touches no hardware (snap_mu_ only).
-  Snapshot Latest();
-  // JS thread. Ring of recent samples (full snapshots, oldest first) taken after since_ns
-  // (0: all); snap_mu_ only.
-  std::vector<Snapshot> Recent(int64_t since_ns);
-  SamplerCounts Counts();
-  // Effective interval (ns) the thread runs (or would run) at.
+  // JS thread, read_mu_ then snap_mu_. Fresh reading of every counter, then the totals.
+  Reading Read();
+  // JS thread, snap_mu_. Latest published totals; touches no hardware.
+  Reading Latest();
+  // JS thread, snap_mu_. Ring of recent samples (oldest first) taken after since_ns (0: all).
+  std::vector<Reading> RecentSamples(int64_t since_ns);
+  // JS thread, snap_mu_.
+  SamplerStats Stats();
+  // JS thread, ctl_mu_. Effective interval (ns) the thread runs (or would run) at.
   int64_t EffectiveIntervalNs();
 
   bool ThreadRunning() const { return thread_running_.load(); }
+  // JS thread, read_mu_. Descriptors held by counters, resources and the CPU-time reader.
   int OpenFiles();
 
   // JS thread (or env cleanup hook, which also runs on the JS thread). Idempotent.
@@ -112,11 +121,16 @@ class Sampler {
   };
 
   void ThreadMain();              // sampling thread
-  // Under read_mu_. `fresh`: a JS read (every CPU time now); else a tick reading what `use` asks.
+  // Under read_mu_. One sample: counters, CPU times, attribution, publication.
+  // `fresh`: a JS read (every CPU time now); else a tick reading what `use` asks.
   void SampleLocked(bool fresh, CpuTimesUse use);
-  void UpdateLoadModelLocked(const CpuRaw& cpu, int64_t t);  // under read_mu_
+  int64_t ReadCountersLocked();   // under read_mu_: feeds acc_ and totals_; returns the time
+  // Under read_mu_: reads the CPU times due, feeds the load model; true when the process's were read.
+  bool ReadCpuTimesLocked(bool fresh, CpuTimesUse use, int64_t t_ns);
+  void PublishLocked(int64_t t_ns);  // under read_mu_; takes snap_mu_
   void StopThread();              // JS thread; joins
   void RecomputeLocked();         // under ctl_mu_: interval_ns_ and tick_use_ from holders_
+  bool ChangeNeedsWakeLocked(int64_t was_interval, CpuTimesUse was_use) const;  // under ctl_mu_
 
   SamplerOptions options_;
   SamplingRules rules_;
@@ -128,25 +142,19 @@ class Sampler {
   // ---- under read_mu_
   std::mutex read_mu_;
   std::vector<Accumulator> acc_;
-  std::vector<char> gpu_;                // per domain: a GPU (never attributed); set at construction
-  std::vector<uint64_t> last_total_;     // per domain, last total seen (for deltas)
-  std::vector<uint64_t> pending_uj_;     // energy not yet attributed (CPU ticks unchanged)
-  std::vector<long double> attributed_;  // cumulative attributed energy
-  CpuRaw cpu_last_{};                    // last CPU times read (fields keep their last read value)
-  CpuRaw cpu_attr_base_{};               // CPU times at the last attribution
-  bool cpu_have_base_ = false;
-  int64_t machine_read_ns_ = 0;          // when proc/stat was last read (0: never)
-  double last_u_ = 0;
-  double load_model_s_ = 0;
+  std::vector<uint64_t> totals_;  // per domain, acc_[i].TotalUj() at the last sample
+  Attribution attribution_;
+  LoadModel load_model_;
+  CpuRaw cpu_last_{};             // last CPU times read (fields keep their last read value)
   std::vector<uint64_t> raw_scratch_;
   std::vector<char> ok_scratch_;
 
   // ---- under snap_mu_
   std::mutex snap_mu_;
-  Snapshot snap_;
-  std::vector<Snapshot> ring_;  // kRingCapacity entries, each sized at construction
+  Reading snap_;
+  std::vector<Reading> ring_;  // kRingCapacity entries, each sized at construction
   size_t ring_head_ = 0, ring_size_ = 0;
-  SamplerCounts counts_;
+  SamplerStats stats_;
 
   // ---- under ctl_mu_
   std::mutex ctl_mu_;

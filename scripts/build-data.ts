@@ -55,6 +55,31 @@ interface PerSource {
   unit: string;
   world_average: number;
   world_average_source: string;
+  [source: string]: number | string;
+}
+
+/**
+ * A country's intensity as CodeCarbon 3.2.3 computes it (`Emissions._global_energy_mix_to_emissions_rate`):
+ * its `carbon_intensity` when that is truthy (a 0 counts as missing), else the mix: for each
+ * `<source>_TWh` key in the file's order whose source has a truthy per-source intensity, add
+ * (TWh ÷ total_TWh) × intensity, and sum those TWh; when that sum is not exactly `total_TWh`
+ * (sources without an intensity), CodeCarbon uses the world average instead.
+ */
+export function codecarbonIntensity(entry: Record<string, unknown>, perSource: PerSource): number {
+  const given = entry.carbon_intensity;
+  if (typeof given === 'number' && given !== 0 && !Number.isNaN(given)) return given;
+  const total = entry.total_TWh as number;
+  let intensity = 0;
+  let counted = 0;
+  for (const [key, twh] of Object.entries(entry)) {
+    if (!key.includes('_TWh')) continue;
+    const perKwh = perSource[key.slice(0, -'_TWh'.length)];
+    if (typeof perKwh === 'number' && perKwh !== 0) {
+      intensity += ((twh as number) / total) * perKwh;
+      counted += twh as number;
+    }
+  }
+  return counted === total ? intensity : perSource.world_average;
 }
 
 /** One country of the generated table: `[iso2, countryName, gramsPerKwh, year]`. */
@@ -79,14 +104,13 @@ export function buildTable(sourceDir: string): CarbonIntensityTable {
   for (const iso3 of Object.keys(mix).sort()) {
     const entry = mix[iso3]!;
     if (!/^[A-Z]{3}$/.test(iso3)) throw new Error(`unexpected key ${JSON.stringify(iso3)} in global_energy_mix.json`);
-    if (typeof entry.carbon_intensity !== 'number' || !Number.isFinite(entry.carbon_intensity)) {
-      throw new Error(`${iso3}: carbon_intensity is not a number`);
-    }
+    const intensity = codecarbonIntensity(entry as unknown as Record<string, unknown>, perSource);
+    if (!Number.isFinite(intensity)) throw new Error(`${iso3}: no finite carbon intensity`);
     const iso2 = ISO3_TO_ISO2[iso3];
     if (iso2 === undefined) throw new Error(`${iso3} (${entry.country_name}) has no ISO-2 code in ISO3_TO_ISO2`);
     if (seenIso2.has(iso2)) throw new Error(`ISO-2 code ${iso2} is used twice`);
     seenIso2.add(iso2);
-    countries[iso3] = [iso2, entry.country_name, entry.carbon_intensity, typeof entry.year === 'number' ? entry.year : null];
+    countries[iso3] = [iso2, entry.country_name, intensity, typeof entry.year === 'number' ? entry.year : null];
   }
   return {
     source: 'CodeCarbon data/private_infra/global_energy_mix.json and carbon_intensity_per_source.json (MIT, see LICENSE-codecarbon)',

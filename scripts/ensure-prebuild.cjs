@@ -26,7 +26,8 @@ function newestSource() {
 
 const prebuilds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.node')) : [];
 const oldest = prebuilds.length ? Math.min(...prebuilds.map((name) => fs.statSync(path.join(dir, name)).mtimeMs)) : 0;
-if (prebuilds.length > 0 && oldest >= newestSource()) {
+const helperMissing = process.platform === 'linux' && !fs.existsSync(path.join(dir, 'let_exec'));
+if (prebuilds.length > 0 && oldest >= newestSource() && !helperMissing) {
   console.error(`prebuild up to date: ${path.relative(root, path.join(dir, prebuilds[0]))}`);
   process.exit(0);
 }

@@ -4,6 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { TRACKER_VERSION } from '../version.js';
 import { normalizeFlags } from './arguments.js';
+import { RUN_OWN_ERROR_EXIT_CODE } from './arguments.js';
+import { OutputClosedError } from './output.js';
 
 type Register = (program: Command) => void;
 
@@ -52,15 +54,21 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // run's own errors exit 125 (as env and timeout do), never a code its command could return.
+  const failure = argv[0] === 'run' ? RUN_OWN_ERROR_EXIT_CODE : 1;
   try {
-    const args = normalizeFlags(argv);
-    const program = await buildProgram(args);
+    // The command is named by its first argument, which normalising leaves as it is.
+    const program = await buildProgram(argv);
+    const run = program.commands.find((command) => command.name() === 'run');
+    const takesValue = (flag: string): boolean => run?.options.some((option) => option.long === flag && (option.required || option.optional)) ?? false;
+    const args = normalizeFlags(argv, takesValue);
     await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : failure;
+    if (error instanceof OutputClosedError) return 0; // the reader has what it wanted (`| head`)
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`lamarr-energy-tracker: ${message}\n`);
-    return 1;
+    return failure;
   }
 }

@@ -10,6 +10,9 @@
  */
 
 /** What the live line shows; `EnergyTracker.snapshot()` returns one. */
+/** The sampling interval a live view needs at most, ms: it shows power per interval, redrawn about twice a second. */
+export const LIVE_SAMPLING_INTERVAL_MS = 250;
+
 export interface LiveSnapshot {
   /** Seconds since the start. */
   elapsedS: number;

@@ -27,6 +27,13 @@ import { planMeasurement, resolveOptions } from './plan.js';
 import { nowNs, runMeasurement } from './runner.js';
 import { openNativeSource, type EnergyCounterSource } from './source.js';
 import { emptyFigure, type EnergyMeasurement, type MeasureEnergyOptions, type MeasurementQuality } from './types.js';
+import { rejectUnknownOptions } from '../options-check.js';
+
+/** The keys of {@link MeasureEnergyOptions}. */
+export const MEASURE_ENERGY_OPTIONS = [
+  'devices', 'minBatchEnergyJ', 'minBatchMs', 'batches', 'maxTimeMs', 'iterationsPerBatch', 'warmupMs',
+  'idleWindows', 'idlePowerW', 'hardwareRoot', 'nvmlLibrary', 'gpuIds', 'source',
+] as const satisfies readonly (keyof MeasureEnergyOptions)[];
 
 export {
   worstQuality,
@@ -76,6 +83,7 @@ function unmeasured(
  */
 export async function measureEnergy(fn: () => unknown, options: MeasureEnergyOptions = {}): Promise<EnergyMeasurement> {
   if (typeof fn !== 'function') throw new TypeError('measureEnergy: fn must be a function');
+  rejectUnknownOptions('measureEnergy', options, MEASURE_ENERGY_OPTIONS);
   const startNs = nowNs();
   const resolved = resolveOptions(options);
 

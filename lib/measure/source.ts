@@ -3,7 +3,8 @@
  * the caller provides (custom sensors, tests).
  */
 import type { DomainInfo, Reading, UnavailableSensor } from '../native/types.js';
-import { acquireSampler, type AcquireOptions, type SamplerLease } from '../native/sampler-pool.js';
+import type { SamplerOptions } from '../native/sampler-options.js';
+import { openSamplerSource, type SamplerSource } from '../native/sampler-source.js';
 import { CPU_LOAD_MODEL } from '../estimate/cpu-power.js';
 
 /** The part of a reading measureEnergy uses. */
@@ -26,59 +27,29 @@ export interface EnergyCounterSource {
   readonly estimatesAvailable?: boolean;
 }
 
-/** Options for opening the native sampler. */
-export interface SourceOptions {
-  /** Root under which /sys, /proc and /dev are read (simulated hardware). */
-  hardwareRoot?: string;
-  /** Path of the NVML library; `''` disables NVML. */
-  nvmlLibrary?: string;
-  /** GPUs to include, by NVML index or UUID (prefix). */
-  gpuIds?: string[];
-  /** Interval of the background sampling thread while measuring (wrap safety only; readings are fresh). */
-  samplingIntervalMs?: number;
-}
+/**
+ * Options for opening the native sampler: the sampler's own ({@link SamplerOptions}; the
+ * interval is that of the background thread while measuring, for wrap safety only, since
+ * readings are fresh).
+ */
+export type SourceOptions = Pick<SamplerOptions, 'hardwareRoot' | 'nvmlLibrary' | 'gpuIds' | 'samplingIntervalMs'>;
 
 /** The outcome of trying to open the native sampler. */
 export type OpenedSource = { ok: true; source: EnergyCounterSource } | { ok: false; reason: string };
 
 /** Acquire a lease on the shared native sampler; never throws (a failure is returned as a reason). */
 export async function openNativeSource(options: SourceOptions): Promise<OpenedSource> {
-  let lease: SamplerLease;
+  let source: SamplerSource;
   try {
-    const samplerOptions: AcquireOptions = {
-      samplingIntervalMs: options.samplingIntervalMs ?? 1000,
+    source = openSamplerSource({
+      ...options,
       // The same sampler as the tracker's (same key); measureEnergy reads counters only, so its
       // ticks need no CPU times.
       loadModel: CPU_LOAD_MODEL,
       cpuTimes: { machine: false, process: false },
-    };
-    if (options.hardwareRoot !== undefined) samplerOptions.hardwareRoot = options.hardwareRoot;
-    if (options.nvmlLibrary !== undefined) samplerOptions.nvmlLibrary = options.nvmlLibrary;
-    if (options.gpuIds !== undefined) samplerOptions.gpuIds = options.gpuIds;
-    lease = acquireSampler(samplerOptions);
+    });
   } catch (error) {
     return { ok: false, reason: `the native energy sampler could not be opened: ${(error as Error).message}` };
   }
-  let unavailable: readonly UnavailableSensor[] = [];
-  let estimatesAvailable = false;
-  try {
-    unavailable = lease.sampler.probe().unavailable;
-    estimatesAvailable = lease.read().cpu.available;
-  } catch {
-    // diagnostics only
-  }
-  let released = false;
-  const source: EnergyCounterSource = {
-    domains: lease.sampler.domains,
-    read: () => lease.read(),
-    release: () => {
-      if (!released) {
-        released = true;
-        lease.release();
-      }
-    },
-    unavailable,
-    estimatesAvailable,
-  };
   return { ok: true, source };
 }

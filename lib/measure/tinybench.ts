@@ -16,7 +16,8 @@
  * console.table(bench.table()); // tinybench's columns + "Energy/op" and "Energy quality"
  * ```
  */
-import { measureEnergy, type ConfidenceInterval, type EnergyMeasurement, type MeasureEnergyOptions, type MeasurementQuality } from './measure.js';
+import { rejectUnknownOptions } from '../options-check.js';
+import { MEASURE_ENERGY_OPTIONS, measureEnergy, type ConfidenceInterval, type EnergyMeasurement, type MeasureEnergyOptions, type MeasurementQuality } from './measure.js';
 
 /**
  * The part of a tinybench `Task` the adapter uses (structural, so that this module needs
@@ -25,21 +26,26 @@ import { measureEnergy, type ConfidenceInterval, type EnergyMeasurement, type Me
 export interface BenchTask {
   /** Task name. */
   readonly name: string;
-  /** tinybench's result after `run()`; only the mean latency (ms) is read. */
-  readonly result?: { readonly latency?: { readonly mean: number } } | undefined;
+  /** tinybench's result after `run()`; only `latency.mean` (ms) is read, when present. */
+  readonly result?: unknown;
+}
+
+/** Bench-level hooks, run around each task's measurement. */
+export interface BenchHooks {
+  setup?(task?: BenchTask, mode?: 'run' | 'warmup'): Promise<void> | void;
+  teardown?(task?: BenchTask, mode?: 'run' | 'warmup'): Promise<void> | void;
 }
 
 /**
- * The part of a tinybench `Bench` the adapter uses (structural: a tinybench ^5 `Bench` fits).
+ * The part of a tinybench `Bench` the adapter uses (structural: tinybench ^5 and ^6 `Bench`es fit).
  */
-export interface BenchLike {
+export interface BenchLike extends BenchHooks {
   /** Tasks in order. */
   readonly tasks: readonly BenchTask[];
-  /** Options; the bench-level `setup`/`teardown` hooks are run around each task's measurement. */
-  readonly opts: {
-    setup(task?: BenchTask, mode?: 'run' | 'warmup'): Promise<void> | void;
-    teardown(task?: BenchTask, mode?: 'run' | 'warmup'): Promise<void> | void;
-  };
+  /** tinybench 5's options, holding the bench-level hooks (tinybench 6 has them on the bench). */
+  readonly opts?: BenchHooks;
+  /** tinybench's add (wrapped by {@link withEnergy} to keep each task's function: tinybench 6 makes it private). */
+  add?(...args: never[]): unknown;
   /** tinybench's run. */
   run(): Promise<unknown>;
   /** tinybench's table (one row per task, null for a task without result). */
@@ -82,6 +88,8 @@ interface TaskInternals {
 }
 
 const results = new WeakMap<Task, TaskEnergy>();
+/** Functions and hooks of tasks added through a {@link withEnergy} bench (tinybench 6 keeps them private). */
+const added = new WeakMap<Task, TaskInternals>();
 
 /** The energy figures stored for `task` by {@link measureBenchEnergy}, or undefined. */
 export function energyOf(task: Task): TaskEnergy | undefined {
@@ -89,10 +97,12 @@ export function energyOf(task: Task): TaskEnergy | undefined {
 }
 
 function taskFunction(task: Task): { fn: TaskFn; hooks: NonNullable<TaskInternals['fnOpts']> } {
-  const internals = task as unknown as TaskInternals;
+  const own = task as unknown as TaskInternals;
+  const internals = typeof own.fn === 'function' ? own : (added.get(task) ?? own);
   if (typeof internals.fn !== 'function') {
     throw new TypeError(
-      `measureBenchEnergy: cannot reach the function of task "${task.name}" (tinybench ^5 keeps it as task.fn)`,
+      `measureBenchEnergy: cannot reach the function of task "${task.name}": tinybench 6 keeps task functions private. ` +
+        'Wrap the bench before adding tasks: withEnergy(new Bench()), then bench.add(…) (tinybench 5 works either way).',
     );
   }
   return { fn: internals.fn as TaskFn, hooks: internals.fnOpts ?? {} };
@@ -110,6 +120,7 @@ export async function measureBenchEnergy(
   options: BenchEnergyOptions = {},
   only?: readonly string[],
 ): Promise<TaskEnergy[]> {
+  rejectUnknownOptions('measureBenchEnergy', options, MEASURE_ENERGY_OPTIONS);
   const out: TaskEnergy[] = [];
   for (const task of bench.tasks) {
     if (only !== undefined && !only.includes(task.name)) continue;
@@ -125,16 +136,17 @@ export async function measureBenchEnergy(
               await hooks.afterEach?.call(task, 'run');
             }
           };
-    await bench.opts.setup(task, 'run');
+    const benchHooks: BenchHooks = bench.opts ?? bench;
+    await benchHooks.setup?.(task, 'run');
     await hooks.beforeAll?.call(task, 'run');
     let m: EnergyMeasurement;
     try {
       m = await measureEnergy(call, options);
     } finally {
       await hooks.afterAll?.call(task, 'run');
-      await bench.opts.teardown(task, 'run');
+      await benchHooks.teardown?.(task, 'run');
     }
-    const latency = task.result?.latency?.mean;
+    const latency = (task.result as { latency?: { mean?: unknown } } | undefined)?.latency?.mean;
     const entry: TaskEnergy = {
       name: task.name,
       quality: m.quality,
@@ -202,11 +214,25 @@ export type EnergyBench<B extends Bench> = B & {
  * show it (see {@link energyTable}). Returns the same object, typed with `energy`.
  */
 export function withEnergy<B extends Bench>(bench: B, options: BenchEnergyOptions = {}): EnergyBench<B> {
+  rejectUnknownOptions('withEnergy', options, MEASURE_ENERGY_OPTIONS);
   const originalRun = bench.run.bind(bench);
   type TableFn = (convert?: (task: Task) => Record<string, number | string | undefined>) => ReturnType<Bench['table']>;
   const originalTable = (bench.table as TableFn).bind(bench);
   let last: TaskEnergy[] = [];
   Object.defineProperty(bench, 'energy', { get: () => last, enumerable: false, configurable: true });
+  if (typeof bench.add === 'function') {
+    const originalAdd = bench.add.bind(bench) as unknown as (name: string, fn: unknown, fnOpts?: object) => unknown;
+    Object.defineProperty(bench, 'add', {
+      configurable: true,
+      writable: true,
+      value: (name: string, fn: (...args: never[]) => unknown, fnOpts?: object): unknown => {
+        const returned = originalAdd(name, fn, fnOpts);
+        const task = bench.tasks.find((t) => t.name === name);
+        if (task !== undefined) added.set(task, { fn, fnOpts: (fnOpts ?? {}) as TaskInternals['fnOpts'] });
+        return returned;
+      },
+    });
+  }
   Object.defineProperty(bench, 'run', {
     configurable: true,
     writable: true,

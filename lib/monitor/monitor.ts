@@ -90,6 +90,8 @@ export async function startMonitor(options: MonitorOptions = {}): Promise<Monito
     save,
     printSummary: false,
     trackingMode: 'machine',
+    // The monitor's owner stops it on signals (the CLI on SIGTERM/SIGINT/SIGHUP, as completed).
+    handleSignals: false,
   };
   // Validates every tracker option (errors name the option) before anything starts.
   new EnergyTracker(trackerOptions);

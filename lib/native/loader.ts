@@ -78,8 +78,8 @@ function load(): LoadResult {
       ...tried.map((t) => `  - ${t}`),
       'To fix:',
       '  - rebuild it: npm rebuild lamarr-energy-tracker',
-      '  - on npm 12+, install scripts of dependencies are blocked until approved: npm approve-builds',
-      '    (or allow lamarr-energy-tracker in your allow-scripts configuration), then reinstall',
+      '  - if your package manager blocked its install script: npm install-scripts approve lamarr-energy-tracker',
+      '    (npm 11.19+; with pnpm: pnpm approve-builds), then npm rebuild lamarr-energy-tracker',
       '  - or build from source (needs python3, make and a C++17 compiler): cd ' + root + ' && npx node-gyp rebuild',
     ].join('\n');
     return { binding: null, error: new NativeLoadError(message, root, { cause: err }) };

@@ -10,13 +10,14 @@
  *
  * Key: the options after `resolveSamplerOptions` (sampler-options.ts: the `LET_*` defaults).
  * Each lease tells the sampler which CPU times its ticks need (`cpuTimes`, decided by the caller
- * from the discovered domains); the thread reads the union of what the leases need.
+ * from the discovered domains); the thread reads the union of what the leases need. Callers
+ * use a lease through the one wrapper over it, `SamplerSource` (sampler-source.ts).
  */
 import { loadNativeBinding } from './loader.js';
-import { SAMPLING_INTERVAL_MS, checkSamplingIntervalMs, resolveSamplerOptions, type ResolvedSamplerOptions } from './sampler-options.js';
-import type { CpuTimesUse, DomainInfo, NativeSampler, NativeSamplerOptions, Reading } from './types.js';
+import { resolveSamplerOptions, resolveSamplingIntervalMs, type ResolvedSamplerOptions, type SamplerOptions } from './sampler-options.js';
+import type { NativeSampler, Reading } from './types.js';
 
-export { resolveSamplerOptions } from './sampler-options.js';
+export { resolveSamplerOptions, type SamplerOptions } from './sampler-options.js';
 
 export interface SamplerLease {
   readonly sampler: NativeSampler;
@@ -28,16 +29,6 @@ export interface SamplerLease {
   release(): void;
   readonly released: boolean;
 }
-
-export type AcquireOptions = NativeSamplerOptions & {
-  /** Interval this lease wants, ms (`SAMPLING_INTERVAL_MS`; default 1000). */
-  samplingIntervalMs?: number;
-  /**
-   * CPU times this lease's ticks need, or a function of the discovered domains that says so.
-   * Default: both (machine and process).
-   */
-  cpuTimes?: CpuTimesUse | ((domains: readonly DomainInfo[]) => CpuTimesUse);
-};
 
 interface Entry {
   key: string;
@@ -72,10 +63,10 @@ function keyOf(o: ResolvedSamplerOptions): string {
 }
 
 /** Lease the shared sampler for these options (created on first use). */
-export function acquireSampler(options: AcquireOptions = {}): SamplerLease {
-  const { samplingIntervalMs, cpuTimes, ...rest } = options;
-  const interval = checkSamplingIntervalMs(samplingIntervalMs ?? SAMPLING_INTERVAL_MS.default);
-  const resolved = resolveSamplerOptions(rest);
+export function acquireSampler(options: SamplerOptions = {}): SamplerLease {
+  const interval = resolveSamplingIntervalMs(options.samplingIntervalMs);
+  const resolved = resolveSamplerOptions(options);
+  const { cpuTimes } = options;
   const key = keyOf(resolved);
   let entry = pool.get(key);
   if (entry === undefined) {
@@ -87,7 +78,7 @@ export function acquireSampler(options: AcquireOptions = {}): SamplerLease {
     entry.idleTimer = null;
   }
   const use = typeof cpuTimes === 'function' ? cpuTimes(entry.sampler.domains) : cpuTimes;
-  const token = use === undefined ? entry.sampler.acquire(interval) : entry.sampler.acquire(interval, use);
+  const token = use == null ? entry.sampler.acquire(interval) : entry.sampler.acquire(interval, use);
   entry.leases++;
   const e = entry;
   let released = false;

@@ -110,6 +110,12 @@ export interface CpuTimes {
   loadModelS: number;
   /** Number of logical CPUs seen in /proc/stat. */
   logicalCpus: number;
+  /**
+   * Where the times come from when not from /proc/stat: `os-cpus` = `os.cpus()` (machine) and
+   * `process.cpuUsage()` (this process only), used by the tracker where the sampler finds no
+   * /proc/stat. Absent: /proc/stat (the native sampler).
+   */
+  origin?: 'os-cpus';
 }
 
 /** Cumulative totals since the sampler opened. */
@@ -119,9 +125,10 @@ export interface Reading {
   /** Cumulative energy per domain (same order as `domains`), integer µJ. */
   energyUj: number[];
   /**
-   * Cumulative energy per domain attributed to the attribution process: for each sampling
-   * interval, the domain's energy delta × the process's share of all CPU time in that
-   * interval (GPU domains: not attributed, same as energyUj). Integer µJ.
+   * Cumulative energy per domain attributed to the attribution process: a CPU domain's energy
+   * waits until the machine's CPU tick count moves (in a sample that read the process's CPU
+   * time), then all of it is attributed at the process's share of the machine's CPU time since
+   * the previous such sample (GPU domains: attributed whole, same as energyUj). Integer µJ.
    */
   attributedUj: number[];
   cpu: CpuTimes;
@@ -216,6 +223,20 @@ export interface NativeBinding {
   openFiles(): number;
   /** An empty native call (benchmark baseline). */
   noop(): void;
+  /**
+   * Chain a handler in front of the current (libuv's) one for each signal number, and end the
+   * process with the signal's default action when JavaScript has not called
+   * `signalHandled(signal)` within `graceMs` of its arrival (a blocked event loop). False when
+   * nothing was armed (no handler installed, another thread holds the watchdog, or a platform
+   * without POSIX signals).
+   */
+  armSignalWatchdog(signals: number[], graceMs: number): boolean;
+  /** JavaScript has run its handler for `signal`: the watchdog stands down for this arrival. */
+  signalHandled(signal: number): void;
+  /** Stop watching one signal (its previous handler is put back). */
+  disarmSignal(signal: number): void;
+  /** Stop watching all signals and join the watchdog thread. */
+  disarmSignalWatchdog(): void;
   /**
    * Whether the kernel lock below works on this platform (Linux: open-file-description locks;
    * false on the stub platforms, where lib/store uses its lock-file fallback). The lock

@@ -1,5 +1,6 @@
 /** BibTeX entries for the works the statement cites. */
 import { COMPARISON_CITATION_KEY } from './comparison.js';
+import { rejectUnknownOptions } from '../options-check.js';
 
 /** Keys the statement may cite. */
 export type CitationKey = 'lamarr_energy_tracker' | 'codecarbon' | 'ai_energy_validation' | typeof COMPARISON_CITATION_KEY;
@@ -55,6 +56,7 @@ export type BibtexSelection = readonly string[] | { comparison?: boolean };
  * @throws {RangeError} for an unknown key.
  */
 export function bibtex(selection: BibtexSelection = {}): string {
+  if (!Array.isArray(selection)) rejectUnknownOptions('bibtex', selection, ['comparison']);
   const keys: readonly string[] = Array.isArray(selection)
     ? selection
     : (selection as { comparison?: boolean }).comparison === true

@@ -3,7 +3,7 @@
  * already have ({@link statementFromRecords}), or for energy obtained elsewhere
  * ({@link customPaperStatement}); and the BibTeX entries it cites ({@link bibtex}).
  */
-export { paperStatement, printPaperStatement, type PaperStatementOptions } from './paper.js';
+export { paperStatement, loadStatement, printPaperStatement, type PaperStatementOptions } from './paper.js';
 export {
   statementFromRecords,
   statementFromSummary,

@@ -51,8 +51,10 @@ export function methodPhrase(method: string): string | null {
     return sensors.length === 0 ? 'measured' : `measured with ${joinAnd(sensors)}`;
   }
   if (kind === 'estimated') {
-    const models = [...new Set(details.map((d) => MODELS[d] ?? d))];
-    return models.length === 0 ? 'estimated' : `estimated from ${joinAnd(models)}`;
+    // `os-cpus` (lib/tracker/components.ts OS_CPUS) is where the CPU times came from, not a model.
+    const models = [...new Set(details.filter((d) => d !== 'os-cpus').map((d) => MODELS[d] ?? d))];
+    const origin = details.includes('os-cpus') ? ' (CPU times from os.cpus(), as /proc/stat was missing)' : '';
+    return models.length === 0 ? `estimated${origin}` : `estimated from ${joinAnd(models)}${origin}`;
   }
   return null;
 }

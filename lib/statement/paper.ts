@@ -1,6 +1,7 @@
 /** The statement over the runs stored in `emissions.csv`. */
 import { loadResultsFromStores, type StoresFilters } from '../store/index.js';
-import { formatStatement, statementFromRecords, type StatementOptions } from './statement.js';
+import { rejectUnknownOptions } from '../options-check.js';
+import { formatStatement, statementFromRecords, type PaperStatement, type StatementOptions } from './statement.js';
 import { calibrate } from '../groundtruth/calibration.js';
 
 /**
@@ -17,6 +18,9 @@ function describeFilters(filters: StoresFilters): string {
 }
 
 function split(options: PaperStatementOptions): [StoresFilters, StatementOptions] {
+  rejectUnknownOptions('paperStatement', options, [
+    'outputDir', 'projectName', 'user', 'hostname', 'since', 'until', 'comparison', 'format', 'calibrated', 'calibrations',
+  ]);
   const { comparison, format, calibrated, calibrations, ...filters } = options;
   const statementOptions: StatementOptions = {};
   if (comparison !== undefined) statementOptions.comparison = comparison;
@@ -32,6 +36,15 @@ function split(options: PaperStatementOptions): [StoresFilters, StatementOptions
  * @throws {RangeError} when no stored run matches.
  */
 export function paperStatement(options: PaperStatementOptions = {}): string {
+  return formatStatement(loadStatement(options), options.format);
+}
+
+/**
+ * The numbers and texts of the paper statement over the stored runs matching the filters
+ * (what `paperStatement` formats).
+ * @throws {RangeError} when no stored run matches.
+ */
+export function loadStatement(options: PaperStatementOptions = {}): PaperStatement {
   const [filters, statementOptions] = split(options);
   const records = loadResultsFromStores(filters);
   if (records.length === 0) {
@@ -41,7 +54,7 @@ export function paperStatement(options: PaperStatementOptions = {}): string {
   if (statementOptions.calibrated === true && statementOptions.calibrations === undefined) {
     statementOptions.calibrations = calibrate(loadResultsFromStores(filters.outputDir !== undefined ? { outputDir: filters.outputDir } : {}));
   }
-  return formatStatement(statementFromRecords(records, statementOptions), statementOptions.format);
+  return statementFromRecords(records, statementOptions);
 }
 
 /** Prints {@link paperStatement} to stdout and returns it. */

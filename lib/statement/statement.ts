@@ -15,6 +15,9 @@ import { customHardwarePhrase } from './hardware.js';
 import { summarise, type StatementSummary } from './summary.js';
 import { wallPlugFromFacts, wallPlugPart, type WallPlugSummary } from '../groundtruth/statement-part.js';
 import type { HostCalibration } from '../groundtruth/calibration.js';
+import { formatFixed } from '../format.js';
+import { rejectUnknownOptions } from '../options-check.js';
+import { MAX_CARBON_INTENSITY } from '../tracker/options.js';
 
 /** Output formats of the statement. */
 export type StatementFormat = 'text' | 'latex' | 'json';
@@ -85,10 +88,15 @@ export interface PaperStatement {
   energy: PrintedQuantity<'kWh' | 'Wh'>;
   /** Integer gCO2/kWh used in the text (total emissions ÷ total energy, truncated). */
   carbonIntensity: number;
-  /** Emissions as printed: carbonIntensity × printed energy, in grams. */
+  /**
+   * The emissions the text prints, in grams (`emissions` converted to g): carbonIntensity ×
+   * the printed energy, rounded as printed. As in the Python package, the text starts from the
+   * printed (rounded) energy and the truncated intensity, so on small runs it can differ by a
+   * few per cent from `recordedEmissionsKg`, the unrounded sum of the rows.
+   */
   emissionsGrams: number;
   emissions: PrintedQuantity<'kg' | 'g'>;
-  /** Sum of the rows' `emissions` column in kg (null for a custom statement). */
+  /** Sum of the rows' `emissions` column in kg, unrounded (null for a custom statement). */
   recordedEmissionsKg: number | null;
   comparison: StatementComparison | null;
   /** The wall-plug figures where runs have them (and calibrated estimates with `calibrated`), else null. */
@@ -103,18 +111,20 @@ export interface PaperStatement {
 
 /** Energy as the statement prints it: kWh with 3 decimals above 0.1 kWh, else Wh with 3 decimals. */
 export function printedEnergy(kwh: number): PrintedQuantity<'kWh' | 'Wh'> {
-  if (kwh > 0.1) return { value: Number(kwh.toFixed(3)), unit: 'kWh', text: `${kwh.toFixed(3)} kWh` };
-  const wh = kwh * 1000;
-  return { value: Number(wh.toFixed(3)), unit: 'Wh', text: `${wh.toFixed(3)} Wh` };
+  if (kwh > 0.1) return printed(kwh, 'kWh');
+  return printed(kwh * 1000, 'Wh');
+}
+
+/** `value` as Python's `%.3f` prints it (exact ties to even: 0.5625 → "0.562"), and that number. */
+function printed<U extends string>(value: number, unit: U): PrintedQuantity<U> {
+  const digits = formatFixed(value, 3);
+  return { value: Number(digits), unit, text: `${digits} ${unit}` };
 }
 
 /** Emissions as the statement prints them: kg with 3 decimals from 10 g on, else g with 3 decimals. */
 export function printedEmissions(grams: number): PrintedQuantity<'kg' | 'g'> {
-  if (grams >= 10) {
-    const kg = grams / 1000;
-    return { value: Number(kg.toFixed(3)), unit: 'kg', text: `${kg.toFixed(3)} kg` };
-  }
-  return { value: Number(grams.toFixed(3)), unit: 'g', text: `${grams.toFixed(3)} g` };
+  if (grams >= 10) return printed(grams / 1000, 'kg');
+  return printed(grams, 'g');
 }
 
 /** Removes float noise (380 × 0.135 = 51.300000000000004) before rounding or truncating. */
@@ -175,7 +185,8 @@ function render(parts: Parts, comparison: boolean, emissionsGrams: number, latex
 }
 
 function assemble(parts: Parts, runs: number, energyKwh: number, recordedEmissionsKg: number | null, options: StatementOptions): PaperStatement {
-  const emissionsGrams = gramsFor(parts.energy, parts.carbonIntensity);
+  // The number the text prints, in grams (so JSON and text agree).
+  const emissionsGrams = parts.emissions.unit === 'kg' ? clean(parts.emissions.value * 1000) : parts.emissions.value;
   const plain = render(parts, options.comparison === true, emissionsGrams, false);
   const latex = render(parts, options.comparison === true, emissionsGrams, true);
   const citations: CitationKey[] = [...STATEMENT_CITATION_KEYS];
@@ -207,7 +218,8 @@ export function formatStatement(statement: PaperStatement, format: StatementForm
   throw new RangeError(`format must be "text", "latex" or "json", got ${JSON.stringify(format)}`);
 }
 
-function checkOptions(options: StatementOptions): void {
+function checkOptions(options: StatementOptions, where = 'statementFromRecords', extra: readonly string[] = []): void {
+  rejectUnknownOptions(where, options, ['format', 'comparison', 'calibrated', 'calibrations', ...extra]);
   if (options.format !== undefined && options.format !== 'text' && options.format !== 'latex' && options.format !== 'json') {
     throw new RangeError(`format must be "text", "latex" or "json", got ${JSON.stringify(options.format)}`);
   }
@@ -307,15 +319,15 @@ export interface CustomStatementInput extends StatementOptions {
 /** The statement's numbers and text for energy obtained some other way (pure). */
 export function customStatement(input: CustomStatementInput): PaperStatement {
   if (input === null || typeof input !== 'object') throw new TypeError('customPaperStatement expects an object');
-  checkOptions(input);
+  checkOptions(input, 'customPaperStatement', ['methodology', 'hardware', 'consumedEnergy', 'carbonIntensity']);
   const { methodology, hardware, consumedEnergy, carbonIntensity = 380 } = input;
   if (typeof methodology !== 'string' || methodology.trim() === '') throw new TypeError('methodology must be a non-empty string');
   if (typeof hardware !== 'string' || hardware.trim() === '') throw new TypeError('hardware must be a non-empty string');
   if (typeof consumedEnergy !== 'number' || !Number.isFinite(consumedEnergy) || consumedEnergy < 0) {
     throw new RangeError(`consumedEnergy must be a finite number of kWh ≥ 0, got ${String(consumedEnergy)}`);
   }
-  if (typeof carbonIntensity !== 'number' || !Number.isFinite(carbonIntensity) || carbonIntensity < 0) {
-    throw new RangeError(`carbonIntensity must be a finite number of gCO2/kWh ≥ 0, got ${String(carbonIntensity)}`);
+  if (typeof carbonIntensity !== 'number' || !Number.isFinite(carbonIntensity) || carbonIntensity < 0 || carbonIntensity > MAX_CARBON_INTENSITY) {
+    throw new RangeError(`carbonIntensity must be a number of gCO2/kWh between 0 and ${MAX_CARBON_INTENSITY}, got ${String(carbonIntensity)}`);
   }
   const intensity = Math.trunc(clean(carbonIntensity));
   const energy = printedEnergy(consumedEnergy);

@@ -8,6 +8,7 @@ import type { TornTail } from './csv.js';
 import { RecordDecoder } from './decoder.js';
 import { atomicReplace, moveTailAside, openForRead, openForWrite } from './files.js';
 import { checkFilters, matches } from './filters.js';
+import { recoverKilledRunsQuietly } from './inflight.js';
 import { withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
 import { emissionsFile, sidecarFileOf } from './paths.js';
@@ -121,6 +122,7 @@ function readMain(file: string, options: LoadOptions): { main: MainFile | null; 
  */
 export function loadResults(filters?: ResultFilters, options: LoadOptions = {}): LoadedRecord[] {
   const f = checkFilters(filters);
+  recoverKilledRunsQuietly(f.outputDir); // runs killed without stopping become rows first
   const file = emissionsFile(f.outputDir);
   const { main, sidecar } = readMain(file, options);
   if (main?.torn) report(tornWarning(main.file, main.torn, main.rows.length), options);
@@ -173,6 +175,7 @@ async function* streamFile(
  */
 export async function* streamResults(filters?: ResultFilters, options: StreamOptions = {}): AsyncGenerator<LoadedRecord, void, undefined> {
   const f = checkFilters(filters);
+  recoverKilledRunsQuietly(f.outputDir); // runs killed without stopping become rows first
   const file = emissionsFile(f.outputDir);
   const chunkSize = options.chunkSize ?? 1 << 20;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);

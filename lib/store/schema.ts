@@ -108,8 +108,12 @@ export const NUMERIC_COLUMNS: ReadonlySet<Column> = new Set<Column>([
  */
 export type EnergyMethod = `measured:${string}` | `estimated:${string}` | `none:${string}`;
 
-/** Whether a run ended normally. */
-export type RunStatus = 'completed' | 'interrupted' | 'failed';
+/**
+ * How a run ended: `completed`; `failed` (the work threw, or the command failed or crashed);
+ * `interrupted` (SIGINT, SIGTERM or SIGHUP); `killed` (the process died without stopping, e.g.
+ * SIGKILL, the OOM killer or a power loss: the row holds the energy up to its last checkpoint).
+ */
+export type RunStatus = 'completed' | 'interrupted' | 'failed' | 'killed';
 
 /**
  * One row of `emissions.csv`, as written by `stop()` and as returned by `loadResults()`.

@@ -9,6 +9,15 @@ import { cpuTimesDelta, estimateCpuEnergyJ, machineLoadFraction } from '../estim
 import type { EnergyMethod } from '../store/schema.js';
 import type { TrackingMode } from './options.js';
 
+/**
+ * The method detail that marks a CPU estimate whose CPU times came from `os.cpus()` and
+ * `process.cpuUsage()` because /proc/stat was missing (`estimated:tdp-load-model+os-cpus`).
+ */
+export const OS_CPUS = 'os-cpus';
+
+/** Words appended to an estimate whose CPU times came from os.cpus(): see {@link OS_CPUS}. */
+export const OS_CPUS_WORDS = 'CPU times from os.cpus() and process.cpuUsage(), as /proc/stat was missing';
+
 /** Energy of one component over a run. */
 export interface ComponentEnergy {
   /** Joules (before PUE). */
@@ -97,9 +106,11 @@ export function runEnergy(input: {
   if (cpuIndices.length > 0) {
     cpu = { joules: counters(cpuIndices), method: `measured:${methodOf(domains, cpuIndices)}` };
   } else {
+    // CPU times from os.cpus()/process.cpuUsage() (no /proc/stat) say so: `+os-cpus`.
+    const origin = start.cpu.origin === 'os-cpus' || end.cpu.origin === 'os-cpus' ? `+${OS_CPUS}` : '';
     cpu = {
       joules: estimateCpuEnergyJ(mode, estimation.cpuTdpWatts, start.cpu, end.cpu),
-      method: mode === 'process' ? 'estimated:tdp-process-share' : 'estimated:tdp-load-model',
+      method: mode === 'process' ? `estimated:tdp-process-share${origin}` : `estimated:tdp-load-model${origin}`,
     };
   }
 
@@ -166,11 +177,12 @@ export function describeMethod(method: string): string {
     'nvml-unavailable': 'NVML could not be used',
     'no-sensor': 'no sensor',
   };
-  const words = detail
-    .split('+')
+  const parts = detail.split('+');
+  const words = parts
+    .filter((part) => part !== OS_CPUS)
     .map((part) => sensors[part] ?? part)
     .join(' and ');
   if (kind === 'measured') return `measured with ${words}`;
-  if (kind === 'estimated') return `estimated from ${words}`;
+  if (kind === 'estimated') return `estimated from ${words}${parts.includes(OS_CPUS) ? ` (${OS_CPUS_WORDS})` : ''}`;
   return `not counted (${words})`;
 }

@@ -2,23 +2,26 @@
  * Where a tracker's readings come from: the shared native sampler when the addon loads, else
  * the pure-JavaScript CPU-time sampler (estimates only). The fallback is announced once per
  * process with the reason and the fix; `LET_REQUIRE_NATIVE=1` turns it into an error.
+ *
+ * Where the addon loads but finds no /proc/stat (macOS, some sandboxes) and no CPU counter
+ * measures the run, the CPU times for the estimate come from `os.cpus()`/`process.cpuUsage()`
+ * (`JsCpuSampler`) instead, marked `cpu.origin: 'os-cpus'` so that the record says so.
  */
 import { cpus } from 'node:os';
 import type { DomainInfo, Reading, SamplerStats, UnavailableSensor } from '../native/types.js';
-import { acquireSampler, type SamplerLease } from '../native/sampler-pool.js';
+import type { SamplerOptions } from '../native/sampler-options.js';
+import { openSamplerSource, type CpuTimesProvider } from '../native/sampler-source.js';
 import { tryLoadNativeBinding } from '../native/loader.js';
 import { CPU_LOAD_MODEL, JsCpuSampler } from '../estimate/index.js';
-import { cpuTimesUse } from './components.js';
+import { cpuEnergyDomains, cpuTimesUse } from './components.js';
 import type { TrackingMode } from './options.js';
 
-/** Options a measurement source needs. */
-export interface MeasurementOptions {
+/**
+ * Options a measurement source needs: the sampler's (the one {@link SamplerOptions} type, as the
+ * tracker's resolved options carry them) and what decides the CPU times the thread reads.
+ */
+export interface MeasurementOptions extends Omit<SamplerOptions, 'samplingIntervalMs' | 'cpuTimes' | 'loadModel'> {
   samplingIntervalMs: number;
-  hardwareRoot: string | null;
-  nvmlLibrary: string | null;
-  gpuIds: string[] | null;
-  attributionPid: number | null;
-  includeDescendants: boolean;
   /** With the discovered domains, decides which CPU times the sampling thread reads ({@link cpuTimesUse}). */
   trackingMode: TrackingMode;
   /** A live view reads power as the run goes. */
@@ -27,13 +30,17 @@ export interface MeasurementOptions {
 
 /** A source of cumulative readings for one tracker. */
 export interface MeasurementSource {
-  /** `native`: the addon's sampler; `fallback`: the JavaScript estimator (no counters). */
+  /**
+   * `native`: readings and the ring of recent samples from the addon's sampler; `fallback`:
+   * readings taken on demand, with CPU times from the JavaScript estimator (the addon could not
+   * be loaded: no counters; or it found no /proc/stat: counters, CPU times from os.cpus()).
+   */
   readonly kind: 'native' | 'fallback';
   readonly domains: readonly DomainInfo[];
   readonly unavailable: readonly UnavailableSensor[];
   /** CPU model name as the sampler found it ('' when unknown). */
   readonly cpuModel: string;
-  /** Why the addon could not be used (fallback only). */
+  /** Why the addon could not be loaded (null when it was, even where it found no /proc/stat). */
   readonly fallbackReason: string | null;
   /** Fresh reading (exact). */
   read(): Reading;
@@ -54,36 +61,6 @@ let fallbackWarned = false;
 export function nativeRequired(env: NodeJS.ProcessEnv = process.env): boolean {
   const value = env.LET_REQUIRE_NATIVE;
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
-}
-
-class NativeSource implements MeasurementSource {
-  readonly kind = 'native' as const;
-  readonly fallbackReason = null;
-  readonly domains: readonly DomainInfo[];
-  readonly unavailable: readonly UnavailableSensor[];
-  readonly cpuModel: string;
-  constructor(private readonly lease: SamplerLease) {
-    const probe = lease.sampler.probe();
-    this.domains = lease.sampler.domains;
-    this.unavailable = probe.unavailable;
-    this.cpuModel = probe.cpuModel;
-  }
-  read(): Reading {
-    return this.lease.read();
-  }
-  latest(): Reading {
-    return this.lease.latest();
-  }
-  samplesSince(sinceNs: number): Reading[] {
-    if (this.lease.released) return [];
-    return this.lease.sampler.recentSamples(sinceNs);
-  }
-  stats(): SamplerStats {
-    return this.lease.sampler.stats();
-  }
-  release(): void {
-    this.lease.release();
-  }
 }
 
 class FallbackSource implements MeasurementSource {
@@ -122,23 +99,32 @@ class FallbackSource implements MeasurementSource {
 }
 
 /**
+ * CPU times from `os.cpus()`/`process.cpuUsage()` for a sampler without /proc/stat, or null
+ * where they cannot stand in: `process.cpuUsage()` covers this process only (no children), so
+ * not for a process-mode estimate of another process or of a process tree.
+ */
+function osCpuTimes(options: MeasurementOptions): CpuTimesProvider | null {
+  const otherProcess = options.attributionPid != null && options.attributionPid !== process.pid;
+  if (options.trackingMode === 'process' && (otherProcess || options.includeDescendants === true)) return null;
+  const sampler = new JsCpuSampler({ intervalMs: Math.max(options.samplingIntervalMs, 100) });
+  sampler.start();
+  return sampler;
+}
+
+/**
  * Open a measurement source for one tracker. Throws only when `LET_REQUIRE_NATIVE` is set
  * and the addon cannot be loaded.
  */
 export function openMeasurement(options: MeasurementOptions): MeasurementSource {
   const loaded = tryLoadNativeBinding();
   if (loaded.binding !== null) {
-    const lease = acquireSampler({
-      samplingIntervalMs: options.samplingIntervalMs,
-      ...(options.hardwareRoot !== null ? { hardwareRoot: options.hardwareRoot } : {}),
-      ...(options.nvmlLibrary !== null ? { nvmlLibrary: options.nvmlLibrary } : {}),
-      ...(options.gpuIds !== null ? { gpuIds: options.gpuIds } : {}),
-      ...(options.attributionPid !== null ? { attributionPid: options.attributionPid } : {}),
-      ...(options.includeDescendants ? { includeDescendants: true } : {}),
+    const { trackingMode, live, ...sampler } = options;
+    return openSamplerSource({
+      ...sampler,
       loadModel: CPU_LOAD_MODEL,
-      cpuTimes: (domains) => cpuTimesUse(domains, options.trackingMode, options.live),
+      cpuTimes: (domains) => cpuTimesUse(domains, trackingMode, live),
+      cpuTimesFallback: (domains) => (cpuEnergyDomains(domains).length === 0 ? osCpuTimes(options) : null),
     });
-    return new NativeSource(lease);
   }
   const reason = loaded.error.message;
   if (nativeRequired()) {

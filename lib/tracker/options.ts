@@ -44,6 +44,17 @@ export interface EnergyTrackerOptions {
   /** Show a live line (elapsed, power, energy) on a terminal while running. Default false. */
   live?: boolean;
   /**
+   * How often a running tracker saves its progress to `<outputDir>/inflight/<run_id>.json`, so
+   * that a run killed without stopping (SIGKILL, OOM, power loss) is stored as `killed` with
+   * the energy up to its last checkpoint. 100 ms – 24 h; default 60,000 (only with `save`).
+   */
+  checkpointIntervalMs?: number;
+  /**
+   * Store the run as `interrupted` on SIGINT, SIGTERM and SIGHUP, then let the signal take its
+   * course. Default true; set false when your own shutdown code stops the tracker.
+   */
+  handleSignals?: boolean;
+  /**
    * Wall-plug ground truth: a plug read directly (`{ tasmota: 'http://10.0.0.5' }`,
    * `{ shellyGen2: … }`, `{ shellyGen1: … }`) or a ground-truth server (`{ server: 'host:port' }`,
    * or `{ server: true }` for `LET_GT_HOST`/`LET_GT_PORT`/`~/.let/GT_REMOTE_CONFIG`). Default: none.
@@ -71,10 +82,24 @@ export interface ResolvedTrackerOptions {
   hardwareRoot: string | null;
   nvmlLibrary: string | null;
   live: boolean;
+  checkpointIntervalMs: number;
+  handleSignals: boolean;
   groundTruth: GroundTruthConfig | null;
 
   timeline: boolean;
 }
+
+/**
+ * Largest accepted PUE. Data centres report 1.1–2, the worst surveyed about 3; 10 leaves room
+ * for any real building and refuses typos such as 1e308 or 150 (a percentage).
+ */
+export const MAX_PUE = 10;
+
+/**
+ * Largest accepted carbon intensity, gCO2eq/kWh. The dirtiest generation (lignite, oil shale)
+ * emits about 1,100–1,300 g/kWh over its life cycle; no grid can average more.
+ */
+export const MAX_CARBON_INTENSITY = 2000;
 
 const KNOWN_OPTIONS = new Set<string>([
   'projectName',
@@ -92,6 +117,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'hardwareRoot',
   'nvmlLibrary',
   'live',
+  'checkpointIntervalMs',
+  'handleSignals',
   'groundTruth',
 
   'timeline',
@@ -172,13 +199,17 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
   let carbonIntensity: number | null = null;
   if (given.carbonIntensity !== undefined) {
     carbonIntensity = requireFinite('carbonIntensity', given.carbonIntensity);
-    if (carbonIntensity < 0) throw new RangeError(`option carbonIntensity must be ≥ 0 gCO2/kWh, got ${carbonIntensity}`);
+    if (carbonIntensity < 0 || carbonIntensity > MAX_CARBON_INTENSITY) {
+      throw new RangeError(`option carbonIntensity must be between 0 and ${MAX_CARBON_INTENSITY} gCO2/kWh, got ${carbonIntensity}`);
+    }
   }
 
   let pue = 1;
   if (given.pue !== undefined) {
     pue = requireFinite('pue', given.pue);
-    if (pue < 1) throw new RangeError(`option pue must be ≥ 1 (a power usage effectiveness), got ${pue}`);
+    if (pue < 1 || pue > MAX_PUE) {
+      throw new RangeError(`option pue must be between 1 and ${MAX_PUE} (a power usage effectiveness), got ${pue}`);
+    }
   }
 
   let samplingIntervalMs: number = SAMPLING_INTERVAL_MS.default;
@@ -206,6 +237,14 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
   if (save) lockEnvironment();
   const printSummary = given.printSummary === undefined ? true : requireBoolean('printSummary', given.printSummary);
   const live = given.live === undefined ? false : requireBoolean('live', given.live);
+  const handleSignals = given.handleSignals === undefined ? true : requireBoolean('handleSignals', given.handleSignals);
+  let checkpointIntervalMs = 60_000;
+  if (given.checkpointIntervalMs !== undefined) {
+    checkpointIntervalMs = requireFinite('checkpointIntervalMs', given.checkpointIntervalMs);
+    if (checkpointIntervalMs < 100 || checkpointIntervalMs > 86_400_000) {
+      throw new RangeError(`option checkpointIntervalMs must be between 100 and 86400000 ms (24 h), got ${checkpointIntervalMs}`);
+    }
+  }
   const timeline = given.timeline === undefined ? true : requireBoolean('timeline', given.timeline);
 
   let trackingMode: TrackingMode = 'machine';
@@ -244,6 +283,8 @@ export function resolveTrackerOptions(options: EnergyTrackerOptions | undefined)
     hardwareRoot,
     nvmlLibrary,
     live,
+    checkpointIntervalMs,
+    handleSignals,
     groundTruth: given.groundTruth === undefined ? null : resolveGroundTruth(given.groundTruth),
 
     timeline,

@@ -18,11 +18,21 @@ export interface SystemInfo {
   arch: string;
 }
 
-/** The login name: `os.userInfo()`, else USER/LOGNAME/USERNAME, else `unknown`. */
+let cachedUser: { uid: number; name: string } | null = null;
+
+/**
+ * The login name: `os.userInfo()`, else USER/LOGNAME/USERNAME, else `unknown`. The passwd
+ * lookup is done once per user id (it is the costliest part of a record's facts).
+ */
 export function currentUser(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  if (cachedUser !== null && cachedUser.uid === uid && uid !== -1) return cachedUser.name;
   try {
     const name = userInfo().username;
-    if (name) return name;
+    if (name) {
+      cachedUser = { uid, name };
+      return name;
+    }
   } catch {
     // No passwd entry (containers with an arbitrary uid): fall back to the environment.
   }
@@ -64,7 +74,7 @@ let cachedCpus: { model: string; count: number } | null = null;
 
 /**
  * Gather the machine facts (no hardware access). The CPU list is read once per process (it
- * costs about 0.1 ms and does not change); host name and user are read each time.
+ * costs about 0.1 ms and does not change); the host name is read each time, the user once per uid.
  */
 export function systemInfo(cpuModelFromSampler = ''): SystemInfo {
   if (cachedCpus === null) {

@@ -37,21 +37,28 @@ const Register kIntelRegisters[] = {
 };
 const Register kAmdRegisters[] = {{0xC001029B, "package", false}, {0xC001029A, "core", false}};
 
-// Sampling thread or JS thread, under Sampler::read_mu_. The descriptor is shared by every
-// register of one CPU and kept alive by Discovered::shared.
+// One CPU's msr device, shared by the counters of its registers; listed in
+// Discovered::resources, which counts its descriptor once.
+struct MsrDevice final : Resource {
+  explicit MsrDevice(Fd f) : fd(std::move(f)) {}
+  int OpenFiles() const override { return fd.valid() ? 1 : 0; }
+  Fd fd;
+};
+
+// Sampling thread or JS thread, under Sampler::read_mu_.
 class MsrCounter final : public Counter {
  public:
-  MsrCounter(std::shared_ptr<Fd> fd, off_t offset) : fd_(std::move(fd)), offset_(offset) {}
+  MsrCounter(std::shared_ptr<MsrDevice> dev, off_t offset) : dev_(std::move(dev)), offset_(offset) {}
   bool Read(uint64_t* raw) override {
     uint64_t v = 0;
-    if (fd_->Pread(&v, sizeof v, offset_) != static_cast<ssize_t>(sizeof v)) return false;
+    if (dev_->fd.Pread(&v, sizeof v, offset_) != static_cast<ssize_t>(sizeof v)) return false;
     *raw = v & 0xFFFFFFFFull;  // energy status: bits 31:0
     return true;
   }
-  int OpenFiles() const override { return 0; }  // counted once via Discovered::shared_files
+  int OpenFiles() const override { return 0; }  // the device counts it, once
 
  private:
-  std::shared_ptr<Fd> fd_;
+  std::shared_ptr<MsrDevice> dev_;
   off_t offset_;
 };
 
@@ -118,7 +125,7 @@ int DiscoverMsr(const SamplerOptions& o, const CpuIdentity& cpu, Discovered* out
       continue;
     }
     const unsigned esu = static_cast<unsigned>((unit >> 8) & 0x1F);
-    auto shared = std::make_shared<Fd>(std::move(fd));
+    auto shared = std::make_shared<MsrDevice>(std::move(fd));
     std::string package_id;
     int here = 0;
     for (const Register& reg : amd ? std::vector<Register>(std::begin(kAmdRegisters), std::end(kAmdRegisters))
@@ -126,7 +133,7 @@ int DiscoverMsr(const SamplerOptions& o, const CpuIdentity& cpu, Discovered* out
       if (reg.first_package_only && !first_package) continue;
       const bool is_package = std::string(reg.kind) == "package";
       uint64_t v = 0;
-      const bool ok = shared->Pread(&v, sizeof v, static_cast<off_t>(reg.address) * stride) == static_cast<ssize_t>(sizeof v);
+      const bool ok = shared->fd.Pread(&v, sizeof v, static_cast<off_t>(reg.address) * stride) == static_cast<ssize_t>(sizeof v);
       if (!ok || (!is_package && (v & 0xFFFFFFFFull) == 0)) {
         // A register this CPU lacks faults (EIO) or never counts: not a domain.
         if (is_package) {
@@ -165,10 +172,7 @@ int DiscoverMsr(const SamplerOptions& o, const CpuIdentity& cpu, Discovered* out
       ++added;
       ++here;
     }
-    if (here > 0) {
-      out->shared.push_back(shared);
-      ++out->shared_files;
-    }
+    if (here > 0) out->resources.push_back(shared);
     first_package = false;
   }
   return added;

@@ -16,7 +16,7 @@ namespace {
 
 // Owns the NVML library for the sampler's lifetime; the Sampler destroys it after the counters
 // (nvmlShutdown and dlclose happen in ~NvmlLibrary, on the JS thread, in Sampler::Close).
-struct NvmlResources final : PlatformResources {
+struct NvmlResources final : Resource {
   std::unique_ptr<NvmlLibrary> lib;
 };
 
@@ -96,9 +96,9 @@ void DiscoverNvml(const SamplerOptions& o, Discovered* out) {
     info.uuid = d.uuid;
     out->counters.push_back(std::move(c));
   }
-  auto res = std::make_unique<NvmlResources>();
+  auto res = std::make_shared<NvmlResources>();
   res->lib = std::move(lib);
-  out->resources = std::move(res);
+  out->resources.push_back(std::move(res));
 }
 
 }  // namespace let

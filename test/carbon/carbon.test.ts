@@ -100,7 +100,10 @@ describe('scripts/build-data', function () {
   it('covers every country of the source table', () => {
     const source = JSON.parse(readFileSync(join(SOURCE, 'global_energy_mix.json'), 'utf8')) as Record<string, { carbon_intensity: number }>;
     expect(Object.keys(buildTable(SOURCE).countries)).to.have.members(Object.keys(source));
-    for (const [iso3, entry] of Object.entries(source)) expect(carbonIntensity(iso3).gramsPerKwh).to.equal(entry.carbon_intensity);
+    // A 0 intensity is missing in CodeCarbon and derived from the mix (codecarbon-parity.test.ts checks those).
+    for (const [iso3, entry] of Object.entries(source)) {
+      if (entry.carbon_intensity !== 0) expect(carbonIntensity(iso3).gramsPerKwh).to.equal(entry.carbon_intensity);
+    }
   });
 
   it('fails on a country without an ISO-2 code', () => {

@@ -93,19 +93,52 @@ describe('lamarr-energy-tracker run', function () {
     expect(rs[0]!.duration!).to.be.at.least(0.25);
   });
 
-  it('forwards SIGINT to the child (Ctrl-C) and records the run as interrupted', async () => {
-    // The child has no handler: the forwarded SIGINT kills it; only the tracker is signalled here.
-    const child = cli(['--', process.execPath, '-e', "console.log('ready'); setInterval(() => {}, 1000)"]);
+  function cliGroup(args: string[]): ChildProcess {
+    // Its own process group, as a shell's job: a terminal's Ctrl-C goes to the whole group.
+    return spawn(process.execPath, ['--import', 'tsx', program, 'run', '--output-dir', outputDir, '--no-summary', ...args], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LET_OUTPUT_DIR: outputDir },
+      detached: true,
+    });
+  }
+
+  it('Ctrl-C (SIGINT to the process group) ends a child without handler; run dies of SIGINT and records the run as interrupted', async () => {
+    const child = cliGroup(['--', process.execPath, '-e', "console.log('ready'); setInterval(() => {}, 1000)"]);
     const done = finish(child);
     await waitFor(child, 'ready');
-    child.kill('SIGINT');
+    process.kill(-child.pid!, 'SIGINT');
     const r = await done;
-    expect(r.signal).to.equal(null); // the tracker itself survived the signal and exited normally
-    expect(r.code, r.stderr).to.equal(130);
+    expect({ code: r.code, signal: r.signal }, r.stderr).to.deep.equal({ code: null, signal: 'SIGINT' });
     expect(exitCodeForSignal('SIGINT')).to.equal(130);
     const rs = rows();
     expect(rs).to.have.length(1);
     expect(rs[0]!.run_status).to.equal('interrupted');
+  });
+
+  it('a child that aborts on a second SIGINT survives one Ctrl-C: run does not send it again; recorded interrupted', async () => {
+    const script =
+      "let n = 0; process.on('SIGINT', () => { n++; if (n > 1) process.abort(); console.log('first SIGINT'); setTimeout(() => process.exit(0), 500); });" +
+      "console.log('ready'); setInterval(() => {}, 1000);";
+    const child = cliGroup(['--', process.execPath, '-e', script]);
+    const done = finish(child);
+    await waitFor(child, 'ready');
+    process.kill(-child.pid!, 'SIGINT');
+    const r = await done;
+    expect({ code: r.code, signal: r.signal }, r.stderr).to.deep.equal({ code: 0, signal: null });
+    expect(r.stdout).to.contain('first SIGINT');
+    expect(rows().map((row) => row.run_status)).to.deep.equal(['interrupted']);
+  });
+
+  it('SIGINT to run alone is not forwarded (as time(1)): the child goes on until it ends', async () => {
+    const child = cli(['--', process.execPath, '-e', "console.log('ready'); setTimeout(() => console.log('finished'), 700)"]);
+    const done = finish(child);
+    await waitFor(child, 'ready');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('finished');
+    expect(rows().map((row) => row.run_status)).to.deep.equal(['interrupted']);
   });
 
   it('forwards SIGTERM to the child, lets it clean up, and exits with its exit code', async () => {
@@ -124,14 +157,22 @@ describe('lamarr-energy-tracker run', function () {
     expect(rs[0]!.run_status).to.equal('interrupted');
   });
 
-  it('exits with 128 + signal when the child is killed by a signal, and records the run', async () => {
+  it('exits with 128 + signal when the child is killed by a signal, and records the run as killed', async () => {
     const r = await finish(cli(['--', 'sh', '-c', 'kill -KILL $$']));
     expect(r.code, r.stderr).to.equal(137);
     const rs = rows();
     expect(rs).to.have.length(1);
-    expect(rs[0]!.run_status).to.equal('interrupted');
+    expect(rs[0]!.run_status).to.equal('killed');
     expect(rs[0]!.project_name).to.equal('sh');
   });
+
+  for (const [signal, code] of [['SEGV', 139], ['ABRT', 134]] as const) {
+    it(`a child that crashes (SIG${signal}) is recorded as failed, exit ${code}`, async () => {
+      const r = await finish(cli(['--', 'sh', '-c', `kill -${signal} $$`]));
+      expect(r.code, r.stderr).to.equal(code);
+      expect(rows().map((row) => row.run_status)).to.deep.equal(['failed']);
+    });
+  }
 
   it('charges the child process tree (grandchildren included) in process mode', async () => {
     // A busy grandchild (under sh) for ~2 s, then a sleeping one for ~2 s: if the tree were
@@ -171,11 +212,16 @@ describe('lamarr-energy-tracker run', function () {
   it('rejects a bad option before starting the command', async () => {
     const marker = join(outputDir, 'ran');
     const r = await finish(cli(['--pue', '0.5', '--', 'touch', marker]));
-    expect(r.code).to.not.equal(0);
+    expect(r.code, 'our own errors exit 125').to.equal(125);
     expect(r.stderr).to.match(/--pue/);
     expect(existsSync(marker)).to.equal(false);
+    for (const bad of [['--sampling-interval-ms', '0x10'], ['--pue', '1e308'], ['--carbon-intensity', '1e308'], ['--pue', 'Infinity']]) {
+      const rb = await finish(cli([...bad, '--', 'touch', marker]));
+      expect(rb.code, bad.join(' ')).to.equal(125);
+      expect(rb.stderr).to.contain(bad[0]);
+    }
     const r2 = await finish(cli(['--country-iso-code', 'Germany', '--', 'touch', marker]));
-    expect(r2.code).to.not.equal(0);
+    expect(r2.code).to.equal(125);
     expect(r2.stderr).to.match(/countryIsoCode/);
     expect(existsSync(marker)).to.equal(false);
     expect(rows()).to.have.length(0);

@@ -42,9 +42,9 @@ describe('CLI with wall-plug ground truth', function () {
     const span = await plug.trueEnergyKwh(before, Date.now());
     expect(record!.wall_energy! + record!.wall_energy_uncertainty!).to.be.at.least((240 * record!.duration!) / 3.6e6);
     expect(record!.wall_energy! - record!.wall_energy_uncertainty!).to.be.at.most(span);
-    // The simulated RAPL counters do not move here: the sensors counted nothing.
-    expect(result.stdout).to.match(/Wall plug \(Tasmota plug\): \S+ (J|Wh) ± \S+ (J|Wh) at the plug, while the sensors counted nothing \(PUE not applied\)\./);
-    expect(result.stdout).to.include('a wall-plug meter measured');
+    // The simulated RAPL counters do not move here: the sensors counted nothing. run's summary goes to stderr.
+    expect(result.stderr).to.match(/Wall plug \(Tasmota plug\): \S+ (J|Wh) ± \S+ (J|Wh) at the plug, while the sensors counted nothing \(PUE not applied\)\./);
+    expect(result.stderr).to.include('a wall-plug meter measured');
     const table = runCli(['results', '--output-dir', dir]);
     // The wall column comes just before the energy bar, which is always last.
     expect(table.stdout.split('\n')[0]).to.match(/ wall {2,}by component$/);

@@ -1,10 +1,29 @@
 import { expect } from 'chai';
-import { Bench } from 'tinybench';
+import { Bench as Bench5 } from 'tinybench5';
+import { Bench as Bench6 } from 'tinybench6';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** The installed version of an (aliased) tinybench, from its package.json. */
+function versionOf(alias: string): string {
+  let dir = dirname(createRequire(import.meta.url).resolve(alias));
+  while (!dir.endsWith(alias)) dir = dirname(dir);
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+}
 import { energyOf, measureBenchEnergy, withEnergy } from '../../lib/measure/index.js';
 import { SimSource, domain } from './sim-source.js';
 
-describe('tinybench adapter (real tinybench run, simulated counters)', function () {
+for (const [Bench, version] of [
+  [Bench5, versionOf('tinybench5')],
+  [Bench6, versionOf('tinybench6')],
+] as const) {
+describe(`tinybench ${version} adapter (real tinybench run, simulated counters)`, function () {
   this.timeout(60000);
+
+  it(`is tinybench ${version.split('.')[0]}`, () => {
+    expect(version).to.match(Bench === Bench5 ? /^5\./ : /^6\./);
+  });
 
   it('adds joules per operation to each task, next to tinybench latency', async () => {
     const src = new SimSource([{ domain: domain(), idleW: 3, perCallUj: 2 }]);
@@ -20,7 +39,7 @@ describe('tinybench adapter (real tinybench run, simulated counters)', function 
     const tasks = await bench.run();
     expect(tasks).to.have.length(2);
     // tinybench ran its own timing
-    expect(bench.getTask('cheap')!.result!.latency.mean).to.be.a('number');
+    expect((bench.getTask('cheap')!.result as { latency: { mean: number } }).latency.mean).to.be.a('number');
     expect(bench.energy).to.have.length(2);
     const [cheap, dear] = bench.energy;
     expect(cheap!.name).to.equal('cheap');
@@ -45,7 +64,7 @@ describe('tinybench adapter (real tinybench run, simulated counters)', function 
 
   it('labels a task the counters cannot resolve, and works without tinybench having run', async () => {
     const src = new SimSource([{ domain: domain(), idleW: 0, perCallUj: 0.0001 }]);
-    const bench = new Bench({ time: 20 });
+    const bench = withEnergy(new Bench({ time: 20 }));
     bench.add('tiny', () => src.call());
     const [tiny] = await measureBenchEnergy(bench, { source: src, maxTimeMs: 500, batches: 3, warmupMs: 10 });
     expect(tiny!.quality).to.equal('below-resolution');
@@ -55,10 +74,25 @@ describe('tinybench adapter (real tinybench run, simulated counters)', function 
   });
 
   it('reports estimate-only tasks without a number', async () => {
-    const bench = new Bench();
+    const bench = withEnergy(new Bench());
     bench.add('x', () => 1);
     const [x] = await measureBenchEnergy(bench, { source: new SimSource([]) });
     expect(x!.quality).to.equal('estimate-only');
     expect(x!.joulesPerOp).to.equal(null);
   });
+
+  it(Bench === Bench5 ? 'reaches the task functions of a bench not wrapped by withEnergy (tinybench 5)' : 'says how to use a bench whose tasks were added before withEnergy (tinybench 6 keeps task functions private)', async () => {
+    const bench = new Bench();
+    bench.add('x', () => 1);
+    if (Bench === Bench5) {
+      const [x] = await measureBenchEnergy(bench, { source: new SimSource([]) });
+      expect(x!.quality).to.equal('estimate-only');
+    } else {
+      let error: unknown;
+      await measureBenchEnergy(bench, { source: new SimSource([]) }).catch((e: unknown) => (error = e));
+      expect(error).to.be.instanceOf(TypeError);
+      expect((error as Error).message).to.match(/tinybench 6.*withEnergy\(new Bench\(\)\)/);
+    }
+  });
 });
+}

@@ -43,7 +43,15 @@ const r = tryLoadNativeBinding(); console.log(JSON.stringify({ name: r.error?.na
       expect(r.message).to.contain(join(dir, 'build', 'Release', 'let_sampler.node'));
       expect(r.message).to.contain('prebuilds');
       expect(r.message).to.contain('npm rebuild lamarr-energy-tracker');
-      expect(r.message).to.contain('npm approve-builds');
+      expect(r.message).to.contain('npm install-scripts approve lamarr-energy-tracker');
+      expect(r.message).to.not.match(/(^|[^p])npm approve-builds/); // npm has no such command (pnpm does)
+      // Every npm command the hint names exists in the npm installed here.
+      const commands = [...new Set([...r.message.matchAll(/\bnpm ([a-z][a-z-]+)/g)].map((m) => m[1]!))];
+      expect(commands).to.include.members(['rebuild', 'install-scripts']);
+      for (const command of commands) {
+        const help = spawnSync('npm', [command, '--help'], { encoding: 'utf8' });
+        expect(help.status, `npm ${command} --help: ${help.stdout}${help.stderr}`).to.equal(0);
+      }
       expect(r.message).to.match(/python3, make and a C\+\+17 compiler/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -33,6 +33,8 @@ describe('tracker options', () => {
       printSummary: true,
       trackingMode: 'machine',
       live: false,
+      checkpointIntervalMs: 60_000,
+      handleSignals: true,
       timeline: true,
     });
   });
@@ -81,6 +83,14 @@ describe('tracker options', () => {
     ['hardwareRoot', 7, TypeError],
     ['nvmlLibrary', null, TypeError],
     ['live', 'on', TypeError],
+    ['checkpointIntervalMs', 99, RangeError],
+    ['checkpointIntervalMs', 86_400_001, RangeError],
+    ['checkpointIntervalMs', '1000', TypeError],
+    ['handleSignals', 'no', TypeError],
+    ['pue', 1e308, RangeError],
+    ['pue', 10.5, RangeError],
+    ['carbonIntensity', 1e308, RangeError],
+    ['carbonIntensity', 2001, RangeError],
   ];
   for (const [name, value, errorType] of invalid) {
     it(`rejects ${name} = ${JSON.stringify(value)} with a ${errorType.name} naming the option`, () => {

@@ -4,9 +4,12 @@ import { deleteResults, emissionsFile, loadResults } from '../../store/index.js'
 import { pruneTimelines } from '../../timeline/index.js';
 import { filtersFrom, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
+import { addFormatOptions, chosenFormat, forStdout, toJson, writeOut } from '../output.js';
 
 interface DeleteFlags extends FilterFlags {
   yes?: boolean;
+  format: 'text' | 'json';
+  json?: boolean;
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -25,23 +28,26 @@ async function confirm(question: string): Promise<boolean> {
 /** `delete`: delete stored runs matching the filters (all of them without filters). */
 export function registerDeleteCommand(program: Command): void {
   const command = new Command('delete').description('delete stored runs matching the filters (the whole file without filters)');
-  addFilterOptions(command)
+  addFormatOptions(addFilterOptions(command), ['text', 'json'], 'text')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (flags: DeleteFlags) => {
+      const json = chosenFormat(flags, 'text') === 'json';
       const filters = filtersFrom(flags);
       const matching = loadResults(filters).length;
       const file = emissionsFile(flags.outputDir);
+      const report = (deleted: number, text: string, timelines = 0): Promise<void> =>
+        writeOut(json ? `${toJson({ file, matched: matching, deleted, timelines })}\n` : forStdout(text));
       if (matching === 0) {
-        process.stdout.write(`No stored runs match in ${file}.\n`);
+        await report(0, `No stored runs match in ${file}.\n`);
         return;
       }
       if (!flags.yes && !(await confirm(`Delete ${matching} run(s) from ${file}?`))) {
-        process.stdout.write('Nothing deleted.\n');
+        await report(0, 'Nothing deleted.\n');
         return;
       }
       const deleted = deleteResults(filters);
       const timelines = pruneTimelines({ ...(flags.outputDir !== undefined ? { outputDir: flags.outputDir } : {}) });
-      process.stdout.write(`Deleted ${deleted} run(s) from ${file}${timelines > 0 ? ` and ${timelines} power timeline(s)` : ''}.\n`);
+      await report(deleted, `Deleted ${deleted} run(s) from ${file}${timelines > 0 ? ` and ${timelines} power timeline(s)` : ''}.\n`, timelines);
     });
   program.addCommand(command);
 }
