@@ -65,10 +65,16 @@ describe('README examples', function () {
     const first = blocks[0]!;
     expect(first.language).to.equal('bash');
     expect(first.code).to.include('npm ci && npm run demo');
-    expect(first.code).to.include('npm ci && npm test');
+    expect(first.code).to.include('npm ci && npm run test:deps && npm test');
     const packageJson = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(packageJson.scripts).to.have.property('demo');
     expect(packageJson.scripts).to.have.property('test');
+    expect(packageJson.scripts).to.have.property('test:deps');
+    // CI runs the same command: npm ci, then test:deps, then npm test.
+    const ci = readFileSync(join(PACKAGE_ROOT, '.ci', 'run'), 'utf8');
+    const order = ['npm ci', 'npm run test:deps', 'npm test'].map((command) => ci.indexOf(`\n${command}`));
+    expect(order.every((at) => at >= 0), JSON.stringify(order)).to.equal(true);
+    expect([...order].sort((a, b) => a - b)).to.deep.equal(order);
   });
 
   it('`npm run demo` tracks a real workload, prints its energy (labelled) and the statement, and stores the run in ~/.let', () => {

@@ -15,7 +15,7 @@
  */
 import { loadNativeBinding } from './loader.js';
 import { resolveSamplerOptions, resolveSamplingIntervalMs, type ResolvedSamplerOptions, type SamplerOptions } from './sampler-options.js';
-import type { NativeSampler, Reading } from './types.js';
+import type { NativeSampler, ProbeResult, Reading } from './types.js';
 
 export { resolveSamplerOptions, type SamplerOptions } from './sampler-options.js';
 
@@ -25,6 +25,8 @@ export interface SamplerLease {
   read(): Reading;
   /** Latest totals, no hardware access. */
   latest(): Reading;
+  /** The sampler's discovery findings (what it measures, what it cannot read): found once per sampler. */
+  probe(): ProbeResult;
   /** Give the lease back; idempotent. */
   release(): void;
   readonly released: boolean;
@@ -36,6 +38,8 @@ interface Entry {
   leases: number;
   /** Pending close of an idle sampler (no lease), or null. */
   idleTimer: NodeJS.Timeout | null;
+  /** The sampler's probe(), taken on first use: discovery is done once, so it never changes. */
+  probe: ProbeResult | null;
 }
 
 const pool = new Map<string, Entry>();
@@ -71,7 +75,7 @@ export function acquireSampler(options: SamplerOptions = {}): SamplerLease {
   let entry = pool.get(key);
   if (entry === undefined) {
     const binding = loadNativeBinding();
-    entry = { key, sampler: new binding.Sampler(resolved), leases: 0, idleTimer: null };
+    entry = { key, sampler: new binding.Sampler(resolved), leases: 0, idleTimer: null, probe: null };
     pool.set(key, entry);
   } else if (entry.idleTimer !== null) {
     clearTimeout(entry.idleTimer);
@@ -92,6 +96,7 @@ export function acquireSampler(options: SamplerOptions = {}): SamplerLease {
       if (released) throw new Error('this sampler lease was released');
       return e.sampler.latest();
     },
+    probe: () => (e.probe ??= e.sampler.probe()),
     release: () => {
       if (released) return;
       released = true;

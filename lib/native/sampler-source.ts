@@ -57,7 +57,7 @@ export class SamplerSource {
     private readonly lease: SamplerLease,
     cpuTimesFallback: SamplerSourceOptions['cpuTimesFallback'] = null,
   ) {
-    const probe = lease.sampler.probe();
+    const probe = lease.probe();
     this.domains = lease.sampler.domains;
     this.unavailable = probe.unavailable;
     this.cpuModel = probe.cpuModel;

@@ -51,6 +51,21 @@ async function get(port: number, path: string, headers: Record<string, string> =
   return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
 }
 
+
+/**
+ * A Python 3 that has `requests` (the Python package's client needs it): `python3` on the PATH,
+ * else the system's /usr/bin/python3 (Debian's python3-requests). Fails the test, naming the fix.
+ */
+function pythonWithRequests(): string {
+  const tried: string[] = [];
+  for (const candidate of ['python3', '/usr/bin/python3']) {
+    const probe = spawnSync(candidate, ['-c', 'import requests'], { encoding: 'utf8' });
+    if (probe.status === 0) return candidate;
+    tried.push(`${candidate}: ${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()}`);
+  }
+  expect.fail(`a python3 with requests is needed (apt-get install -y python3-requests); tried ${tried.join('; ')}`);
+}
+
 describe('ground-truth server (gt-server) and clients', function () {
   this.timeout(60000);
   const plugs = new PlugPool();
@@ -120,12 +135,11 @@ describe('ground-truth server (gt-server) and clients', function () {
   });
 
   it("drives it from Python with the package's client logic (requests, 5 s timeouts, strptime)", async () => {
-    const python = spawnSync('python3', ['-c', 'import requests'], { encoding: 'utf8' });
-    expect(python.status, `python3 with requests is needed (apt-get install -y python3-requests): ${python.stderr}`).to.equal(0);
+    const python = pythonWithRequests();
     const plug = await plugs.start({ firmware: 'tasmota', watts: 360 });
     const port = await ourServer({ labhost: plug.url });
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('python3', [join(FIXTURES, 'python_gt_client.py'), 'labhost', '2.5'], { env: { ...process.env, LET_GT_HOST: '127.0.0.1', LET_GT_PORT: String(port) } });
+      const child = spawn(python, [join(FIXTURES, 'python_gt_client.py'), 'labhost', '2.5'], { env: { ...process.env, LET_GT_HOST: '127.0.0.1', LET_GT_PORT: String(port) } });
       children.push(child);
       let stdout = '';
       let stderr = '';
@@ -215,12 +229,11 @@ describe('ground-truth server (gt-server) and clients', function () {
   });
 
   it("our client against the Python package's server protocol (a stand-in that resets the plug at start)", async () => {
-    const python = spawnSync('python3', ['-c', 'import requests'], { encoding: 'utf8' });
-    expect(python.status, `python3 with requests is needed (apt-get install -y python3-requests): ${python.stderr}`).to.equal(0);
+    const python = pythonWithRequests();
     const plug = await plugs.start({ firmware: 'tasmota', watts: 0 });
     const file = join(dir, 'python-hosts.json');
     writeFileSync(file, JSON.stringify({ pyhost: plug.url.replace('http://', '') }));
-    const { port } = await serve('python3', [join(FIXTURES, 'python_gt_server.py'), file], {}, children);
+    const { port } = await serve(python, [join(FIXTURES, 'python_gt_server.py'), file], {}, children);
     const run = tracker({ server: `127.0.0.1:${port}`, hostname: 'pyhost' }).start();
     await requestsArrived(plug, 0, 6); // the stand-in's start: six plug requests, the window begins at the last
     const truth = await pulse(plug, 700, 1500);
