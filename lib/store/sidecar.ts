@@ -100,15 +100,24 @@ export interface SidecarProblem {
  * `onProblem` and skipped (they hold only our labels, never a run).
  */
 export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void): Map<string, SidecarEntry[]> {
+  return readSidecarFrom(file, 0, onProblem).index;
+}
+
+/**
+ * {@link readSidecar} from byte `from` (a line start) on: the index of those lines and the byte
+ * just after the last complete line (`from` when there is none, 0 when there is no file).
+ */
+export function readSidecarFrom(file: string, from: number, onProblem: (p: SidecarProblem) => void): { index: Map<string, SidecarEntry[]>; end: number } {
   const index = new Map<string, SidecarEntry[]>();
   const opened = openForRead(file);
-  if (!opened) return index;
+  if (!opened) return { index, end: 0 };
   let buf: Buffer;
   try {
-    buf = readAll(opened.fd, opened.stats.size);
+    buf = from > 0 ? readRange(opened.fd, from, Math.max(0, opened.stats.size - from)) : readAll(opened.fd, opened.stats.size);
   } finally {
     closeSync(opened.fd);
   }
+  const end = from + buf.lastIndexOf(10) + 1;
   const interned = new Map<string, string>();
   const text = buf.toString('utf8');
   let pos = 0;
@@ -145,7 +154,7 @@ export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void
     if (list) list.push(entry as SidecarEntry);
     else index.set(entry.run_id as string, [entry as SidecarEntry]);
   }
-  return index;
+  return { index, end };
 }
 
 /** The sidecar opened for appending under the lock, its torn tail (if any) cut off. */
