@@ -61,10 +61,18 @@ export function* decodeChunks(
     }
     if (crOnly) chunk = chunk.replace(/\r/g, '\n');
     carry += chunk;
-    for (let i = scanned; i < carry.length; i++) {
-      const c = carry.charCodeAt(i);
-      if (c === 34) inQuote = !inQuote;
-      else if (c === 10 && !inQuote) boundary = i + 1;
+    // From quote to quote with indexOf (native), not character by character: the last line
+    // break outside quotes in the new text is the boundary.
+    for (let i = scanned; ; ) {
+      const q = carry.indexOf('"', i);
+      const segmentEnd = q < 0 ? carry.length : q;
+      if (!inQuote && segmentEnd > i) {
+        const nl = carry.lastIndexOf('\n', segmentEnd - 1);
+        if (nl >= i) boundary = nl + 1;
+      }
+      if (q < 0) break;
+      inQuote = !inQuote;
+      i = q + 1;
     }
     scanned = carry.length;
     if (boundary === 0) continue;
