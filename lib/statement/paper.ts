@@ -1,7 +1,9 @@
 /** The statement over the runs stored in `emissions.csv`. */
-import { loadResultsFromStores, type StoresFilters } from '../store/index.js';
+import { defaultOutputDir, loadResultsFromStores, type StoresFilters } from '../store/index.js';
+import { resolveStoreDirs } from '../store/stores.js';
+import { storeAggregates } from '../store/aggregate-scan.js';
 import { rejectUnknownOptions } from '../options-check.js';
-import { formatStatement, statementFromRecords, type PaperStatement, type StatementOptions } from './statement.js';
+import { formatStatement, statementFromRecords, statementFromSummary, type PaperStatement, type StatementOptions } from './statement.js';
 import { calibrate } from '../groundtruth/calibration.js';
 
 /**
@@ -46,6 +48,8 @@ export function paperStatement(options: PaperStatementOptions = {}): string {
  */
 export function loadStatement(options: PaperStatementOptions = {}): PaperStatement {
   const [filters, statementOptions] = split(options);
+  const fromAggregates = statementFromAggregates(filters, statementOptions);
+  if (fromAggregates !== null) return fromAggregates;
   const records = loadResultsFromStores(filters);
   if (records.length === 0) {
     throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
@@ -55,6 +59,21 @@ export function loadStatement(options: PaperStatementOptions = {}): PaperStateme
     statementOptions.calibrations = calibrate(loadResultsFromStores(filters.outputDir !== undefined ? { outputDir: filters.outputDir } : {}));
   }
   return statementFromRecords(records, statementOptions);
+}
+
+/**
+ * The statement from the store's aggregates (no row read again), or null where they cannot
+ * answer: time filters, a calibrated statement, several stores, backups beside the store.
+ */
+function statementFromAggregates(filters: StoresFilters, statementOptions: StatementOptions): PaperStatement | null {
+  if (filters.since !== undefined || filters.until !== undefined || statementOptions.calibrated === true) return null;
+  const dirs = resolveStoreDirs(filters.outputDir ?? defaultOutputDir());
+  if (dirs.length !== 1) return null;
+  const aggregates = storeAggregates(dirs[0]);
+  if (aggregates === null) return null;
+  const summary = aggregates.select({ projectName: filters.projectName, user: filters.user, hostname: filters.hostname });
+  if (summary === null) throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
+  return statementFromSummary(summary, statementOptions);
 }
 
 /** Prints {@link paperStatement} to stdout and returns it. */

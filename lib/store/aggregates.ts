@@ -31,6 +31,12 @@ import { classifyChange, fileState, takeFingerprint, type FileChange, type FileF
 export { classifyChange, fileState, type FileChange, type FileFingerprint, type FileState } from './aggregates-fingerprint.js';
 
 /** Name of the aggregates file in the output directory. */
+/**
+ * Thrown by an {@link AggregateScan} asked to extend (`from` not null) when the new bytes alone
+ * cannot give the right rows: {@link updateAggregates} then scans again from scratch.
+ */
+export class RescanNeeded extends Error {}
+
 export const AGGREGATES_FILE_NAME = 'emissions.let-aggregates.json';
 /** Value of the file's `format` field. */
 export const AGGREGATES_FORMAT = 'lamarr-energy-tracker aggregates';
@@ -235,10 +241,21 @@ export function updateAggregates(dir: string, options: UpdateAggregatesOptions):
   }
 
   if (options.rebuild === false && change !== 'extended') return { aggregates: null, change, written: false, notWritten: 'a rebuild is needed (rebuild: false)' };
-  const extending = change === 'extended';
-  const aggregates = extending ? saved!.aggregates : new StatementAggregates();
+  let extending = change === 'extended';
+  let aggregates = extending ? saved!.aggregates : new StatementAggregates();
   const from = extending ? Object.fromEntries(names.map((n) => [n, saved!.files[n]!.covered])) : null;
-  const ends = options.scan(from, (record) => aggregates.add(record));
+  let ends: Record<string, number>;
+  try {
+    ends = options.scan(from, (record) => aggregates.add(record));
+  } catch (err) {
+    // The scan cannot extend from the new bytes alone: recompute from scratch (unless told not to).
+    if (!(err instanceof RescanNeeded) || !extending) throw err;
+    if (options.rebuild === false) return { aggregates: null, change: 'rewritten', written: false, notWritten: `a rebuild is needed (${err.message}; rebuild: false)` };
+    change = 'rewritten';
+    extending = false;
+    aggregates = new StatementAggregates();
+    ends = options.scan(null, (record) => aggregates.add(record));
+  }
   const files: Record<string, FileFingerprint> = {};
   for (const name of names) {
     const end = ends[name] ?? 0;

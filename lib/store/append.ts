@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StoreError, parseCsv, visitCsv } from './csv.js';
 import type { CsvRecord } from './csv.js';
 import { planColumns } from './decoder.js';
@@ -14,6 +14,8 @@ import { appendOrRollBack, atomicReplace, makeDirectory, moveTailAside, openForW
 import type { Refreshable } from './files.js';
 import { buildRewrite, layoutOf, parseChecked } from './layout.js';
 import { withLock } from './lock.js';
+import { AGGREGATED_FILES, storeAggregates } from './aggregate-scan.js';
+import { fileState } from './aggregates.js';
 import type { LockOptions } from './lock.js';
 import { emissionsFile, sidecarFileOf } from './paths.js';
 import { checkRecord, formatHeader, formatRecordRow } from './records.js';
@@ -201,11 +203,19 @@ export function appendRecords(records: readonly EmissionsRecord[], outputDir?: s
   withLock(
     file,
     (lock) => {
+      // First under the lock: the files as they were before this append (for the aggregates).
+      const before = Object.fromEntries(AGGREGATED_FILES.map((n) => [n, fileState(join(dir, n))]));
       const { fd, stats } = openForWrite(file, true) as { fd: number; stats: Stats };
       try {
         appendLocked(file, fd, stats, records, lock);
       } finally {
         closeSync(fd);
+      }
+      try {
+        // Extends aggregates that were up to date with these rows; never a rebuild here.
+        storeAggregates(dir, { before, rebuild: false });
+      } catch {
+        // A cache: never fail an append for it (the next reader rebuilds it).
       }
     },
     options,

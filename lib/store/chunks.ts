@@ -21,6 +21,8 @@ function lineEndIsCrOnly(text: string): boolean | null {
 /**
  * Decode the first `size` bytes of an open file, `chunkSize` bytes at a time, handing each
  * data record to `onRecord`; yields after each part, returns the torn last record (if any).
+ * `start` > 0 (a record boundary) decodes from there with a decoder that already has the
+ * header's plan; line numbers then count from `start`'s line as 1.
  * @throws {@link StoreError} when a malformed record is reached (the records before it were handed on).
  */
 export function* decodeChunks(
@@ -29,9 +31,10 @@ export function* decodeChunks(
   decoder: RecordDecoder,
   chunkSize: number,
   onRecord: (record: LoadedRecord) => void,
+  start = 0,
 ): Generator<void, TornTail | null, undefined> {
-  const buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size, 1)));
-  let pos = 0;
+  const buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size - start, 1)));
+  let pos = start;
   let crOnly: boolean | null = null;
   let carry = '';
   let scanned = 0; // how far carry has been scanned for quotes
@@ -58,10 +61,18 @@ export function* decodeChunks(
     }
     if (crOnly) chunk = chunk.replace(/\r/g, '\n');
     carry += chunk;
-    for (let i = scanned; i < carry.length; i++) {
-      const c = carry.charCodeAt(i);
-      if (c === 34) inQuote = !inQuote;
-      else if (c === 10 && !inQuote) boundary = i + 1;
+    // From quote to quote with indexOf (native), not character by character: the last line
+    // break outside quotes in the new text is the boundary.
+    for (let i = scanned; ; ) {
+      const q = carry.indexOf('"', i);
+      const segmentEnd = q < 0 ? carry.length : q;
+      if (!inQuote && segmentEnd > i) {
+        const nl = carry.lastIndexOf('\n', segmentEnd - 1);
+        if (nl >= i) boundary = nl + 1;
+      }
+      if (q < 0) break;
+      inQuote = !inQuote;
+      i = q + 1;
     }
     scanned = carry.length;
     if (boundary === 0) continue;

@@ -332,9 +332,43 @@ export function formatNumber(value: number | null | undefined): string {
   return String(value);
 }
 
-const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NAN_RE = /^[+-]?nan$/i;
 const INF_RE = /^([+-]?)inf(?:inity)?$/i;
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * Whether `s` is decimal or exponent notation, `/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/`,
+ * scanned without a regex (the common path of every numeric field).
+ */
+function isDecimal(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 43 || c === 45) i++; // + -
+  let digits = 0;
+  while (i < n && isDigit(s.charCodeAt(i))) {
+    i++;
+    digits++;
+  }
+  if (i < n && s.charCodeAt(i) === 46) {
+    i++;
+    while (i < n && isDigit(s.charCodeAt(i))) {
+      i++;
+      digits++;
+    }
+  }
+  if (digits === 0) return false;
+  if (i === n) return true;
+  c = s.charCodeAt(i);
+  if (c !== 101 && c !== 69) return false; // e E
+  i++;
+  c = s.charCodeAt(i);
+  if (c === 43 || c === 45) i++;
+  if (i >= n) return false;
+  while (i < n && isDigit(s.charCodeAt(i))) i++;
+  return i === n;
+}
 
 /**
  * Parse a numeric field: `''` → null; decimal and exponent notation → number; Python's
@@ -342,7 +376,7 @@ const INF_RE = /^([+-]?)inf(?:inity)?$/i;
  */
 export function parseNumber(raw: string): number | null | undefined {
   if (raw === '') return null;
-  if (NUMBER_RE.test(raw)) return Number(raw);
+  if (isDecimal(raw)) return Number(raw);
   if (NAN_RE.test(raw)) return null;
   const inf = INF_RE.exec(raw);
   if (inf) return inf[1] === '-' ? -Infinity : Infinity;

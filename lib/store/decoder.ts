@@ -176,8 +176,13 @@ export class RecordDecoder {
   private join(runId: string): void {
     const entries = (this.sidecar as SidecarIndex).get(runId);
     if (entries === undefined) return;
-    const k = this.occurrences.get(runId) ?? 0;
-    this.occurrences.set(runId, k + 1);
+    let k = 0;
+    // Rows are counted only for runs with several entries (one entry goes to all its rows), so
+    // a long file of runs stored once keeps no count per run.
+    if (entries.length > 1) {
+      k = this.occurrences.get(runId) ?? 0;
+      this.occurrences.set(runId, k + 1);
+    }
     const entry = entries[Math.min(k, entries.length - 1)] as Record<string, unknown>;
     for (const k of TRACKER_AT) {
       const v = entry[ALL[k] as string];

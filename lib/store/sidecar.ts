@@ -14,7 +14,7 @@
  *   (written before the field existed) reads as the CSV's value, else `''` / `null`. Numbers
  *   are JSON numbers, `null`, or `"inf"`/`"-inf"`; unknown keys (a newer version's) are ignored.
  */
-import { fstatSync, ftruncateSync, fsyncSync, closeSync } from 'node:fs';
+import { fstatSync, ftruncateSync, fsyncSync, closeSync, readSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { formatNumber, parseNumber } from './csv.js';
 import { appendOrRollBack, atomicReplace, openForRead, openForWrite, readAll, readRange } from './files.js';
@@ -100,26 +100,22 @@ export interface SidecarProblem {
  * `onProblem` and skipped (they hold only our labels, never a run).
  */
 export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void): Map<string, SidecarEntry[]> {
+  return readSidecarFrom(file, 0, onProblem).index;
+}
+
+/**
+ * {@link readSidecar} from byte `from` (a line start) on: the index of those lines and the byte
+ * just after the last complete line (`from` when there is none, 0 when there is no file).
+ */
+export function readSidecarFrom(file: string, from: number, onProblem: (p: SidecarProblem) => void): { index: Map<string, SidecarEntry[]>; end: number } {
   const index = new Map<string, SidecarEntry[]>();
   const opened = openForRead(file);
-  if (!opened) return index;
-  let buf: Buffer;
-  try {
-    buf = readAll(opened.fd, opened.stats.size);
-  } finally {
-    closeSync(opened.fd);
-  }
+  if (!opened) return { index, end: 0 };
   const interned = new Map<string, string>();
-  const text = buf.toString('utf8');
-  let pos = 0;
   let line = 0;
-  while (pos < text.length) {
-    const nl = text.indexOf('\n', pos);
-    if (nl < 0) break; // torn last line
+  const take = (raw: string): void => {
     line++;
-    const raw = text.slice(pos, nl);
-    pos = nl + 1;
-    if (raw.trim() === '') continue;
+    if (raw.trim() === '') return;
     let value: unknown;
     let problem: string | null;
     try {
@@ -130,7 +126,7 @@ export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void
     }
     if (problem !== null) {
       onProblem({ file, line, problem });
-      continue;
+      return;
     }
     const entry = value as Record<string, unknown>;
     // Share repeated text (hosts, users, method labels): a long history repeats a few values.
@@ -144,8 +140,31 @@ export function readSidecar(file: string, onProblem: (p: SidecarProblem) => void
     const list = index.get(entry.run_id as string);
     if (list) list.push(entry as SidecarEntry);
     else index.set(entry.run_id as string, [entry as SidecarEntry]);
+  };
+  // Read in 1 MiB chunks, each line decoded on its own (a line break is never inside a UTF-8
+  // sequence): no string or Buffer of the whole file, whatever its size.
+  const size = opened.stats.size;
+  let end = from;
+  try {
+    let carry: Buffer = Buffer.alloc(0);
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    for (let pos = from; pos < size; ) {
+      const n = readSync(opened.fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
+      if (n === 0) break;
+      pos += n;
+      const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let at = 0;
+      for (let nl = bytes.indexOf(10, at); nl >= 0; nl = bytes.indexOf(10, at)) {
+        take(bytes.toString('utf8', at, nl));
+        at = nl + 1;
+      }
+      end = pos - (bytes.length - at);
+      carry = Buffer.from(bytes.subarray(at)); // a copy: chunk is reused; a torn last line stays out
+    }
+  } finally {
+    closeSync(opened.fd);
   }
-  return index;
+  return { index, end };
 }
 
 /** The sidecar opened for appending under the lock, its torn tail (if any) cut off. */

@@ -5,7 +5,8 @@
 import { formatDuration, formatEnergy } from '../format.js';
 import type { EmissionsRecord } from '../store/schema.js';
 import { loadResults } from '../store/index.js';
-import { statementFromRecords } from '../statement/index.js';
+import { StatementAggregates, StatementSummary, statementFromRecords, statementFromSummary } from '../statement/index.js';
+import { storeAggregates } from '../store/aggregate-scan.js';
 import { wallEnergySummary } from '../groundtruth/tracker-support.js';
 import { describeMethod } from './components.js';
 import { JOULES_PER_KWH } from './run-record.js';
@@ -47,9 +48,32 @@ export function printRunSummary(record: EmissionsRecord, context: SummaryContext
     user: record.user,
     hostname: record.hostname,
   };
-  const history = context.saved ? loadResults(filters) : [...loadResultsOrEmpty(filters), record];
-  lines.push(statementFromRecords(history, {}).text);
+  lines.push(statementText(record, context, filters));
   context.out.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * The statement over this project's stored runs on this host (and `record` when it was not
+ * stored): from the store's aggregates, so its cost does not grow with the stored runs; from
+ * the rows where the aggregates cannot stand for them (backups beside the store).
+ */
+function statementText(record: EmissionsRecord, context: SummaryContext, filters: Parameters<typeof loadResults>[0] & object): string {
+  let aggregates: StatementAggregates | null;
+  try {
+    aggregates = storeAggregates(context.outputDir);
+  } catch (err) {
+    // A stored run's history that cannot be read: as loadResults throws when saved, else empty.
+    if (context.saved) throw err;
+    aggregates = new StatementAggregates();
+  }
+  if (aggregates === null) {
+    const history = context.saved ? loadResults(filters) : [...loadResultsOrEmpty(filters), record];
+    return statementFromRecords(history, {}).text;
+  }
+  const selected = aggregates.select({ projectName: filters.projectName, user: filters.user, hostname: filters.hostname });
+  const summary = context.saved ? selected : (selected?.clone() ?? new StatementSummary()).add(record);
+  if (summary === null) return statementFromRecords([], {}).text; // throws as the rows path does
+  return statementFromSummary(summary, {}).text;
 }
 
 function loadResultsOrEmpty(filters: Parameters<typeof loadResults>[0]): EmissionsRecord[] {

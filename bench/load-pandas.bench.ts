@@ -1,0 +1,97 @@
+/**
+ * `loadResults` of a 100k-row store against pandas' `read_csv` of the same emissions.csv, in the
+ * same run (issue 12: at most 1/3 of pandas' time; peak memory at most half the file's size on
+ * top of the records returned).
+ *
+ *   node --import tsx bench/load-pandas.bench.ts [--rows 100000] [--repeat 5]
+ *
+ * Each read is a fresh child process, alternating ours and pandas' (Debian's python3-pandas,
+ * run by /usr/bin/python3). Ours: time of loadResults; memory = peak RSS during the call minus
+ * RSS before, and the records' own size (heap used after the call and a GC, minus before). The
+ * extra is peak − records. Pandas: time of read_csv, peak RSS minus RSS before.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { appendRecords, loadResults } from '../lib/store/index.js';
+import { makeRecord } from '../test/store/helpers.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number): number => {
+  const i = args.indexOf(name);
+  const v = i >= 0 ? Number(args[i + 1]) : def;
+  return Number.isFinite(v) && v > 0 ? Math.floor(v) : def;
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const MiB = 1024 * 1024;
+
+if (args[0] === '--child') {
+  const dir = args[1]!;
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  gc();
+  const rss0 = process.memoryUsage().rss;
+  const heap0 = process.memoryUsage().heapUsed;
+  const t = process.hrtime.bigint();
+  const rows = loadResults({ outputDir: dir });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  gc();
+  const records = process.memoryUsage().heapUsed - heap0;
+  process.stdout.write(JSON.stringify({ ms, rows: rows.length, peakExtra: peak - rss0, records }));
+  process.exit(0);
+}
+
+const ROWS = opt('--rows', 100_000);
+const REPEAT = opt('--repeat', 5);
+const dir = mkdtempSync(join(tmpdir(), 'let-load-pandas-'));
+try {
+  const batch = 20_000;
+  for (let done = 0; done < ROWS; done += batch) {
+    appendRecords(
+      Array.from({ length: Math.min(batch, ROWS - done) }, (_, k) => {
+        const i = done + k;
+        return makeRecord({
+          run_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          timestamp: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString().slice(0, 19),
+          project_name: `project-${i % 17}`,
+          hostname: `node-${i % 11}`,
+          duration: 10 + (i % 1000) / 7,
+          emissions: 1.2345678901234e-5 * (1 + (i % 13)),
+          energy_consumed: 4.189606758838662e-5 * (1 + (i % 7)),
+        });
+      }),
+      dir,
+    );
+  }
+  const file = join(dir, 'emissions.csv');
+  const size = statSync(file).size;
+  const py = [
+    'import sys, time, resource, pandas',
+    'def rss():\n    return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()',
+    'r0 = rss(); t = time.perf_counter(); df = pandas.read_csv(sys.argv[1]); ms = (time.perf_counter() - t) * 1000',
+    'print(ms, len(df), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - r0)',
+  ].join('\n');
+  const ours: { ms: number; rows: number; peakExtra: number; records: number }[] = [];
+  const pandas: { ms: number; peak: number }[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const o = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir], { encoding: 'utf8' });
+    if (o.status !== 0) throw new Error(o.stderr);
+    ours.push(JSON.parse(o.stdout));
+    const p = spawnSync('/usr/bin/python3', ['-c', py, file], { encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(p.stderr);
+    const [ms, rows, peak] = p.stdout.trim().split(' ').map(Number) as [number, number, number];
+    if (rows !== ours[0]!.rows) throw new Error(`pandas read ${rows} rows, loadResults ${ours[0]!.rows}`);
+    pandas.push({ ms, peak });
+  }
+  const oursMs = median(ours.map((o) => o.ms));
+  const pandasMs = median(pandas.map((p) => p.ms));
+  const extra = median(ours.map((o) => o.peakExtra - o.records));
+  console.log(`file: ${ROWS} rows, ${(size / MiB).toFixed(1)} MiB (sidecar beside it)`);
+  console.log(`loadResults: median ${oursMs.toFixed(0)} ms; peak RSS +${(median(ours.map((o) => o.peakExtra)) / MiB).toFixed(0)} MiB, records ${(median(ours.map((o) => o.records)) / MiB).toFixed(0)} MiB, extra ${(extra / MiB).toFixed(0)} MiB = ${(extra / size).toFixed(2)} of the file (target <= 0.5)`);
+  console.log(`pandas read_csv: median ${pandasMs.toFixed(0)} ms; peak RSS +${(median(pandas.map((p) => p.peak)) / MiB).toFixed(0)} MiB`);
+  console.log(`loadResults / pandas = ${(oursMs / pandasMs).toFixed(2)} (target <= 0.33); per pair: ${ours.map((o, i) => (o.ms / pandas[i]!.ms).toFixed(2)).join(' ')}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
