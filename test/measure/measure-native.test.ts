@@ -73,7 +73,9 @@ describe('measureEnergy on simulated hardware (native sampler)', function () {
     hw = null;
   });
 
-  it('returns the known energy per call within its stated interval, and the known idle power', async () => {
+  it('returns the known energy per call within its stated interval, and the known idle power', async function () {
+    // A 95% interval misses the truth in about one run in twenty by design: two more tries.
+    this.retries(2);
     const m0 = machine();
     hw = m0.hw;
     const perCallUj = 40;

@@ -11,7 +11,9 @@ function spin(iterations: number): number {
 describe('measureEnergy (simulated counters in process)', function () {
   this.timeout(30000);
 
-  it('returns the known energy per call within its own interval, and the known idle power', async () => {
+  it('returns the known energy per call within its own interval, and the known idle power', async function () {
+    // A 95% interval misses the truth in about one run in twenty by design: two more tries.
+    this.retries(2);
     const perCallUj = 3.7;
     const idleW = 4.2;
     const src = new SimSource([{ domain: domain(), idleW, perCallUj }]);
@@ -46,7 +48,9 @@ describe('measureEnergy (simulated counters in process)', function () {
     expect(src.released).to.equal(1);
   });
 
-  it('awaits async functions one call after another', async () => {
+  it('awaits async functions one call after another', async function () {
+    // Its 95% interval misses the truth in about one run in twenty by design: two more tries.
+    this.retries(2);
     const perCallUj = 40;
     const src = new SimSource([{ domain: domain(), idleW: 1, perCallUj }]);
     let inFlight = 0;

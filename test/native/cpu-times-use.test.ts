@@ -88,7 +88,9 @@ for (const kernelFiles of [true, false]) {
     let hw: FakeHardware;
     afterEach(() => hw?.cleanup());
 
-    it('counts descendants that appear, run, fork and exit mid-run, once each, and no threads or strangers', async () => {
+    it('counts descendants that appear, run, fork and exit mid-run, once each, and no threads or strangers', async function () {
+    // Waits for the sampling thread with a 3 s limit: two more tries on a starved machine.
+    this.retries(2);
       hw = FakeHardware.create({ selfPid: 100 });
       hw.cpuinfo('GenuineIntel', 'x', 1).procStat(1);
       hw.zone({ zone: 'intel-rapl:0', name: 'package-0' });
