@@ -72,6 +72,9 @@ const contenders: Record<string, () => void> = {
   'start()+stop(), save: false': () => {
     new EnergyTracker({ ...base, save: false }).start().stop();
   },
+  'start()+stop(), save: false, handleSignals: false': () => {
+    new EnergyTracker({ ...base, save: false, handleSignals: false }).start().stop();
+  },
   'start()+stop(), save: true (appendRecord)': () => {
     new EnergyTracker({ ...base }).start().stop();
   },
