@@ -19,6 +19,7 @@ import { dropSidecarEntries } from './sidecar.js';
 import type { SidecarIndex } from './sidecar.js';
 import type { StoreOptions } from './append.js';
 import { checkDirectory, report } from './warnings.js';
+import { rejectUnknownOptions } from '../options-check.js';
 import type { WarningOptions } from './warnings.js';
 
 /**
@@ -49,6 +50,17 @@ function reportBackups(file: string, reads: readonly ReadFile[], kept: readonly 
 
 /** Options of {@link loadResults}. */
 export interface LoadOptions extends LockOptions, WarningOptions {}
+
+/** The filters every query takes (ResultFilters). */
+const FILTER_KEYS = ['outputDir', 'projectName', 'user', 'hostname', 'since', 'until'] as const;
+/** The options of loadResults and deleteResults (lock and warning options). */
+const LOAD_OPTION_KEYS = ['lockTimeoutMs', 'lockStaleMs', 'lockMethod', 'onWarning'] as const;
+
+/** A mistyped filter or option is an error (as in `new EnergyTracker()`), never silently ignored. */
+function checkQueryOptions(where: string, filters: unknown, options: unknown, optionKeys: readonly string[]): void {
+  rejectUnknownOptions(`${where} filters`, filters, FILTER_KEYS);
+  rejectUnknownOptions(where, options, optionKeys);
+}
 
 function isLockBusy(err: unknown): boolean {
   return err instanceof StoreError && (err.code === 'LET_LOCK_FAILED' || err.code === 'LET_LOCK_TIMEOUT');
@@ -121,6 +133,7 @@ function readMain(file: string, options: LoadOptions): { main: MainFile | null; 
  *   file (a FIFO is refused without blocking). The files are not changed.
  */
 export function loadResults(filters?: ResultFilters, options: LoadOptions = {}): LoadedRecord[] {
+  checkQueryOptions('loadResults', filters, options, LOAD_OPTION_KEYS);
   const f = checkFilters(filters);
   recoverKilledRunsQuietly(f.outputDir); // runs killed without stopping become rows first
   const file = emissionsFile(f.outputDir);
@@ -174,6 +187,7 @@ async function* streamFile(
  * lock: a torn last line is reported as found.
  */
 export async function* streamResults(filters?: ResultFilters, options: StreamOptions = {}): AsyncGenerator<LoadedRecord, void, undefined> {
+  checkQueryOptions('streamResults', filters, options, [...LOAD_OPTION_KEYS, 'chunkSize']);
   const f = checkFilters(filters);
   recoverKilledRunsQuietly(f.outputDir); // runs killed without stopping become rows first
   const file = emissionsFile(f.outputDir);
@@ -223,6 +237,7 @@ interface Target {
  * @throws {@link StoreError} for a malformed file (as {@link loadResults}), leaving every file unchanged.
  */
 export function deleteResults(filters?: ResultFilters, options: StoreOptions = {}): number {
+  checkQueryOptions('deleteResults', filters, options, LOAD_OPTION_KEYS);
   const f = checkFilters(filters);
   const file = emissionsFile(f.outputDir);
   const sideFile = sidecarFileOf(file);

@@ -12,6 +12,7 @@ import {
   emissionsFile,
   loadResults,
   splitExperimentId,
+  streamResults,
 } from '../../lib/store/index.js';
 import { LOCK_FILE_SUFFIX, withLock } from '../../lib/store/lock.js';
 import { makeRecord, stripSource, tempDir } from './helpers.js';
@@ -222,5 +223,29 @@ describe('store: lock', () => {
     expect(readdirSync(dir).sort()).to.deep.equal(['emissions.csv', `emissions.csv${LOCK_FILE_SUFFIX}`, 'emissions.let.jsonl']);
     expect(readFileSync(join(dir, `emissions.csv${LOCK_FILE_SUFFIX}`), 'utf8')).to.equal('');
     expect(withLock(join(dir, 'emissions.csv'), () => 'free', { lockTimeoutMs: 0 })).to.equal('free');
+  });
+});
+
+describe('store: options are checked', () => {
+  it('loadResults, streamResults and deleteResults reject a mistyped filter or option, naming it', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      appendRecord(makeRecord({ project_name: 'kept' }), dir);
+      expect(() => loadResults({ outputDir: dir, projectname: 'kept' } as never)).to.throw(TypeError, /loadResults filters: unknown option projectname/);
+      expect(() => loadResults({ outputDir: dir }, { lockTimeout: 5 } as never)).to.throw(TypeError, /loadResults: unknown option lockTimeout/);
+      expect(() => deleteResults({ outputDir: dir, host: 'x' } as never)).to.throw(TypeError, /deleteResults filters: unknown option host/);
+      let streamError: unknown = null;
+    try {
+        for await (const _ of streamResults({ outputDir: dir }, { chunk: 1 } as never)) void _;
+      } catch (error) {
+        streamError = error;
+      }
+      expect(streamError).to.be.instanceOf(TypeError);
+      expect((streamError as Error).message).to.match(/streamResults: unknown option chunk/);
+      // nothing was deleted by the refused call; the right spelling works
+      expect(loadResults({ outputDir: dir, projectName: 'kept' })).to.have.length(1);
+    } finally {
+      cleanup();
+    }
   });
 });
