@@ -46,7 +46,7 @@ const signalNumber = (signal: NodeJS.Signals): number => osConstants.signals[sig
 
 /**
  * Whether `listener` keeps the process alive on its signal, as a user's handler does. A
- * listener that raises the signal again itself (signal-exit, which proper-lockfile installs on
+ * listener that raises the signal again itself (signal-exit, which some libraries install on
  * import) lets the process die of it, so it does not count.
  */
 function keepsProcessAlive(listener: unknown): boolean {
@@ -78,7 +78,7 @@ function onSignal(signal: NodeJS.Signals): void {
   if (userHandlers !== 0) return;
   process.kill(process.pid, signal);
   // Without listeners the signal has killed the process by now. A library that started
-  // listening while the runs were stored (signal-exit, which proper-lockfile loads) gets it on
+  // listening while the runs were stored (signal-exit, which some libraries load) gets it on
   // the next turn of the event loop and raises it again itself; should nothing end the
   // process within a second, exit as a shell reports a death by that signal.
   setTimeout(() => process.exit(128 + (osConstants.signals[signal] ?? 0)), 1000);

@@ -309,7 +309,7 @@ export function registerRunCommand(program: Command): void {
       if (outcome.dieOf !== null) {
         process.kill(process.pid, outcome.dieOf);
         // With no listener the signal kills at once. A library's listener (signal-exit, which
-        // proper-lockfile loads) gets it on the next turn of the event loop and raises it again
+        // some libraries load) gets it on the next turn of the event loop and raises it again
         // once it has cleaned up: keep the loop alive until then.
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
