@@ -8,6 +8,7 @@
  * Energies count from the meter's creation. A measured value is the counter's integer µJ delta
  * divided by 10^6, so it is exact to the counter's resolution at the instant of each read.
  */
+import { rejectUnknownOptions } from '../options-check.js';
 import type { DomainInfo, Reading, SamplerStats } from '../native/types.js';
 import { totalmem } from 'node:os';
 import { openMeasurement, type MeasurementSource } from '../tracker/measurement.js';
@@ -45,14 +46,6 @@ export const MACHINE_METER_OPTIONS: readonly string[] = [
   'minPowerWindowMs',
   'trackingMode',
 ];
-
-/** Throw a TypeError naming the first option of `options` not in `known`. */
-export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${what} options must be an object`);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new TypeError(`${what}: unknown option ${key}; valid options are ${known.join(', ')}`);
-  }
-}
 
 /** Whether a value comes from a hardware counter or from a model. */
 export type Measurement = 'measured' | 'estimated';
@@ -137,7 +130,7 @@ export class MachineEnergyMeter {
 
   /** Validates the options (errors name the option) and starts sampling. */
   constructor(options: MachineMeterOptions = {}) {
-    checkOptionNames('MachineEnergyMeter', options, MACHINE_METER_OPTIONS);
+    rejectUnknownOptions('MachineEnergyMeter', options, MACHINE_METER_OPTIONS);
     const { minPowerWindowMs = 500, trackingMode = 'machine', ...trackerOptions } = options;
     if (typeof minPowerWindowMs !== 'number' || !Number.isFinite(minPowerWindowMs) || minPowerWindowMs < 0) {
       throw new RangeError(`option minPowerWindowMs must be a finite number ≥ 0, got ${String(minPowerWindowMs)}`);

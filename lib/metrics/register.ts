@@ -12,10 +12,11 @@
  * collection (the registry collects its metrics synchronously one after the other; the reading
  * is dropped once the current turn of the event loop ends).
  */
+import { rejectUnknownOptions } from '../options-check.js';
 import { Counter, Gauge, Registry, register as defaultRegistry } from 'prom-client';
 import type { EmissionsRecord } from '../store/schema.js';
 import { onRunStopped } from '../tracker/run-events.js';
-import { MACHINE_METER_OPTIONS, MachineEnergyMeter, checkOptionNames, type MachineMeterOptions, type MachineSnapshot } from './machine.js';
+import { MACHINE_METER_OPTIONS, MachineEnergyMeter, type MachineMeterOptions, type MachineSnapshot } from './machine.js';
 import { DEFAULT_METRIC_PREFIX, METRIC_SPECS, type MetricKey } from './names.js';
 
 /** Options of {@link registerEnergyMetrics}. */
@@ -88,7 +89,7 @@ class TrackedTotals {
  *   of the same name is already in the registry (register once per registry, or `close()` first).
  */
 export function registerEnergyMetrics(options: EnergyMetricsOptions = {}): EnergyMetrics {
-  checkOptionNames('registerEnergyMetrics', options, ['registry', 'prefix', ...MACHINE_METER_OPTIONS]);
+  rejectUnknownOptions('registerEnergyMetrics', options, ['registry', 'prefix', ...MACHINE_METER_OPTIONS]);
   const { registry = defaultRegistry, prefix = DEFAULT_METRIC_PREFIX, ...meterOptions } = options;
   if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function') {
     throw new TypeError('option registry must be a prom-client Registry');

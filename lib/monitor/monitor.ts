@@ -15,7 +15,7 @@ import { EnergyTracker } from '../tracker/energy-tracker.js';
 import type { EnergyTrackerOptions } from '../tracker/options.js';
 import type { EmissionsRecord } from '../store/schema.js';
 import { registerEnergyMetrics, type EnergyMetrics } from '../metrics/register.js';
-import { checkOptionNames } from '../metrics/machine.js';
+import { rejectUnknownOptions } from '../options-check.js';
 
 const MONITOR_OPTIONS = [
   'port',
@@ -77,7 +77,7 @@ function formatHost(host: string): string {
 
 /** Start monitoring the machine and serving `/metrics`. Rejects when the port cannot be bound. */
 export async function startMonitor(options: MonitorOptions = {}): Promise<Monitor> {
-  checkOptionNames('startMonitor', options, MONITOR_OPTIONS);
+  rejectUnknownOptions('startMonitor', options, MONITOR_OPTIONS);
   const { port: givenPort = 9464, host = '127.0.0.1', save = true, storeEverySeconds, prefix, ...trackerFields } = options;
   const port = checkPort(givenPort);
   if (typeof host !== 'string' || host.trim() === '') throw new TypeError('option host must be a non-empty address');

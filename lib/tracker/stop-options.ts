@@ -1,4 +1,5 @@
 /** Options of `EnergyTracker.stop()` and their validation. */
+import { rejectUnknownOptions } from '../options-check.js';
 import type { RunStatus } from '../store/schema.js';
 
 /** Options of `stop()`. */
@@ -16,10 +17,7 @@ const STOP_OPTIONS = new Set(['status', 'save', 'summaryTo']);
 /** Validate `stop()`'s options (TypeError/RangeError naming the option) and apply defaults. */
 export function resolveStopOptions(options: StopOptions | undefined): Required<Omit<StopOptions, 'save'>> & { save: boolean | null } {
   if (options === undefined) return { status: 'completed', save: null, summaryTo: 'stdout' };
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError('stop(): options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!STOP_OPTIONS.has(key)) throw new TypeError(`stop(): unknown option ${key}; valid options are ${[...STOP_OPTIONS].join(', ')}`);
-  }
+  rejectUnknownOptions('stop()', options, [...STOP_OPTIONS]);
   const status: RunStatus = options.status ?? 'completed';
   if (status !== 'completed' && status !== 'interrupted' && status !== 'failed' && status !== 'killed') {
     throw new RangeError(`stop(): status must be 'completed', 'interrupted', 'failed' or 'killed', got ${String(status)}`);
