@@ -8,6 +8,9 @@
 // is re-read less often (up to every 640 ms) on sampling ticks; every member is re-read on a
 // fresh read, and the children of a member whose reaped-children time moved are re-read at once,
 // so a descendant's time is never counted both in its own line and in its parent's cutime.
+// A pid handed out whose proc entry cannot be read yet (the kernel moves loadavg's last pid when it
+// allocates the pid, a moment before the new task appears in proc) is looked at again on the next
+// kPendingTicks ticks, so a child caught in that moment is not missed until the next fresh read.
 //
 // Threads: built on the JS thread; Sum() under Sampler::read_mu_. Included by procstat.cpp alone.
 #pragma once
@@ -35,6 +38,7 @@ class ProcessTree {
   static constexpr uint64_t kMaxRange = 4096;            // more new pids than this: full discovery
   static constexpr size_t kMaxHeldFds = 512;             // members read through a descriptor kept open
   static constexpr long kProcSuperMagic = 0x9fa0;        // PROC_SUPER_MAGIC
+  static constexpr int kPendingTicks = 3;                // retries of a pid not readable yet
 
   ProcessTree(const std::string& root, int pid) : proc_(JoinRoot(root, "proc")), pid_(pid) {
     loadavg_ = OpenRead(proc_ + "/loadavg", false);
@@ -51,6 +55,7 @@ class ProcessTree {
     const bool root_children_moved = root.children != root_children_;
     root_children_ = root.children;
     Refresh(now_ns, fresh, root_children_moved);
+    RetryPending(now_ns);
     uint64_t cursor = 0;
     const bool have_cursor = ReadCursor(&cursor);
     if (fresh || !have_cursor || !have_cursor_ || !DiscoverRange(cursor_, cursor, now_ns)) Discover(now_ns);
@@ -63,6 +68,11 @@ class ProcessTree {
   int OpenFiles() const { return (loadavg_.valid() ? 1 : 0) + static_cast<int>(held_); }
 
  private:
+  struct Pending {
+    int pid;
+    int tries;  // ticks left
+  };
+
   struct Member {
     ProcStat st;
     int idle_reads = 0;
@@ -98,13 +108,31 @@ class ProcessTree {
       pid = pid >= kPidMax ? 1 : pid + 1;
       const int c = static_cast<int>(pid);
       if (c == pid_ || members_.count(c) != 0) continue;
-      ProcStat st;
-      if (!ReadStatPath(StatPath(c), &st)) continue;  // gone already (its parent's cutime has it)
-      if (st.ppid != pid_ && members_.count(st.ppid) == 0) continue;
-      if (!IsProcess(c)) continue;  // a new thread of a member, not a process
-      Add(c, st, now_ns);
+      // Not readable: gone already (its parent's cutime has it) or not in proc yet (retried).
+      if (!TryAdd(c, now_ns) && pending_.size() < kMaxRange) pending_.push_back({c, kPendingTicks});
     }
     return true;
+  }
+
+  // Read pid `c` and add it when it is a process of the tree; false when its stat cannot be read.
+  bool TryAdd(int c, int64_t now_ns) {
+    ProcStat st;
+    if (!ReadStatPath(StatPath(c), &st)) return false;
+    if (st.ppid != pid_ && members_.count(st.ppid) == 0) return true;
+    if (!IsProcess(c)) return true;  // a new thread of a member, not a process
+    Add(c, st, now_ns);
+    return true;
+  }
+
+  // Look again at the pids handed out earlier whose proc entry could not be read; each is given
+  // up after kPendingTicks tries (a process that ran and exited meanwhile is in its parent's cutime).
+  void RetryPending(int64_t now_ns) {
+    size_t kept = 0;
+    for (Pending& p : pending_) {
+      if (p.pid == pid_ || members_.count(p.pid) != 0 || TryAdd(p.pid, now_ns)) continue;
+      if (--p.tries > 0) pending_[kept++] = p;
+    }
+    pending_.resize(kept);
   }
 
   // A thread's id also has a proc/<tid>/stat; a process is its own thread group leader.
@@ -313,6 +341,7 @@ class ProcessTree {
   bool tree_changed_ = false;  // a member left or changed parent since the last Prune
   size_t held_ = 0;
   std::map<int, Member> members_;
+  std::vector<Pending> pending_;     // pids handed out, not readable yet (RetryPending)
   std::multimap<int64_t, int> due_;  // members by when a tick re-reads them next
   uint64_t sum_ = 0;                 // Σ own + children over members_
 };

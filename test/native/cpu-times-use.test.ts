@@ -136,5 +136,33 @@ for (const kernelFiles of [true, false]) {
         s.close();
       }
     });
+
+    if (kernelFiles) {
+      it('a child whose pid was handed out before its proc entry appeared is found on a later tick', async function () {
+        // Waits for the sampling thread with a 3 s limit: two more tries on a starved machine.
+        this.retries(2);
+        hw = FakeHardware.create({ selfPid: 100 });
+        hw.cpuinfo('GenuineIntel', 'x', 1).procStat(1);
+        hw.zone({ zone: 'intel-rapl:0', name: 'package-0' });
+        hw.process(100, { ppid: 1 });
+        hw.process(200, { ppid: 1, utime: 10 }).kernelProcTree();
+        const s = openSampler(hw.root, { attributionPid: 200, includeDescendants: true });
+        const processS = (r: ReturnType<NativeSampler['latest']>): number => r.cpu.processS;
+        try {
+          // 50 ms ticks: the child appears well within the 3 ticks a pid not readable yet is retried.
+          const token = s.acquire(50, { machine: true, process: true });
+          expect(s.read().cpu.processS).to.be.closeTo(0.1, 1e-12);
+          hw.allocatePid(320); // the cursor moves, proc/320 does not exist yet …
+          await ticks(s, 2); // … a tick looks at 320 and cannot read it
+          hw.process(320, { ppid: 200, utime: 40 }); // now it is there; the cursor stays at 320
+          hw.advanceCpu(10, 0);
+          await settles(s, processS, 0.5); // only a retry can find it before the next fresh read
+          expect(s.read().cpu.processS).to.be.closeTo(0.5, 1e-9);
+          s.release(token);
+        } finally {
+          s.close();
+        }
+      });
+    }
   });
 }
