@@ -16,7 +16,8 @@ export { EnergyTracker, RunNotStoredError, type TrackerSnapshot, type StopOption
 export type { EnergyTrackerOptions, TrackingMode } from './tracker/options.js';
 export { describeMethod } from './tracker/components.js';
 
-export { loadResults, deleteResults, emissionsFile, repairStore } from './store/index.js';
+export { loadResults, emissionsFile, repairStore } from './store/index.js';
+export { deleteResults } from './timeline/delete-results.js';
 export type { RepairResult } from './store/index.js';
 export { loadResultsFromStores, resolveStoreDirs, mergeStores, type StoresFilters, type MergeOptions, type MergeResult } from './store/index.js';
 export type {

@@ -18,4 +18,5 @@ export {
 } from './format.js';
 export { keptIndices, downsampleCumulative } from './downsample.js';
 export { loadTimeline, writeTimeline, storeTimelineOrWarn, timelinePath, timelinesDirectory, listTimelines, deleteTimeline, pruneTimelines, TIMELINES_DIRECTORY, type TimelineStoreOptions } from './store.js';
+export { deleteResults, deleteRunsAndTimelines, type DeletedRuns } from './delete-results.js';
 export { TimelineRecorder, drainPeriodMs, type TimelineSource, type TimelineRecorderOptions, type EnergyAt } from './recorder.js';

@@ -20,6 +20,8 @@ import type { RunEnergy } from '../../lib/tracker/components.js';
 import { FakeHardware, intelServer, type PowercapCounter } from '../fixtures/fake-hardware.js';
 import { trackerOptionsFromFlags } from '../../lib/cli/commands/run.js';
 import { loadResults } from '../../lib/store/index.js';
+import { deleteResults } from '../../lib/index.js';
+import { deleteRunsAndTimelines } from '../../lib/timeline/index.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { FakeNvml, nowNs } from '../fixtures/fake-nvml.js';
 
@@ -277,6 +279,20 @@ describe('timelines of tracked runs (simulated counters)', function () {
     expect(existsSync(timelinePath(off.run_id, { outputDir }))).to.equal(false);
     expect(existsSync(timelinePath(unsaved.run_id, { outputDir }))).to.equal(false);
     expect(loadTimeline(off.run_id, { outputDir })).to.equal(null);
+  });
+
+  it("the package's deleteResults deletes the deleted runs' timelines and keeps the others'", () => {
+    const base = { hardwareRoot: hw.root, nvmlLibrary: '', outputDir, printSummary: false, samplingIntervalMs: 5 };
+    const gone = new EnergyTracker({ ...base, projectName: 'gone' }).start().stop();
+    const kept = new EnergyTracker({ ...base, projectName: 'kept' }).start().stop();
+    expect(existsSync(timelinePath(gone.run_id, { outputDir }))).to.equal(true);
+    expect(deleteResults({ outputDir, projectName: 'nobody' })).to.equal(0);
+    expect(listTimelines({ outputDir }).sort()).to.deep.equal([gone.run_id, kept.run_id].sort());
+    expect(deleteResults({ outputDir, projectName: 'gone' })).to.equal(1);
+    expect(listTimelines({ outputDir })).to.deep.equal([kept.run_id]);
+    expect(loadResults({ outputDir }).map((r) => r.run_id)).to.deep.equal([kept.run_id]);
+    expect(deleteRunsAndTimelines({ outputDir })).to.deep.equal({ runs: 1, timelines: 1 });
+    expect(listTimelines({ outputDir })).to.deep.equal([]);
   });
 
   it('rejects a run id that is not a file name and names a corrupt file', () => {

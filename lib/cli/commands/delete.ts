@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
-import { deleteResults, emissionsFile, loadResults } from '../../store/index.js';
-import { pruneTimelines } from '../../timeline/index.js';
+import { emissionsFile, loadResults } from '../../store/index.js';
+import { deleteRunsAndTimelines } from '../../timeline/delete-results.js';
 import { filtersFrom, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
 import { addFormatOptions, chosenFormat, forStdout, toJson, writeOut } from '../output.js';
@@ -45,8 +45,7 @@ export function registerDeleteCommand(program: Command): void {
         await report(0, 'Nothing deleted.\n');
         return;
       }
-      const deleted = deleteResults(filters);
-      const timelines = pruneTimelines({ ...(flags.outputDir !== undefined ? { outputDir: flags.outputDir } : {}) });
+      const { runs: deleted, timelines } = deleteRunsAndTimelines(filters);
       await report(deleted, `Deleted ${deleted} run(s) from ${file}${timelines > 0 ? ` and ${timelines} power timeline(s)` : ''}.\n`, timelines);
     });
   program.addCommand(command);
