@@ -14,7 +14,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ALL_COLUMNS, type EmissionsRecord, type LoadedRecord, type ResultFilters } from './schema.js';
 import { EMISSIONS_FILE_NAME, defaultOutputDir, emissionsFile } from './paths.js';
-import { appendRecord, type StoreOptions } from './append.js';
+import { appendRecords, type StoreOptions } from './append.js';
 import { loadResults, type LoadOptions } from './query.js';
 
 /** Filters over one store or several: `outputDir` may name several stores or a directory of stores. */
@@ -155,6 +155,9 @@ export interface MergeResult {
   duplicates: number;
 }
 
+/** Rows per {@link appendRecords} call of {@link mergeStores}. */
+export const MERGE_BATCH_ROWS = 5000;
+
 /** The record part of a loaded row (without where it was read from). */
 export function recordOf(row: LoadedRecord): EmissionsRecord {
   const { source_file: _file, source_line: _line, written_by: _writer, ...record } = row;
@@ -163,8 +166,10 @@ export function recordOf(row: LoadedRecord): EmissionsRecord {
 
 /**
  * Merge several stores into one CodeCarbon-compatible store at `target` (a directory): every
- * run once (as {@link loadResultsFromStores} chooses it), each row written by
- * {@link appendRecord} with every field it had (our columns included), in source order.
+ * run once (as {@link loadResultsFromStores} chooses it), with every field it had (our columns
+ * included), in source order, written by {@link appendRecords} in batches of
+ * {@link MERGE_BATCH_ROWS} rows (one lock and one fsync per file each; a merge cut short leaves
+ * whole batches, and `append` resumes it without copying a run twice).
  *
  * @throws RangeError when the target is one of the sources, or already holds rows and `append`
  *   is not set; the errors of {@link loadResultsFromStores} and {@link appendRecord}.
@@ -185,11 +190,17 @@ export function mergeStores(sources: string | readonly string[], target: string,
   const rows = dedupRuns(perStore);
   let written = 0;
   const runs = new Set<string>();
+  let batch: EmissionsRecord[] = [];
   for (const row of rows) {
     if (row.run_id !== '' && have.has(row.run_id)) continue;
-    appendRecord(recordOf(row), targetDir, storeOptions);
+    batch.push(recordOf(row));
     written++;
     runs.add(row.run_id === '' ? `\u0000${written}` : row.run_id);
+    if (batch.length === MERGE_BATCH_ROWS) {
+      appendRecords(batch, targetDir, storeOptions);
+      batch = [];
+    }
   }
+  appendRecords(batch, targetDir, storeOptions);
   return { sources: dirs, target: join(targetDir, EMISSIONS_FILE_NAME), written, runs: runs.size, duplicates: total - written };
 }
