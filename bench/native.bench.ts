@@ -17,14 +17,10 @@
  *
  * Times are medians of 7 alternating rounds (contenders interleaved so machine noise hits both).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { FakeHardware } from '../test/fixtures/fake-hardware.js';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import { FakeHardware, type PowercapCounter } from '../test/fixtures/fake-hardware.js';
 import { loadNativeBinding } from '../lib/native/loader.js';
+import { buildWakeFloor, samplerThreadCost, wakeFloor } from './thread-cpu.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number): number => {
@@ -48,37 +44,11 @@ function timePerOp(fn: () => void, n: number): number {
   return Number(process.hrtime.bigint() - t0) / n; // ns per op
 }
 
-function threadIds(): Set<string> {
-  return new Set(readdirSync('/proc/self/task'));
-}
-
-function cpuNs(tid: string): number {
-  return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-}
-
-/** Compile the wake-up floor program; null without g++. */
-function buildWakeFloor(): { bin: string; dir: string } | null {
-  const src = fileURLToPath(new URL('./native-wake-floor.cpp', import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), 'let-wake-'));
-  const bin = join(dir, 'wake-floor');
-  const r = spawnSync('g++', ['-O2', '-std=c++17', '-pthread', src, '-o', bin]);
-  if (r.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    return null;
-  }
-  return { bin, dir };
-}
-
-function wakeFloor(bin: string, intervalMs: number, seconds: number): { share: number; perWakeUs: number } {
-  const [n, cpu, wall] = execFileSync(bin, [String(intervalMs), String(seconds)]).toString().trim().split(' ').map(Number);
-  return { share: cpu! / wall!, perWakeUs: cpu! / Math.max(1, n!) / 1000 };
-}
-
 async function main(): Promise<void> {
   const binding = loadNativeBinding();
   const hw = FakeHardware.create({ selfPid: process.pid });
   hw.cpuinfo('GenuineIntel', 'bench', 2).procStat(2).process(process.pid, { ppid: 1 });
-  const counters = [];
+  const counters: PowercapCounter[] = [];
   for (let i = 0; i < N; i++) {
     const pkg = Math.floor(i / 4);
     const sub = i % 4;
@@ -133,40 +103,23 @@ async function main(): Promise<void> {
     emptyWaitPerWakeUs: number | null;
   }> = [];
   for (const intervalMs of [1, 10, 1000]) {
-    const before = threadIds();
-    const statsBefore = sampler.stats().samples;
-    const token = sampler.acquire(intervalMs);
-    await sleep(50);
-    const tid = [...threadIds()].find((id) => !before.has(id));
-    if (tid === undefined || !existsSync(`/proc/self/task/${tid}/schedstat`)) throw new Error('sampler thread not found');
-    const c0 = cpuNs(tid);
-    const w0 = process.hrtime.bigint();
-    const s0 = sampler.stats().samples;
     // Keep the counters moving like hardware would (every ~1 ms, from this thread).
-    const until = Date.now() + SECONDS * 1000;
-    while (Date.now() < until) {
+    const cost = await samplerThreadCost(sampler, intervalMs, SECONDS, () => {
       for (const c of counters) c.add(61);
-      await sleep(1);
-    }
-    const c1 = cpuNs(tid);
-    const w1 = process.hrtime.bigint();
-    const s1 = sampler.stats().samples;
-    sampler.release(token);
-    const samples = s1 - s0;
-    const floor = floorBin !== null ? wakeFloor(floorBin.bin, intervalMs, SECONDS) : null;
+    });
+    const floor = wakeFloor(floorBin.bin, intervalMs, SECONDS);
     threadCpu.push({
       intervalMs,
-      samples,
-      cpuShare: (c1 - c0) / Number(w1 - w0),
-      perSampleUs: samples > 0 ? (c1 - c0) / samples / 1000 : 0,
-      emptyWaitShare: floor?.share ?? null,
-      emptyWaitPerWakeUs: floor?.perWakeUs ?? null,
+      samples: cost.samples,
+      cpuShare: cost.share,
+      perSampleUs: cost.perTickUs,
+      emptyWaitShare: floor.share,
+      emptyWaitPerWakeUs: floor.perWakeUs,
     });
-    void statsBefore;
   }
   sampler.close();
   hw.cleanup();
-  if (floorBin !== null) rmSync(floorBin.dir, { recursive: true, force: true });
+  rmSync(floorBin.dir, { recursive: true, force: true });
 
   const us = (ns: number): string => (ns / 1000).toFixed(2);
   const result = {

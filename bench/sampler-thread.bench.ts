@@ -24,14 +24,13 @@
  * Thread CPU: /proc/self/task/<tid>/schedstat (ns) over wall time; contenders alternate within
  * each round; medians over the rounds (ratios: medians of per-round ratios).
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeHardware, type PowercapCounter } from '../test/fixtures/fake-hardware.js';
+import { buildWakeFloor, samplerThreadCost, wakeFloor, type ThreadCost } from './thread-cpu.js';
 import { loadNativeBinding } from '../lib/native/loader.js';
 import type { CpuTimesUse } from '../lib/native/types.js';
 
@@ -59,46 +58,15 @@ interface AnySampler {
   close(): void;
 }
 
-const threadIds = (): Set<string> => new Set(readdirSync('/proc/self/task'));
-const cpuNs = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-
 let counters: PowercapCounter[] = [];
+const moveCounters = (): void => {
+  for (const c of counters) c.add(61);
+};
 
 /** The sampler thread's CPU share of one core while it samples at `ms` for SECONDS. */
-async function samplerShare(sampler: AnySampler, ms: number, use?: CpuTimesUse): Promise<{ share: number; perTickUs: number }> {
-  const before = threadIds();
-  const token = use === undefined ? sampler.acquire(ms) : sampler.acquire(ms, use);
-  await sleep(30);
-  const tid = [...threadIds()].find((id) => !before.has(id));
-  if (tid === undefined || !existsSync(`/proc/self/task/${tid}/schedstat`)) throw new Error('sampler thread not found');
-  const c0 = cpuNs(tid);
-  const w0 = process.hrtime.bigint();
-  const s0 = sampler.stats().samples;
-  const until = Date.now() + SECONDS * 1000;
-  while (Date.now() < until) {
-    for (const c of counters) c.add(61);
-    await sleep(1);
-  }
-  const c1 = cpuNs(tid);
-  const w1 = process.hrtime.bigint();
-  const s1 = sampler.stats().samples;
-  sampler.release(token);
-  return { share: (c1 - c0) / Number(w1 - w0), perTickUs: (c1 - c0) / Math.max(1, s1 - s0) / 1000 };
-}
+const samplerShare = (sampler: AnySampler, ms: number, use?: CpuTimesUse): Promise<ThreadCost> => samplerThreadCost(sampler, ms, SECONDS, moveCounters, use);
 
-function buildWakeFloor(): { bin: string; dir: string } {
-  const src = fileURLToPath(new URL('./native-wake-floor.cpp', import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), 'let-wake-'));
-  const bin = join(dir, 'wake-floor');
-  const r = spawnSync('g++', ['-O2', '-std=c++17', '-pthread', src, '-o', bin]);
-  if (r.status !== 0) throw new Error(`this bench needs g++ for its baseline: ${r.stderr?.toString() ?? r.error}`);
-  return { bin, dir };
-}
-
-function wakeShare(bin: string, mode: 'sleep' | 'cv'): { share: number; perTickUs: number } {
-  const [n, cpu, wall] = execFileSync(bin, ['1', String(SECONDS), mode]).toString().trim().split(' ').map(Number);
-  return { share: cpu! / wall!, perTickUs: cpu! / Math.max(1, n!) / 1000 };
-}
+const wakeShare = (bin: string, mode: 'sleep' | 'cv'): { share: number } => wakeFloor(bin, 1, SECONDS, mode);
 
 /** `count` sleeping processes: our children, or strangers (their shell exits: re-parented away). */
 function spawnSleepers(count: number, asChildren: boolean): { pids: number[]; children: ChildProcess[] } {
