@@ -50,3 +50,5 @@ export { StoreError, parseCsv, quoteField, formatNumber, parseNumber } from './c
 export type { CsvRecord, ParsedCsv, TornTail, StoreErrorCode } from './csv.js';
 export { formatRecordRow, formatHeader, splitExperimentId, joinExperimentId, parseTimestamp } from './records.js';
 export type { ExperimentKey } from './records.js';
+/** Create a folder of the store (as root in a user's store, it goes to that user). */
+export { makeDirectory } from './files.js';

@@ -19,7 +19,8 @@
  *   and the unlink, or `stop()` killed between them) only has its file removed; otherwise the
  *   row is appended, then the file removed.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { makeDirectory } from './files.js';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { EmissionsRecord } from './schema.js';
@@ -100,7 +101,7 @@ export function currentProcessIdentity(): Pick<InflightCheckpoint, 'pid' | 'proc
 /** Write (replace) the checkpoint of `checkpoint.record.run_id` atomically: temp file, fsync, rename. */
 export function writeCheckpoint(checkpoint: InflightCheckpoint, outputDir?: string): void {
   const path = checkpointPath(outputDir, checkpoint.record.run_id);
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirectory(dirname(path)); // as root in a user's store: the folder goes to that user
   const temp = `${path}.tmp-${process.pid}`;
   const fd = openSync(temp, 'w', 0o644);
   try {

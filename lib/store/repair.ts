@@ -3,13 +3,13 @@
  * CodeCarbon's 38 columns (our old columns to the sidecar), atomically and under the lock, and
  * archive the backups (moved, never deleted).
  */
-import { closeSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { closeSync, renameSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { StoreOptions } from './append.js';
 import { quoteField } from './csv.js';
 import { decodeField } from './decoder.js';
-import { atomicReplace, moveTailAside, openForWrite } from './files.js';
+import { atomicReplace, makeDirectory, moveTailAside, openForWrite } from './files.js';
 import { withLock } from './lock.js';
 import { emissionsFile, sidecarFileOf } from './paths.js';
 import { listBackups, loadSidecar, readCsvFile } from './reader.js';
@@ -152,7 +152,7 @@ export function repairStore(outputDir?: string, options: StoreOptions = {}): Rep
         result.rewritten = true;
         if (backups.length > 0) {
           const archive = join(dir, 'archive', stamp());
-          mkdirSync(archive, { recursive: true });
+          makeDirectory(archive); // as root in a user's store: the folder goes to that user
           for (const b of backups) renameSync(b.file, join(archive, basename(b.file)));
           result.archiveDir = archive;
         }

@@ -3,9 +3,9 @@
  * store's `emissions.csv`. Written atomically (temporary file, then rename), so a reader never
  * sees half a timeline and a crash leaves no partial file under the final name.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultOutputDir, loadResults } from '../store/index.js';
+import { defaultOutputDir, loadResults, makeDirectory } from '../store/index.js';
 import { TIMELINE_FORMAT, TIMELINE_VERSION, validateTimeline, type Timeline, type TimelineData } from './format.js';
 
 /** Name of the directory (under the output directory) that holds the timelines. */
@@ -47,7 +47,7 @@ export function writeTimeline(runId: string, data: TimelineData, options: Timeli
   const timeline: Timeline = { format: TIMELINE_FORMAT, version: TIMELINE_VERSION, run_id: checkRunId(runId), ...fields };
   const text = JSON.stringify(validateTimeline(timeline, `timeline of run ${runId}`));
   const file = timelinePath(runId, options);
-  mkdirSync(timelinesDirectory(options), { recursive: true });
+  makeDirectory(timelinesDirectory(options)); // as root in a user's store: the folder goes to that user
   const temporary = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
     writeFileSync(temporary, `${text}\n`);

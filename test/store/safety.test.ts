@@ -18,6 +18,8 @@ import {
 } from '../../lib/store/index.js';
 import type { StoreWarning } from '../../lib/store/index.js';
 import { makeRecord, storeFiles, tempDir } from './helpers.js';
+import { currentProcessIdentity, inflightDirectory, writeCheckpoint } from '../../lib/store/inflight.js';
+import { TIMELINE_FORMAT, TIMELINE_VERSION, timelinesDirectory, writeTimeline } from '../../lib/timeline/index.js';
 
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -133,7 +135,14 @@ describe('store: only regular files, nothing changed by a failing operation', fu
     const owner = [statSync(home).uid, statSync(home).gid];
     const store = join(home, '.let', 'nested');
     appendRecord(makeRecord({ run_id: 'r1' }), store);
-    for (const p of [join(home, '.let'), store, join(store, 'emissions.csv'), join(store, 'emissions.let.jsonl')]) {
+    // A checkpoint, a timeline and repair's archive create folders of their own in the store.
+    writeCheckpoint({ format: 1, record: makeRecord({ run_id: 'r2' }), ...currentProcessIdentity(), checkpointIntervalMs: 60000, writtenAtMs: Date.now() }, store);
+    const t = [0, 1];
+    writeTimeline('r1', { format: TIMELINE_FORMAT, version: TIMELINE_VERSION, start_time: new Date().toISOString(), duration_s: 1, pue: 1, sampling_interval_ms: 1000, t_s: t, components: [{ component: 'cpu', method: 'rapl', estimated: false, energy_j: [0, 1] }] }, { outputDir: store });
+    writeFileSync(join(store, 'emissions.csv.bak'), readFileSync(join(store, 'emissions.csv')));
+    const archive = repairStore(store).archiveDir;
+    expect(archive, 'repair archived the backup').to.be.a('string');
+    for (const p of [join(home, '.let'), store, join(store, 'emissions.csv'), join(store, 'emissions.let.jsonl'), inflightDirectory(store), timelinesDirectory({ outputDir: store }), join(store, 'archive'), archive!]) {
       expect([statSync(p).uid, statSync(p).gid], p).to.deep.equal(owner);
     }
   });
