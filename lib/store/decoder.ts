@@ -13,6 +13,8 @@ import { splitExperimentId } from './records.js';
 import { ALL_COLUMNS, NUMERIC_COLUMNS, TRACKER_COLUMNS } from './schema.js';
 import type { Column, LoadedRecord } from './schema.js';
 import type { SidecarIndex } from './sidecar.js';
+import { IndexJoin } from './sidecar-join.js';
+import type { SidecarJoin } from './sidecar-join.js';
 
 /** Where each of our columns sits in a file's header (-1: absent). */
 export interface ColumnPlan {
@@ -94,22 +96,25 @@ export class RecordDecoder {
   plan: ColumnPlan | null = null;
   private want = 0;
   private readonly cache: string[] = new Array<string>(ALL.length).fill('');
-  /** Rows of each run with sidecar entries seen so far in this file. */
-  private readonly occurrences = new Map<string, number>();
+  /** Gives each row its run's sidecar entry (null: no sidecar). */
+  private readonly sidecar: SidecarJoin | null;
   /** The values of the record being built, in ALL_COLUMNS order. */
   private readonly values: (string | number | null)[] = new Array<string | number | null>(ALL.length).fill(null);
 
   /**
    * @param file the file's path, for records and errors.
-   * @param sidecar our fields by run_id, joined into the records (null: none).
+   * @param sidecar our fields, joined into the records: an index by run_id, or a join that
+   *   gives each row its entry in file order (null: none).
    * @param ascii true when the text holds no byte ≥ 0x80 (skips UTF-8 decoding); may be set
    *   again for each part of a file decoded piece by piece.
    */
   constructor(
     readonly file: string,
-    private readonly sidecar: SidecarIndex | null,
+    sidecar: SidecarIndex | SidecarJoin | null,
     public ascii = false,
-  ) {}
+  ) {
+    this.sidecar = sidecar instanceof Map ? (sidecar.size > 0 ? new IndexJoin(sidecar) : null) : (sidecar as SidecarJoin | null);
+  }
 
   /** Take the header record. */
   header(fields: readonly string[], line: number): ColumnPlan {
@@ -153,7 +158,7 @@ export class RecordDecoder {
         values[k] = v;
       }
     }
-    if (this.sidecar !== null && this.sidecar.size > 0) this.join(values[RUN_ID] as string);
+    if (this.sidecar !== null) this.join(values[RUN_ID] as string);
     const rec = buildRecord(values, this.file, line);
     const triple = rec.experiment_id.indexOf('___') >= 0 ? splitExperimentId(rec.experiment_id.trim()) : null;
     if (rec.tracker_version !== '') {
@@ -169,25 +174,15 @@ export class RecordDecoder {
     return rec;
   }
 
-  /**
-   * Our fields from the sidecar over the CSV's (absent keys keep the CSV's): the run's entries
-   * go to its rows in this file in order; rows beyond them take its last entry.
-   */
+  /** Our fields from the sidecar over the CSV's (absent keys keep the CSV's). */
   private join(runId: string): void {
-    const entries = (this.sidecar as SidecarIndex).get(runId);
-    if (entries === undefined) return;
-    let k = 0;
-    // Rows are counted only for runs with several entries (one entry goes to all its rows), so
-    // a long file of runs stored once keeps no count per run.
-    if (entries.length > 1) {
-      k = this.occurrences.get(runId) ?? 0;
-      this.occurrences.set(runId, k + 1);
-    }
-    const entry = entries[Math.min(k, entries.length - 1)] as Record<string, unknown>;
-    for (const k of TRACKER_AT) {
-      const v = entry[ALL[k] as string];
+    const entry = (this.sidecar as SidecarJoin).entryFor(runId);
+    if (entry === undefined) return;
+    for (let j = 0; j < TRACKER_AT.length; j++) {
+      const v = entry[j];
       if (v === undefined) continue;
-      this.values[k] = IS_NUMERIC[k] && typeof v === 'string' ? (parseNumber(v.trim()) ?? null) : (v as string | number | null);
+      const k = TRACKER_AT[j] as number;
+      this.values[k] = IS_NUMERIC[k] && typeof v === 'string' ? (parseNumber(v.trim()) ?? null) : v;
     }
   }
 }

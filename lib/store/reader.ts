@@ -14,7 +14,7 @@ import { openForRead, readAll } from './files.js';
 import { BACKUP_NAME_RE, sidecarFileOf } from './paths.js';
 import type { LoadedRecord } from './schema.js';
 import { readSidecar } from './sidecar.js';
-import type { SidecarIndex } from './sidecar.js';
+import type { SidecarIndex, SidecarProblem } from './sidecar.js';
 import { report } from './warnings.js';
 import type { WarningOptions } from './warnings.js';
 
@@ -106,12 +106,15 @@ export function listBackups(csvFile: string): Backup[] {
   return out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.index - b.index);
 }
 
+/** Reports an unusable sidecar line as a warning. */
+export function sidecarProblemReporter(options: WarningOptions): (p: SidecarProblem) => void {
+  return (p) =>
+    report({ code: 'LET_SIDECAR_BAD_LINE', file: p.file, line: p.line, message: `${p.file}:${p.line}: skipping an unusable line (${p.problem}); it holds only one run's labels` }, options);
+}
+
 /** The sidecar index of a store, reporting unusable lines as warnings. */
 export function loadSidecar(csvFile: string, options: WarningOptions): Map<string, import('./sidecar.js').SidecarEntry[]> {
-  const file = sidecarFileOf(csvFile);
-  return readSidecar(file, (p) =>
-    report({ code: 'LET_SIDECAR_BAD_LINE', file: p.file, line: p.line, message: `${p.file}:${p.line}: skipping an unusable line (${p.problem}); it holds only one run's labels` }, options),
-  );
+  return readSidecar(sidecarFileOf(csvFile), sidecarProblemReporter(options));
 }
 
 /**
