@@ -15,6 +15,8 @@ import type { Column, LoadedRecord } from './schema.js';
 import type { SidecarIndex } from './sidecar.js';
 import { IndexJoin } from './sidecar-join.js';
 import type { SidecarJoin } from './sidecar-join.js';
+import { LineDecoder } from './row-plan.js';
+import type { LineText } from './row-plan.js';
 
 /** Where each of our columns sits in a file's header (-1: absent). */
 export interface ColumnPlan {
@@ -116,11 +118,25 @@ export class RecordDecoder {
     this.sidecar = sidecar instanceof Map ? (sidecar.size > 0 ? new IndexJoin(sidecar) : null) : (sidecar as SidecarJoin | null);
   }
 
+  /** The common path for this header (see `row-plan.ts`), made when first needed. */
+  private lineDecoder: LineDecoder | null = null;
+
   /** Take the header record. */
   header(fields: readonly string[], line: number): ColumnPlan {
     this.plan = planColumns(fields, this.file, line);
     this.want = this.plan.header.length;
+    this.lineDecoder = null;
     return this.plan;
+  }
+
+  /**
+   * Decode a data line without quotes, t.text[start, end), on the common path; null when the
+   * general path ({@link record} on its fields) must take it.
+   */
+  line(t: LineText, start: number, end: number, line: number): LoadedRecord | null {
+    const plan = this.plan as ColumnPlan;
+    this.lineDecoder ??= new LineDecoder(plan.index, this.want, this.file, this.sidecar);
+    return this.lineDecoder.decode(t, start, end, line);
   }
 
   /** Check that a data record has as many fields as the header. */
@@ -189,7 +205,9 @@ export class RecordDecoder {
 
 /**
  * Visit the records of latin1 CSV text with a decoder: the first record is the header, each
- * later one is checked and handed to `onRecord` (with its raw parse, for rewrites). Returns the
+ * later one is checked and handed to `onRecord` (with its raw parse, for rewrites); with
+ * `onDecoded`, lines without quotes are decoded on the common path and handed there instead
+ * (`bytes`, when given, are the text's bytes: text values are copied from them). Returns the
  * torn last record, if any. `firstLine` is the line number of the text's first line (for
  * parsing a file piece by piece).
  */
@@ -198,7 +216,10 @@ export function decodeText(
   decoder: RecordDecoder,
   onRecord: (raw: CsvRecord) => void,
   firstLine = 1,
+  onDecoded?: (record: LoadedRecord) => void,
+  bytes?: Buffer,
 ): TornTail | null {
+  const t: LineText = { text, bytes: bytes ?? null, ascii: decoder.ascii };
   const { torn } = visitCsv(
     text,
     decoder.file,
@@ -207,6 +228,14 @@ export function decodeText(
       else onRecord(r);
     },
     firstLine,
+    onDecoded &&
+      ((start, end, line) => {
+        if (decoder.plan === null) return false;
+        const record = decoder.line(t, start, end, line);
+        if (record === null) return false;
+        onDecoded(record);
+        return true;
+      }),
   );
   return torn;
 }

@@ -179,7 +179,7 @@ export function loadResults(filters?: ResultFilters, options: LoadOptions = {}):
   const reads = sidecar ? readBackups(backups, sidecar, options) : [];
   const kept = dedupeNewestFirst([main?.rows ?? [], ...reads.map((r) => r.rows)]);
   reportBackups(file, reads, kept.slice(1), options);
-  const rows = kept.flat();
+  const rows = kept.length === 1 ? (kept[0] as LoadedRecord[]) : kept.flat();
   return f.selective ? rows.filter((r) => matches(r, f)) : rows;
 }
 

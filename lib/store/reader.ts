@@ -120,12 +120,14 @@ export function loadSidecar(csvFile: string, options: WarningOptions): Map<strin
 /**
  * Deduplicate across files, newest file first: a row whose run_id was seen in a newer file is
  * dropped; rows sharing a run_id within one file are all kept; rows without a run_id are kept.
- * Returns, per file (same order), the rows kept. `seen` holds run_ids of newer files read before.
+ * Returns, per file (same order), the rows kept (a file's own array when all are kept). `seen`
+ * holds run_ids of newer files read before.
  */
-export function dedupeNewestFirst(files: readonly (readonly LoadedRecord[])[], seen = new Set<string>()): LoadedRecord[][] {
-  return files.map((rows) => {
-    const kept = rows.filter((r) => r.run_id === '' || !seen.has(r.run_id));
-    for (const r of rows) if (r.run_id !== '') seen.add(r.run_id);
+export function dedupeNewestFirst(files: readonly LoadedRecord[][], seen = new Set<string>()): LoadedRecord[][] {
+  return files.map((rows, i) => {
+    // Nothing newer: all kept (the same array); the last file's run_ids are needed by no other.
+    const kept = seen.size === 0 ? rows : rows.filter((r) => r.run_id === '' || !seen.has(r.run_id));
+    if (i < files.length - 1) for (const r of rows) if (r.run_id !== '') seen.add(r.run_id);
     return kept;
   });
 }
