@@ -64,6 +64,12 @@ function numberAt(text: string, p: number, e: number): number | null | undefined
   return neg ? -v : v;
 }
 
+/** Whether text holds `s` at p (a loop: cheaper than a builtin call for short strings). */
+export function holdsAt(text: string, p: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (text.charCodeAt(p + i) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Shares text values of one column (see the module doc). */
 class TextColumn {
   private readonly seen = new Map<string, string>();
@@ -73,16 +79,17 @@ class TextColumn {
 
   /** The value of text[p, e). */
   take(t: LineText, p: number, e: number): string {
-    if (e - p === this.raw.length && t.text.startsWith(this.raw, p)) return this.value;
-    const raw = t.text.slice(p, e);
-    let value = this.seen.get(raw);
+    if (e - p === this.raw.length && holdsAt(t.text, p, this.raw)) return this.value;
+    // A column whose table is full (unique values: timestamps, run_ids) is not looked up.
+    const full = this.seen.size >= INTERN_LIMIT;
+    let value = full ? undefined : this.seen.get(t.text.slice(p, e));
     if (value === undefined) {
       const bytes = (t.bytes ??= Buffer.from(t.text, 'latin1'));
       const flat = bytes.toString('latin1', p, e);
       value = t.ascii || !NON_ASCII.test(flat) ? flat : bytes.toString('utf8', p, e);
-      if (this.seen.size < INTERN_LIMIT) this.seen.set(flat, value);
+      if (!full) this.seen.set(flat, value);
       this.raw = flat;
-    } else this.raw = raw;
+    } else this.raw = t.text.slice(p, e);
     this.value = value;
     return value;
   }
@@ -171,7 +178,7 @@ export class LineDecoder {
           if (kind === TEXT) values[k] = (this.texts[k] as TextColumn).take(t, p, e);
           else {
             const raw = this.numberRaw[k] as string;
-            if (e - p === raw.length && text.startsWith(raw, p)) values[k] = this.numberValue[k] as number | null;
+            if (e - p === raw.length && holdsAt(text, p, raw)) values[k] = this.numberValue[k] as number | null;
             else {
               const n = numberAt(text, p, e);
               if (n === undefined) return null;
