@@ -111,7 +111,8 @@ function readMainOnce(file: string, options: LoadOptions, withIndex: boolean): {
   try {
     if (opened && !withIndex) {
       const rows: LoadedRecord[] = [];
-      const parts = decodeMerged(file, opened, 1 << 20, options, (r) => rows.push(r));
+      // 64 KiB parts: their text dies young (see sidecar-cursor.ts).
+      const parts = decodeMerged(file, opened, 1 << 16, options, (r) => rows.push(r));
       for (;;) {
         const step = parts.next();
         if (step.done) return { main: { file, rows, torn: step.value }, sidecar: null };

@@ -1,5 +1,5 @@
 /**
- * Reading the sidecar forward, one entry at a time, from an open descriptor: 1 MiB of bytes at
+ * Reading the sidecar forward, one entry at a time, from an open descriptor: 64 KiB of bytes at
  * a time as latin1 text, so memory does not grow with the file. Each line is parsed by a
  * scanner for the shape our writer produces (`JSON.stringify` of `run_id` then our columns in
  * TRACKER_COLUMNS order, some possibly missing) without building an object; any other line
@@ -53,6 +53,12 @@ function isJsonNumber(text: string, from: number, to: number): boolean {
   return i === to;
 }
 
+/**
+ * Bytes read at a time: text below V8's large-object size (128 KiB) dies young, where a
+ * 1 MiB string waits for a full collection (tens of MiB held at the peak of a long read).
+ */
+const READ_SIZE = 1 << 16;
+
 /** How many line ends are remembered. */
 const TAILS = 256;
 
@@ -104,7 +110,7 @@ export class SidecarCursor {
     this.size = opts.size;
     this.file = opts.file;
     this.onProblem = opts.onProblem;
-    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(opts.size, 1 << 20)));
+    this.buf = Buffer.allocUnsafe(Math.max(1, Math.min(opts.size, READ_SIZE)));
     this.advance();
   }
 
