@@ -79,7 +79,7 @@ class TextColumn {
 
   /** The value of text[p, e). */
   take(t: LineText, p: number, e: number): string {
-    if (e - p === this.raw.length && holdsAt(t.text, p, this.raw)) return this.value;
+    if (e - p === this.raw.length && t.text.startsWith(this.raw, p)) return this.value;
     // A column whose table is full (unique values: timestamps, run_ids) is not looked up.
     const full = this.seen.size >= INTERN_LIMIT;
     let value = full ? undefined : this.seen.get(t.text.slice(p, e));
@@ -123,9 +123,6 @@ export class LineDecoder {
   private readonly absent: number[];
   private readonly values: (string | number | null)[];
   private readonly texts = ALL_COLUMNS.map(() => new TextColumn());
-  /** The previous row's bytes and number, per column. */
-  private readonly numberRaw: string[] = ALL_COLUMNS.map(() => '');
-  private readonly numberValue: (number | null)[] = ALL_COLUMNS.map(() => null);
   private lastId = '';
   private lastTriple: ExperimentKey | null = null;
 
@@ -177,15 +174,9 @@ export class LineDecoder {
           if (a === 32 || a === 9 || b === 32 || b === 9) return null;
           if (kind === TEXT) values[k] = (this.texts[k] as TextColumn).take(t, p, e);
           else {
-            const raw = this.numberRaw[k] as string;
-            if (e - p === raw.length && holdsAt(text, p, raw)) values[k] = this.numberValue[k] as number | null;
-            else {
-              const n = numberAt(text, p, e);
-              if (n === undefined) return null;
-              this.numberRaw[k] = text.slice(p, e);
-              this.numberValue[k] = n;
-              values[k] = n;
-            }
+            const n = numberAt(text, p, e);
+            if (n === undefined) return null;
+            values[k] = n;
           }
         }
       }
