@@ -8,8 +8,7 @@
  *   values seen (up to {@link INTERN_LIMIT}), so repeated text (project, country, CPU, OS, …)
  *   is one string; a new value is a flat copy of its bytes (never a slice that would keep the
  *   whole chunk's text alive), decoded from UTF-8.
- * - Numbers: the previous row's number when the bytes are the same; plain decimals of at most
- *   2^53 as mantissa and 22 decimals are computed exactly (an integer divided by a power of ten:
+ * - Numbers: plain decimals of at most 2^53 as mantissa and 22 decimals are computed exactly (an integer divided by a power of ten:
  *   one correctly rounded operation, as `Number()` gives); anything else goes to `parseNumber`.
  *
  * Whatever this path does not handle exactly (spaces to trim, a field count that differs, a
