@@ -8,8 +8,9 @@
  *   values seen (up to {@link INTERN_LIMIT}), so repeated text (project, country, CPU, OS, …)
  *   is one string; a new value is a flat copy of its bytes (never a slice that would keep the
  *   whole chunk's text alive), decoded from UTF-8.
- * - Numbers: plain decimals of at most 2^53 as mantissa and 22 decimals are computed exactly (an integer divided by a power of ten:
- *   one correctly rounded operation, as `Number()` gives); anything else goes to `parseNumber`.
+ * - Numbers: plain decimals of at most 2^53 as mantissa and 22 decimals are computed exactly
+ *   (an integer divided by a power of ten: one correctly rounded operation, as `Number()`
+ *   gives); anything else goes to `parseNumber`.
  *
  * Whatever this path does not handle exactly (spaces to trim, a field count that differs, a
  * value that is not a number) returns null before any side effect (the sidecar join is done
