@@ -203,11 +203,12 @@ async function* streamFile(
   options: WarningOptions,
 ): AsyncGenerator<LoadedRecord, void, undefined> {
   const batch: LoadedRecord[] = [];
+  let parts: Generator<void, TornTail | null, undefined> | null = null;
   try {
     const push = (r: LoadedRecord): void => {
       batch.push(r);
     };
-    const parts = sidecar
+    parts = sidecar
       ? decodeChunks(opened.fd, opened.stats.size, new RecordDecoder(file, sidecar), chunkSize, push)
       : decodeMerged(file, opened, chunkSize, options, push);
     for (;;) {
@@ -222,6 +223,7 @@ async function* streamFile(
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
+    parts?.return(null); // a consumer that stops early: the sidecar is closed too
     closeSync(opened.fd);
   }
 }

@@ -4,7 +4,7 @@
  * missing, orphan, out-of-order and unusable sidecar lines must give every row the same entry.
  */
 import { expect } from 'chai';
-import { closeSync, openSync, fstatSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, fstatSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeAll } from '../../lib/store/chunks.js';
 import { RecordDecoder } from '../../lib/store/decoder.js';
@@ -171,5 +171,27 @@ describe('store: the sidecar merge join', () => {
     expect(merged.fellBack).to.equal(false);
     expect(merged.rows).to.deep.equal(byIndex(dir));
     expect(merged.rows.filter((r) => r.written_by === 'lamarr-energy-tracker')).to.have.length(3000);
+  });
+
+  it('a stream stopped early closes the sidecar as well as the main file', async () => {
+    const records = Array.from({ length: 50 }, (_, n) => makeRecord({ run_id: `run-${n}` }));
+    writeFileSync(join(dir, 'emissions.csv'), formatHeader(CODECARBON_COLUMNS) + records.map((r) => formatRecordRow(r, CODECARBON_COLUMNS)).join(''));
+    writeFileSync(join(dir, 'emissions.let.jsonl'), records.map(sidecarLine).join(''));
+    const open = (): string[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return target.startsWith(dir) ? [target] : [];
+        } catch {
+          return []; // closed meanwhile (the listing's own descriptor)
+        }
+      });
+    let seen = 0;
+    for await (const r of streamResults({ outputDir: dir }, { chunkSize: 64 })) {
+      expect(r.tracker_version).to.equal('0.1.0');
+      expect(open().sort()).to.deep.equal([join(dir, 'emissions.csv'), join(dir, 'emissions.let.jsonl')]);
+      if (++seen === 3) break;
+    }
+    expect(open()).to.deep.equal([]);
   });
 });
