@@ -115,7 +115,8 @@ export class RecordDecoder {
     sidecar: SidecarIndex | SidecarJoin | null,
     public ascii = false,
   ) {
-    this.sidecar = sidecar instanceof Map ? (sidecar.size > 0 ? new IndexJoin(sidecar) : null) : (sidecar as SidecarJoin | null);
+    if (sidecar === null || typeof (sidecar as SidecarJoin).entryFor === 'function') this.sidecar = sidecar as SidecarJoin | null;
+    else this.sidecar = (sidecar as SidecarIndex).size > 0 ? new IndexJoin(sidecar as SidecarIndex) : null;
   }
 
   /** The common path for this header (see `row-plan.ts`), made when first needed. */

@@ -59,7 +59,9 @@ function numberAt(text: string, p: number, e: number): number | null | undefined
       i++;
     }
   }
-  if (i < e || digits === 0 || m > Number.MAX_SAFE_INTEGER || scale > 22) return parseNumber(text.slice(p, e));
+  if (i < e || digits === 0) return parseNumber(text.slice(p, e));
+  // Decimal notation, but beyond the exact path: Number() rounds it correctly.
+  if (m > Number.MAX_SAFE_INTEGER || scale > 22) return Number(text.slice(p, e));
   const v = scale === 0 ? m : m / (POW10[scale] as number);
   return neg ? -v : v;
 }
