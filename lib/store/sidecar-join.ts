@@ -63,7 +63,7 @@ export class MergeJoin implements SidecarJoin {
   private readonly cursor: SidecarCursor;
   private consumed = 0;
   private pending = false;
-  private hashes: Uint32Array | null = null;
+  private hashes: Float64Array | null = null;
   private fallback: IndexJoin | null = null;
 
   /** @param opts the sidecar, open (closed by the caller), its size, and where unusable lines are reported. */
