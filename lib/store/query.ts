@@ -78,7 +78,8 @@ interface MainFile {
  * Decode the main file (open, up to its size when opened) joined with the sidecar read forward
  * at the same time (opened after the main file's size was taken: a writer writes a run's
  * sidecar line before its row, so every row read has its line). Unusable sidecar lines are
- * reported as they are passed, the rest after the last row. `onRecord` gets each record.
+ * reported as they are passed, the rest after the last row (or before a malformed row's error
+ * is thrown; not when a stream is stopped early). `onRecord` gets each record.
  */
 function decodeMerged(
   file: string,
@@ -95,6 +96,14 @@ function decodeMerged(
       const torn = yield* decodeChunks(opened.fd, opened.stats.size, new RecordDecoder(file, join), chunkSize, onRecord);
       join?.finish();
       return torn;
+    } catch (err) {
+      // A malformed main file: the sidecar's unusable lines are still all reported, first.
+      try {
+        join?.finish();
+      } catch {
+        // The error about the main file is the one that matters.
+      }
+      throw err;
     } finally {
       if (side) closeSync(side.fd);
     }

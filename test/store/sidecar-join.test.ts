@@ -194,4 +194,15 @@ describe('store: the sidecar merge join', () => {
     }
     expect(open()).to.deep.equal([]);
   });
+
+  it('a malformed main file still reports every unusable sidecar line before its error', () => {
+    const records = Array.from({ length: 5 }, (_, n) => makeRecord({ run_id: `run-${n}` }));
+    const rows = records.map((r) => formatRecordRow(r, CODECARBON_COLUMNS));
+    rows[1] = rows[1]!.replace(',Germany,', ',Germany,extra,'); // one field too many on line 3
+    writeFileSync(join(dir, 'emissions.csv'), formatHeader(CODECARBON_COLUMNS) + rows.join(''));
+    writeFileSync(join(dir, 'emissions.let.jsonl'), `${records.map(sidecarLine).join('')}not json\n`);
+    const warned: StoreWarning[] = [];
+    expect(() => loadResults({ outputDir: dir }, { onWarning: (w) => warned.push(w) })).to.throw(/:3: expected 38 fields/);
+    expect(warned.map((w) => [w.code, w.line])).to.deep.equal([['LET_SIDECAR_BAD_LINE', 6]]);
+  });
 });
