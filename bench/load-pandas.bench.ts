@@ -9,6 +9,10 @@
  * run by /usr/bin/python3). Ours: time of loadResults; memory = peak RSS during the call minus
  * RSS before, and the records' own size (heap used after the call and a GC, minus before). The
  * extra is peak − records. Pandas: time of read_csv, peak RSS minus RSS before.
+ *
+ * The floor (a third child, alternating too): the same records built again as object literals
+ * from values already parsed (loadResults' own result, untimed), i.e. only the objects and
+ * their collection: what any JS reader returning these records pays, however it parses.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -40,6 +44,20 @@ if (args[0] === '--child') {
   gc();
   const records = process.memoryUsage().heapUsed - heap0;
   process.stdout.write(JSON.stringify({ ms, rows: rows.length, peakExtra: peak - rss0, records }));
+  process.exit(0);
+}
+
+if (args[0] === '--floor') {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const columns = Object.keys(loadResults({ outputDir: args[1]! })[0]!);
+  const values = loadResults({ outputDir: args[1]! }).map((r) => Object.values(r));
+  const build = new Function('v', `return { ${columns.map((c, k) => `${JSON.stringify(c)}: v[${k}]`).join(', ')} };`) as (v: unknown[]) => object;
+  gc();
+  const t = process.hrtime.bigint();
+  const rows: object[] = [];
+  for (const v of values) rows.push(build(v));
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  process.stdout.write(JSON.stringify({ ms, rows: rows.length }));
   process.exit(0);
 }
 
@@ -75,7 +93,11 @@ try {
   ].join('\n');
   const ours: { ms: number; rows: number; peakExtra: number; records: number }[] = [];
   const pandas: { ms: number; peak: number }[] = [];
+  const floor: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
+    const f = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--floor', dir], { encoding: 'utf8' });
+    if (f.status !== 0) throw new Error(f.stderr);
+    floor.push((JSON.parse(f.stdout) as { ms: number }).ms);
     const o = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir], { encoding: 'utf8' });
     if (o.status !== 0) throw new Error(o.stderr);
     ours.push(JSON.parse(o.stdout));
@@ -92,6 +114,8 @@ try {
   console.log(`loadResults: median ${oursMs.toFixed(0)} ms; peak RSS +${(median(ours.map((o) => o.peakExtra)) / MiB).toFixed(0)} MiB, records ${(median(ours.map((o) => o.records)) / MiB).toFixed(0)} MiB, extra ${(extra / MiB).toFixed(0)} MiB = ${(extra / size).toFixed(2)} of the file (target <= 0.5)`);
   console.log(`pandas read_csv: median ${pandasMs.toFixed(0)} ms; peak RSS +${(median(pandas.map((p) => p.peak)) / MiB).toFixed(0)} MiB`);
   console.log(`loadResults / pandas = ${(oursMs / pandasMs).toFixed(2)} (target <= 0.33); per pair: ${ours.map((o, i) => (o.ms / pandas[i]!.ms).toFixed(2)).join(' ')}`);
+  const floorMs = median(floor);
+  console.log(`floor (the same records built from parsed values): median ${floorMs.toFixed(0)} ms = ${(floorMs / pandasMs).toFixed(2)} of pandas; loadResults = ${(oursMs / floorMs).toFixed(1)} x the floor`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

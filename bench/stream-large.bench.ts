@@ -2,12 +2,13 @@
  * streamResults over a very large store in constant memory (issue 12: 10M rows, ~5 GB): RSS and
  * heap reported every `--every` rows, and the time per million rows.
  *
- *   node --import tsx bench/stream-large.bench.ts [--rows 10000000] [--every 1000000] [--ours 0|1]
+ *   node --import tsx bench/stream-large.bench.ts [--rows 10000000] [--every 1000000] [--ours 0|1|2]
  *
  * The store is written directly in our layout (no per-row formatting): one real row and sidecar
  * line from appendRecord, repeated with a distinct fixed-width run_id. `--ours 0` writes no
  * sidecar (a store CodeCarbon wrote: rows only); `--ours 1` (default) writes one sidecar line per
- * row, as our tracker does. The files are deleted at the end.
+ * row, as our tracker does; `--ours 2` alternates our rows and CodeCarbon's (rows without a sidecar
+line between ours: the join then reads the sidecar's run_id hashes). The files are deleted at the end.
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,8 @@ const opt = (name: string, def: number): number => {
 };
 const ROWS = opt('--rows', 10_000_000);
 const EVERY = opt('--every', 1_000_000);
-const OURS = opt('--ours', 1) === 1;
+const MODE = opt('--ours', 1);
+const OURS = MODE >= 1;
 const MiB = 1024 * 1024;
 const ID = '00000000-0000-4000-8000-000000000000';
 
@@ -47,7 +49,7 @@ try {
     for (let i = done; i < Math.min(ROWS, done + BATCH); i++) {
       const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
       rows += row.replace(ID, id);
-      if (OURS) lines += side.replace(ID, id);
+      if (OURS && (MODE === 1 || i % 2 === 0)) lines += side.replace(ID, id);
     }
     writeSync(fc, rows);
     if (OURS) writeSync(fs, lines);

@@ -4,18 +4,25 @@
  * one record decoder. Used by loadResults (all at once) and streamResults (a part at a time),
  * so a large file is never held as one Buffer plus one string.
  */
+import { isAscii } from 'node:buffer';
 import { readSync } from 'node:fs';
 import type { TornTail } from './csv.js';
 import { RecordDecoder, decodeText } from './decoder.js';
 import type { LoadedRecord } from './schema.js';
 
-const NON_ASCII = /[^\x00-\x7f]/;
+/** Whether the first line end in bytes[0, len) is a lone CR (old Mac); null while undecided. */
+function lineEndIsCrOnly(bytes: Buffer, len: number): boolean | null {
+  for (let i = 0; i < len; i++) {
+    const c = bytes[i];
+    if (c === 10) return false;
+    if (c === 13) return i + 1 === len ? null : bytes[i + 1] !== 10;
+  }
+  return null;
+}
 
-/** Whether text's first line end is a lone CR (old Mac); null while undecided. */
-function lineEndIsCrOnly(text: string): boolean | null {
-  const at = text.search(/[\r\n]/);
-  if (at < 0 || (text[at] === '\r' && at + 1 === text.length)) return null;
-  return text[at] === '\r' && text[at + 1] !== '\n';
+/** CR as LF in bytes[from, to) (a file whose lines end in CR only). */
+function crAsLf(bytes: Buffer, from: number, to: number): void {
+  for (let i = bytes.indexOf(13, from); i >= 0 && i < to; i = bytes.indexOf(13, i + 1)) bytes[i] = 10;
 }
 
 /**
@@ -23,6 +30,11 @@ function lineEndIsCrOnly(text: string): boolean | null {
  * data record to `onRecord`; yields after each part, returns the torn last record (if any).
  * `start` > 0 (a record boundary) decodes from there with a decoder that already has the
  * header's plan; line numbers then count from `start`'s line as 1.
+ *
+ * The bytes not yet decoded (a record cut by the chunk's end) move to the buffer's start and
+ * the next read follows them; each part (up to the last line break outside quotes) is one flat
+ * latin1 string, and its bytes stay in the buffer while it is decoded (text values are copied
+ * from them, never sliced from the part's text).
  * @throws {@link StoreError} when a malformed record is reached (the records before it were handed on).
  */
 export function* decodeChunks(
@@ -33,58 +45,66 @@ export function* decodeChunks(
   onRecord: (record: LoadedRecord) => void,
   start = 0,
 ): Generator<void, TornTail | null, undefined> {
-  const buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size - start, 1)));
+  let buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size - start, 1)));
+  let len = 0; // bytes in buf: the carried part, then what was read
   let pos = start;
   let crOnly: boolean | null = null;
-  let carry = '';
-  let scanned = 0; // how far carry has been scanned for quotes
+  let scanned = 0; // how far buf has been scanned for quotes
   let inQuote = false;
-  let boundary = 0; // offset in carry just after the last line break outside quotes
-  let line = 1; // line number of carry's first line
-  const parse = (part: string): TornTail | null => {
-    decoder.ascii = !NON_ASCII.test(part);
-    return decodeText(part, decoder, (r) => onRecord(decoder.record(r.fields, r.line)), line);
+  let boundary = 0; // offset in buf just after the last line break outside quotes
+  let line = 1; // line number of buf's first line
+  const parse = (end: number): TornTail | null => {
+    const part = buf.toString('latin1', 0, end);
+    decoder.ascii = isAscii(buf.subarray(0, end));
+    const torn = decodeText(part, decoder, (r) => onRecord(decoder.record(r.fields, r.line)), line, onRecord, buf);
+    for (let i = part.indexOf('\n'); i >= 0; i = part.indexOf('\n', i + 1)) line++;
+    return torn;
   };
   while (pos < size) {
-    const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+    if (len === buf.length) {
+      const grown = Buffer.allocUnsafe(buf.length * 2); // one record longer than a chunk
+      buf.copy(grown, 0, 0, len);
+      buf = grown;
+    }
+    const n = readSync(fd, buf, len, Math.min(buf.length - len, size - pos), pos);
     if (n === 0) break;
     pos += n;
-    let chunk = buf.toString('latin1', 0, n);
+    const from = len;
+    len += n;
     if (crOnly === null) {
-      crOnly = lineEndIsCrOnly(carry + chunk);
+      crOnly = lineEndIsCrOnly(buf, len);
       if (crOnly) {
         // Decided only now: what was carried (no line end but maybe a last CR) is rescanned.
-        carry = carry.replace(/\r/g, '\n');
+        crAsLf(buf.subarray(0, from), 0, from);
         scanned = 0;
         inQuote = false;
       }
     }
-    if (crOnly) chunk = chunk.replace(/\r/g, '\n');
-    carry += chunk;
-    // From quote to quote with indexOf (native), not character by character: the last line
-    // break outside quotes in the new text is the boundary.
+    if (crOnly) crAsLf(buf.subarray(0, len), from, len);
+    // From quote to quote (native indexOf), not byte by byte: the last line break outside
+    // quotes in the new bytes is the boundary.
+    const bytes = buf.subarray(0, len);
     for (let i = scanned; ; ) {
-      const q = carry.indexOf('"', i);
-      const segmentEnd = q < 0 ? carry.length : q;
+      const q = bytes.indexOf(34, i);
+      const segmentEnd = q < 0 ? len : q;
       if (!inQuote && segmentEnd > i) {
-        const nl = carry.lastIndexOf('\n', segmentEnd - 1);
+        const nl = bytes.lastIndexOf(10, segmentEnd - 1);
         if (nl >= i) boundary = nl + 1;
       }
-      if (q < 0) break;
+      if (segmentEnd === len) break;
       inQuote = !inQuote;
       i = q + 1;
     }
-    scanned = carry.length;
+    scanned = len;
     if (boundary === 0) continue;
-    const part = carry.slice(0, boundary);
-    carry = carry.slice(boundary);
+    parse(boundary);
+    buf.copyWithin(0, boundary, len);
+    len -= boundary;
     scanned -= boundary;
     boundary = 0;
-    parse(part);
-    for (let i = part.indexOf('\n'); i >= 0; i = part.indexOf('\n', i + 1)) line++;
     yield;
   }
-  return carry.length > 0 ? parse(carry) : null;
+  return len > 0 ? parse(len) : null;
 }
 
 /** Decode the first `size` bytes of an open file at once: its records and torn last record. */

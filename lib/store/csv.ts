@@ -117,6 +117,8 @@ export function visitCsv(
   file: string,
   visit: (record: CsvRecord, index: number) => void,
   firstLine = 1,
+  /** Offered each line without quotes first (text[start, end)); true when it took the line. */
+  takeLine?: (start: number, end: number, line: number) => boolean,
 ): Omit<ParsedCsv, 'records'> {
   const len = text.length;
   const bodyStart = firstLine === 1 ? bomLength(text) : 0;
@@ -157,6 +159,10 @@ export function visitCsv(
       pos = nl + 1;
       line++;
       if (isBlank(text, start, end)) continue;
+      if (takeLine !== undefined && takeLine(start, end, startLine)) {
+        count++;
+        continue;
+      }
       const raw = text.slice(start, end).split(',');
       for (let i = 0; i < raw.length; i++) raw[i] = trimSpaces(raw[i] as string);
       records.push({ fields: raw, line: startLine, start, end, next: pos });

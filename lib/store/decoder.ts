@@ -13,6 +13,10 @@ import { splitExperimentId } from './records.js';
 import { ALL_COLUMNS, NUMERIC_COLUMNS, TRACKER_COLUMNS } from './schema.js';
 import type { Column, LoadedRecord } from './schema.js';
 import type { SidecarIndex } from './sidecar.js';
+import { IndexJoin } from './sidecar-join.js';
+import type { SidecarJoin } from './sidecar-join.js';
+import { LineDecoder } from './row-plan.js';
+import type { LineText } from './row-plan.js';
 
 /** Where each of our columns sits in a file's header (-1: absent). */
 export interface ColumnPlan {
@@ -94,28 +98,46 @@ export class RecordDecoder {
   plan: ColumnPlan | null = null;
   private want = 0;
   private readonly cache: string[] = new Array<string>(ALL.length).fill('');
-  /** Rows of each run with sidecar entries seen so far in this file. */
-  private readonly occurrences = new Map<string, number>();
+  /** Gives each row its run's sidecar entry (null: no sidecar). */
+  private readonly sidecar: SidecarJoin | null;
   /** The values of the record being built, in ALL_COLUMNS order. */
   private readonly values: (string | number | null)[] = new Array<string | number | null>(ALL.length).fill(null);
 
   /**
    * @param file the file's path, for records and errors.
-   * @param sidecar our fields by run_id, joined into the records (null: none).
+   * @param sidecar our fields, joined into the records: an index by run_id, or a join that
+   *   gives each row its entry in file order (null: none).
    * @param ascii true when the text holds no byte ≥ 0x80 (skips UTF-8 decoding); may be set
    *   again for each part of a file decoded piece by piece.
    */
   constructor(
     readonly file: string,
-    private readonly sidecar: SidecarIndex | null,
+    sidecar: SidecarIndex | SidecarJoin | null,
     public ascii = false,
-  ) {}
+  ) {
+    if (sidecar === null || typeof (sidecar as SidecarJoin).entryFor === 'function') this.sidecar = sidecar as SidecarJoin | null;
+    else this.sidecar = (sidecar as SidecarIndex).size > 0 ? new IndexJoin(sidecar as SidecarIndex) : null;
+  }
+
+  /** The common path for this header (see `row-plan.ts`), made when first needed. */
+  private lineDecoder: LineDecoder | null = null;
 
   /** Take the header record. */
   header(fields: readonly string[], line: number): ColumnPlan {
     this.plan = planColumns(fields, this.file, line);
     this.want = this.plan.header.length;
+    this.lineDecoder = null;
     return this.plan;
+  }
+
+  /**
+   * Decode a data line without quotes, t.text[start, end), on the common path; null when the
+   * general path ({@link record} on its fields) must take it.
+   */
+  line(t: LineText, start: number, end: number, line: number): LoadedRecord | null {
+    const plan = this.plan as ColumnPlan;
+    this.lineDecoder ??= new LineDecoder(plan.index, this.want, this.file, this.sidecar);
+    return this.lineDecoder.decode(t, start, end, line);
   }
 
   /** Check that a data record has as many fields as the header. */
@@ -153,7 +175,7 @@ export class RecordDecoder {
         values[k] = v;
       }
     }
-    if (this.sidecar !== null && this.sidecar.size > 0) this.join(values[RUN_ID] as string);
+    if (this.sidecar !== null) this.join(values[RUN_ID] as string);
     const rec = buildRecord(values, this.file, line);
     const triple = rec.experiment_id.indexOf('___') >= 0 ? splitExperimentId(rec.experiment_id.trim()) : null;
     if (rec.tracker_version !== '') {
@@ -169,32 +191,24 @@ export class RecordDecoder {
     return rec;
   }
 
-  /**
-   * Our fields from the sidecar over the CSV's (absent keys keep the CSV's): the run's entries
-   * go to its rows in this file in order; rows beyond them take its last entry.
-   */
+  /** Our fields from the sidecar over the CSV's (absent keys keep the CSV's). */
   private join(runId: string): void {
-    const entries = (this.sidecar as SidecarIndex).get(runId);
-    if (entries === undefined) return;
-    let k = 0;
-    // Rows are counted only for runs with several entries (one entry goes to all its rows), so
-    // a long file of runs stored once keeps no count per run.
-    if (entries.length > 1) {
-      k = this.occurrences.get(runId) ?? 0;
-      this.occurrences.set(runId, k + 1);
-    }
-    const entry = entries[Math.min(k, entries.length - 1)] as Record<string, unknown>;
-    for (const k of TRACKER_AT) {
-      const v = entry[ALL[k] as string];
+    const entry = (this.sidecar as SidecarJoin).entryFor(runId);
+    if (entry === undefined) return;
+    for (let j = 0; j < TRACKER_AT.length; j++) {
+      const v = entry[j];
       if (v === undefined) continue;
-      this.values[k] = IS_NUMERIC[k] && typeof v === 'string' ? (parseNumber(v.trim()) ?? null) : (v as string | number | null);
+      const k = TRACKER_AT[j] as number;
+      this.values[k] = IS_NUMERIC[k] && typeof v === 'string' ? (parseNumber(v.trim()) ?? null) : v;
     }
   }
 }
 
 /**
  * Visit the records of latin1 CSV text with a decoder: the first record is the header, each
- * later one is checked and handed to `onRecord` (with its raw parse, for rewrites). Returns the
+ * later one is checked and handed to `onRecord` (with its raw parse, for rewrites); with
+ * `onDecoded`, lines without quotes are decoded on the common path and handed there instead
+ * (`bytes`, when given, are the text's bytes: text values are copied from them). Returns the
  * torn last record, if any. `firstLine` is the line number of the text's first line (for
  * parsing a file piece by piece).
  */
@@ -203,7 +217,10 @@ export function decodeText(
   decoder: RecordDecoder,
   onRecord: (raw: CsvRecord) => void,
   firstLine = 1,
+  onDecoded?: (record: LoadedRecord) => void,
+  bytes?: Buffer,
 ): TornTail | null {
+  const t: LineText = { text, bytes: bytes ?? null, ascii: decoder.ascii };
   const { torn } = visitCsv(
     text,
     decoder.file,
@@ -212,6 +229,14 @@ export function decodeText(
       else onRecord(r);
     },
     firstLine,
+    onDecoded &&
+      ((start, end, line) => {
+        if (decoder.plan === null) return false;
+        const record = decoder.line(t, start, end, line);
+        if (record === null) return false;
+        onDecoded(record);
+        return true;
+      }),
   );
   return torn;
 }

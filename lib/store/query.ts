@@ -12,11 +12,12 @@ import { recoverKilledRunsQuietly } from './inflight.js';
 import { withLock } from './lock.js';
 import type { LockOptions } from './lock.js';
 import { emissionsFile, sidecarFileOf } from './paths.js';
-import { backupsWarning, dedupeNewestFirst, listBackups, loadSidecar, readCsvFile, tornWarning } from './reader.js';
+import { backupsWarning, dedupeNewestFirst, listBackups, loadSidecar, readCsvFile, sidecarProblemReporter, tornWarning } from './reader.js';
 import type { Backup, ReadFile } from './reader.js';
 import type { LoadedRecord, ResultFilters } from './schema.js';
 import { dropSidecarEntries } from './sidecar.js';
 import type { SidecarIndex } from './sidecar.js';
+import { MergeJoin } from './sidecar-join.js';
 import type { StoreOptions } from './append.js';
 import { checkDirectory, report } from './warnings.js';
 import { rejectUnknownOptions } from '../options-check.js';
@@ -74,13 +75,58 @@ interface MainFile {
 }
 
 /**
- * The main file, decoded piece by piece up to its size when opened, and the sidecar read after
- * that size was taken (a writer writes a run's sidecar line before its row, so every row read
- * has its line).
+ * Decode the main file (open, up to its size when opened) joined with the sidecar read forward
+ * at the same time (opened after the main file's size was taken: a writer writes a run's
+ * sidecar line before its row, so every row read has its line). Unusable sidecar lines are
+ * reported as they are passed, the rest after the last row (or before a malformed row's error
+ * is thrown; not when a stream is stopped early). `onRecord` gets each record.
  */
-function readMainOnce(file: string, options: LoadOptions): { main: MainFile | null; sidecar: SidecarIndex } {
+function decodeMerged(
+  file: string,
+  opened: { fd: number; stats: Stats },
+  chunkSize: number,
+  options: WarningOptions,
+  onRecord: (r: LoadedRecord) => void,
+): Generator<void, TornTail | null, undefined> {
+  const sideFile = sidecarFileOf(file);
+  const side = openForRead(sideFile);
+  const join = side ? new MergeJoin({ fd: side.fd, size: side.stats.size, file: sideFile, onProblem: sidecarProblemReporter(options) }) : null;
+  return (function* () {
+    try {
+      const torn = yield* decodeChunks(opened.fd, opened.stats.size, new RecordDecoder(file, join), chunkSize, onRecord);
+      join?.finish();
+      return torn;
+    } catch (err) {
+      // A malformed main file: the sidecar's unusable lines are still all reported, first.
+      try {
+        join?.finish();
+      } catch {
+        // The error about the main file is the one that matters.
+      }
+      throw err;
+    } finally {
+      if (side) closeSync(side.fd);
+    }
+  })();
+}
+
+/**
+ * The main file's records. Without backups, the sidecar is merged in as the file is read (no
+ * index held) and null is returned for the index; with backups (which the index serves too),
+ * the index is read first, after the main file's size was taken.
+ */
+function readMainOnce(file: string, options: LoadOptions, withIndex: boolean): { main: MainFile | null; sidecar: SidecarIndex | null } {
   const opened = openForRead(file);
   try {
+    if (opened && !withIndex) {
+      const rows: LoadedRecord[] = [];
+      // 64 KiB parts: their text dies young (see sidecar-cursor.ts).
+      const parts = decodeMerged(file, opened, 1 << 16, options, (r) => rows.push(r));
+      for (;;) {
+        const step = parts.next();
+        if (step.done) return { main: { file, rows, torn: step.value }, sidecar: null };
+      }
+    }
     const sidecar = loadSidecar(file, options);
     if (!opened) return { main: null, sidecar };
     const { rows, torn } = decodeAll(opened.fd, opened.stats.size, new RecordDecoder(file, sidecar));
@@ -91,11 +137,11 @@ function readMainOnce(file: string, options: LoadOptions): { main: MainFile | nu
 }
 
 /** Read the main file; a torn last line is read again under the lock (a writer may be mid-append). */
-function readMain(file: string, options: LoadOptions): { main: MainFile | null; sidecar: SidecarIndex } {
-  const first = readMainOnce(file, options);
+function readMain(file: string, options: LoadOptions, withIndex: boolean): { main: MainFile | null; sidecar: SidecarIndex | null } {
+  const first = readMainOnce(file, options, withIndex);
   if (!first.main?.torn) return first;
   try {
-    return withLock(file, () => readMainOnce(file, { ...options, onWarning: () => undefined }), { ...options, lockTimeoutMs: options.lockTimeoutMs ?? 5000 });
+    return withLock(file, () => readMainOnce(file, { ...options, onWarning: () => undefined }, withIndex), { ...options, lockTimeoutMs: options.lockTimeoutMs ?? 5000 });
   } catch (err) {
     // Cannot lock (read-only directory, busy writer): keep the first reading.
     if (!isLockBusy(err)) throw err;
@@ -137,12 +183,13 @@ export function loadResults(filters?: ResultFilters, options: LoadOptions = {}):
   const f = checkFilters(filters);
   recoverKilledRunsQuietly(f.outputDir); // runs killed without stopping become rows first
   const file = emissionsFile(f.outputDir);
-  const { main, sidecar } = readMain(file, options);
+  const backups = listBackups(file).reverse();
+  const { main, sidecar } = readMain(file, options, backups.length > 0);
   if (main?.torn) report(tornWarning(main.file, main.torn, main.rows.length), options);
-  const reads = readBackups(listBackups(file).reverse(), sidecar, options);
+  const reads = sidecar ? readBackups(backups, sidecar, options) : [];
   const kept = dedupeNewestFirst([main?.rows ?? [], ...reads.map((r) => r.rows)]);
   reportBackups(file, reads, kept.slice(1), options);
-  const rows = kept.flat();
+  const rows = kept.length === 1 ? (kept[0] as LoadedRecord[]) : kept.flat();
   return f.selective ? rows.filter((r) => matches(r, f)) : rows;
 }
 
@@ -152,17 +199,27 @@ export interface StreamOptions extends LoadOptions {
   chunkSize?: number;
 }
 
-/** Yield the typed records of the main file, read piece by piece up to its size when opened. */
+/**
+ * Yield the typed records of the main file, read piece by piece up to its size when opened,
+ * joined with the sidecar index, or (null) with the sidecar read forward alongside.
+ */
 async function* streamFile(
   file: string,
   opened: { fd: number; stats: Stats },
-  sidecar: SidecarIndex,
+  sidecar: SidecarIndex | null,
   chunkSize: number,
   out: { torn: TornTail | null; complete: number },
+  options: WarningOptions,
 ): AsyncGenerator<LoadedRecord, void, undefined> {
   const batch: LoadedRecord[] = [];
+  let parts: Generator<void, TornTail | null, undefined> | null = null;
   try {
-    const parts = decodeChunks(opened.fd, opened.stats.size, new RecordDecoder(file, sidecar), chunkSize, (r) => batch.push(r));
+    const push = (r: LoadedRecord): void => {
+      batch.push(r);
+    };
+    parts = sidecar
+      ? decodeChunks(opened.fd, opened.stats.size, new RecordDecoder(file, sidecar), chunkSize, push)
+      : decodeMerged(file, opened, chunkSize, options, push);
     for (;;) {
       const step = parts.next();
       out.complete += batch.length;
@@ -175,14 +232,16 @@ async function* streamFile(
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
+    parts?.return(null); // a consumer that stops early: the sidecar is closed too
     closeSync(opened.fd);
   }
 }
 
 /**
  * Like {@link loadResults}, but reads the files piece by piece and yields the matching records
- * one at a time, so memory stays bounded for very large files (the sidecar index is held, and,
- * when backups exist, the run_ids seen). Same order, parsing, filters, warnings and errors (a
+ * one at a time, so memory stays bounded for very large files: the sidecar is read alongside
+ * (rows stored in the order of their sidecar entries, as our appender writes them, need no
+ * index; see `sidecar-join.ts`); when backups exist, the sidecar index and the run_ids seen are held. Same order, parsing, filters, warnings and errors (a
  * malformed line throws when it is reached; the rows before it have been yielded). It takes no
  * lock: a torn last line is reported as found.
  */
@@ -194,25 +253,26 @@ export async function* streamResults(filters?: ResultFilters, options: StreamOpt
   const chunkSize = options.chunkSize ?? 1 << 20;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
   const main = openForRead(file);
-  let sidecar: SidecarIndex;
+  const backups = listBackups(file).reverse();
+  // Without backups the main file is merged with the sidecar as both are read (no index held).
+  let sidecar: SidecarIndex | null = null;
   try {
-    sidecar = loadSidecar(file, options);
+    if (backups.length > 0 || !main) sidecar = loadSidecar(file, options);
   } catch (err) {
     if (main) closeSync(main.fd);
     throw err;
   }
   const state = { torn: null as TornTail | null, complete: 0 };
-  const backups = listBackups(file).reverse();
   const seen = new Set<string>();
   if (main) {
-    for await (const rec of streamFile(file, main, sidecar, chunkSize, state)) {
+    for await (const rec of streamFile(file, main, sidecar, chunkSize, state, options)) {
       if (backups.length > 0 && rec.run_id !== '') seen.add(rec.run_id);
       if (!f.selective || matches(rec, f)) yield rec;
     }
   }
   if (state.torn) report(tornWarning(file, state.torn, state.complete), options);
   // Backups (CodeCarbon's files, small) are read whole, as loadResults reads them.
-  const reads = readBackups(backups, sidecar, options);
+  const reads = sidecar ? readBackups(backups, sidecar, options) : [];
   const kept = dedupeNewestFirst(reads.map((r) => r.rows), seen);
   for (const rows of kept) for (const rec of rows) if (!f.selective || matches(rec, f)) yield rec;
   reportBackups(file, reads, kept, options);

@@ -14,7 +14,7 @@ import { openForRead, readAll } from './files.js';
 import { BACKUP_NAME_RE, sidecarFileOf } from './paths.js';
 import type { LoadedRecord } from './schema.js';
 import { readSidecar } from './sidecar.js';
-import type { SidecarIndex } from './sidecar.js';
+import type { SidecarIndex, SidecarProblem } from './sidecar.js';
 import { report } from './warnings.js';
 import type { WarningOptions } from './warnings.js';
 
@@ -106,23 +106,28 @@ export function listBackups(csvFile: string): Backup[] {
   return out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.index - b.index);
 }
 
+/** Reports an unusable sidecar line as a warning. */
+export function sidecarProblemReporter(options: WarningOptions): (p: SidecarProblem) => void {
+  return (p) =>
+    report({ code: 'LET_SIDECAR_BAD_LINE', file: p.file, line: p.line, message: `${p.file}:${p.line}: skipping an unusable line (${p.problem}); it holds only one run's labels` }, options);
+}
+
 /** The sidecar index of a store, reporting unusable lines as warnings. */
 export function loadSidecar(csvFile: string, options: WarningOptions): Map<string, import('./sidecar.js').SidecarEntry[]> {
-  const file = sidecarFileOf(csvFile);
-  return readSidecar(file, (p) =>
-    report({ code: 'LET_SIDECAR_BAD_LINE', file: p.file, line: p.line, message: `${p.file}:${p.line}: skipping an unusable line (${p.problem}); it holds only one run's labels` }, options),
-  );
+  return readSidecar(sidecarFileOf(csvFile), sidecarProblemReporter(options));
 }
 
 /**
  * Deduplicate across files, newest file first: a row whose run_id was seen in a newer file is
  * dropped; rows sharing a run_id within one file are all kept; rows without a run_id are kept.
- * Returns, per file (same order), the rows kept. `seen` holds run_ids of newer files read before.
+ * Returns, per file (same order), the rows kept (a file's own array when all are kept). `seen`
+ * holds run_ids of newer files read before.
  */
-export function dedupeNewestFirst(files: readonly (readonly LoadedRecord[])[], seen = new Set<string>()): LoadedRecord[][] {
-  return files.map((rows) => {
-    const kept = rows.filter((r) => r.run_id === '' || !seen.has(r.run_id));
-    for (const r of rows) if (r.run_id !== '') seen.add(r.run_id);
+export function dedupeNewestFirst(files: readonly LoadedRecord[][], seen = new Set<string>()): LoadedRecord[][] {
+  return files.map((rows, i) => {
+    // Nothing newer: all kept (the same array); the last file's run_ids are needed by no other.
+    const kept = seen.size === 0 ? rows : rows.filter((r) => r.run_id === '' || !seen.has(r.run_id));
+    if (i < files.length - 1) for (const r of rows) if (r.run_id !== '') seen.add(r.run_id);
     return kept;
   });
 }

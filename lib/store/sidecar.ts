@@ -69,8 +69,8 @@ export function sidecarLineFromFields(runId: string, fields: ReadonlyMap<Tracker
   return `${JSON.stringify(entry)}\n`;
 }
 
-/** Why a parsed sidecar line is unusable, or null when it is an entry. */
-function checkEntry(value: unknown): string | null {
+/** Why a parsed sidecar line is unusable, or null when it is an entry (also used by `sidecar-cursor.ts`). */
+export function checkEntry(value: unknown): string | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
   const o = value as Record<string, unknown>;
   if (typeof o.run_id !== 'string' || o.run_id === '') return 'no run_id';
