@@ -27,6 +27,8 @@
  *   the caller (CodeCarbon uses psutil's count or the SLURM allocation).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../version.js';
 
 /** CodeCarbon's `DEFAULT_POWER_PER_CORE`: watts per logical CPU (thread) for an unknown CPU. */
 export const DEFAULT_WATTS_PER_THREAD = 4;
@@ -67,7 +69,7 @@ export interface CpuTdpLookup {
   matchKind: CpuMatchKind | null;
 }
 
-const TABLE_URL = new URL('../../data/cpu-tdp.json', import.meta.url);
+const TABLE_PATH = join(PACKAGE_ROOT, 'data', 'cpu-tdp.json');
 let cachedTable: TdpTable | null = null;
 
 /**
@@ -76,9 +78,9 @@ let cachedTable: TdpTable | null = null;
  */
 export function loadTdpTable(path?: string): TdpTable {
   if (path === undefined && cachedTable) return cachedTable;
-  const text = readFileSync(path ?? TABLE_URL, 'utf8');
+  const text = readFileSync(path ?? TABLE_PATH, 'utf8');
   const parsed = JSON.parse(text) as Partial<TdpTable>;
-  if (!Array.isArray(parsed.entries)) throw new Error(`TDP table ${path ?? TABLE_URL.pathname} has no entries array`);
+  if (!Array.isArray(parsed.entries)) throw new Error(`TDP table ${path ?? TABLE_PATH} has no entries array`);
   const table: TdpTable = {
     source: String(parsed.source ?? ''),
     license: String(parsed.license ?? ''),

@@ -10,7 +10,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from '../metrics/prom-client.js';
 import { EnergyTracker } from '../tracker/energy-tracker.js';
 import type { EnergyTrackerOptions } from '../tracker/options.js';
 import type { EmissionsRecord } from '../store/schema.js';
@@ -96,7 +97,7 @@ export async function startMonitor(options: MonitorOptions = {}): Promise<Monito
   // Validates every tracker option (errors name the option) before anything starts.
   new EnergyTracker(trackerOptions);
 
-  const registry = new Registry();
+  const registry = new (promClient().Registry)();
   const { projectName: _project, outputDir: _dir, ...meterOptions } = trackerFields;
   const metrics: EnergyMetrics = registerEnergyMetrics({ ...meterOptions, registry, ...(prefix !== undefined ? { prefix } : {}) });
   const stored: EmissionsRecord[] = [];
