@@ -1,18 +1,19 @@
 /**
  * The one loader of the native addon (`let_sampler.node`), through node-gyp-build: it tries
  * `build/Release`, `build/Debug`, then `prebuilds/<platform>-<arch>/`. The package root is
- * searched upward from this module's own location (`PACKAGE_ROOT`), so it works from
- * `lib/native/` (tsx) and from the bundles in `dist/` alike. The result is cached.
+ * searched upward from this module's own location, so it works from `lib/native/` (tsx) and
+ * from the bundles in `dist/` alike. The result is cached.
  *
  * The binding it returns constructs samplers with complete options: `new binding.Sampler(o)`
  * applies the environment defaults and the interval limits of `sampler-options.ts` (the addon
  * itself has no defaults).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { NativeBinding, NativeSampler, NativeSamplerOptions } from './types.js';
 import { addonSamplerOptions, resolveSamplerOptions } from './sampler-options.js';
-import { PACKAGE_ROOT } from '../version.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,9 +29,16 @@ export class NativeLoadError extends Error {
   }
 }
 
-/** Directory holding package.json and binding.gyp, searched upward from this module (see version.ts). */
+/** Directory holding package.json and binding.gyp, searched upward from this file (lib/native/ or a bundle in dist/). */
 export function packageRoot(): string {
-  return PACKAGE_ROOT;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
 /** The addon with a Sampler constructor that completes its options (see the module comment). */
