@@ -6,12 +6,11 @@
  * shared native sampler and measures its own window (a fresh counter reading at start and
  * at stop, so the window is exact whatever the sampling interval).
  */
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Reading } from '../native/types.js';
 import type { EmissionsRecord, RunStatus } from '../store/schema.js';
 import { appendRecord, emissionsFile } from '../store/index.js';
 import { carbonIntensity as countryCarbonIntensity } from '../carbon/index.js';
+import { randomRunId } from './run-id.js';
 import { resolveTrackerOptions, type EnergyTrackerOptions, type ResolvedTrackerOptions } from './options.js';
 import { openMeasurement, type MeasurementSource } from './measurement.js';
 import { runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
@@ -99,7 +98,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.startWallMs = Date.now();
       this.startPerfMs = performance.now();
       this.startReading = source.read();
-      this.template = RunRecordTemplate.atStart(this.options, this.system, randomUUID(), this.startWallMs);
+      this.template = RunRecordTemplate.atStart(this.options, this.system, randomRunId(), this.startWallMs);
       this.groundTruth = this.options.groundTruth === null ? null : GroundTruthSession.begin(this.options.groundTruth, this.startWallMs);
     } catch (error) {
       source.release();
