@@ -38,8 +38,14 @@ const builtinsByGetter = {
   setup(build) {
     build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      return builtins.has(name) ? { path: name, namespace: 'node-builtin' } : undefined;
+      if (!builtins.has(name)) return undefined;
+      // require() (bundled CommonJS: commander) gets the module object itself.
+      return { path: name, namespace: args.kind === 'require-call' ? 'node-builtin-cjs' : 'node-builtin' };
     });
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin-cjs' }, (args) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
       const id = JSON.stringify(`node:${args.path}`);
       const names = Object.getOwnPropertyNames(require(`node:${args.path}`)).filter((name) => identifier.test(name) && name !== 'default');
@@ -68,13 +74,25 @@ const common = {
 };
 
 // The bundled copy of commander keeps its MIT licence: esbuild keeps `/*! … */` comments
-// (legalComments 'eof'), so the licence is given to its entry module as one.
-const commanderLicence = {
-  name: 'commander-licence',
+// (legalComments 'eof'), so the licence is given to its entry module as one. commander requires
+// node:child_process (with net, dgram and streams, ~3 ms) at load, only to spawn executable
+// subcommands, which this CLI does not have: it is required when it spawns instead.
+const EAGER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const LAZY_CHILD_PROCESS = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+const bundledCommander = {
+  name: 'bundled-commander',
   setup(build) {
     build.onLoad({ filter: /[\\/]node_modules[\\/]commander[\\/]index\.js$/ }, (args) => {
       const licence = readFileSync(path.join(path.dirname(args.path), 'LICENSE'), 'utf8').replaceAll('*/', '* /');
       return { contents: `/*! commander (bundled), ${licence.trim()}\n */\n${readFileSync(args.path, 'utf8')}`, loader: 'js' };
+    });
+    build.onLoad({ filter: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const uses = source.match(/childProcess\.\w+/g) ?? [];
+      if (!source.includes(EAGER_CHILD_PROCESS) || uses.some((use) => use !== 'childProcess.spawn')) {
+        return { contents: source, loader: 'js', warnings: [{ text: 'commander changed: node:child_process stays loaded at start-up (see scripts/build-dist.cjs)' }] };
+      }
+      return { contents: source.replace(EAGER_CHILD_PROCESS, LAZY_CHILD_PROCESS), loader: 'js' };
     });
   },
 };
@@ -92,6 +110,6 @@ Promise.all([
     splitting: true,
     external: Object.keys(require('../package.json').dependencies).filter((name) => name !== 'commander'),
     legalComments: 'eof',
-    plugins: [builtinsByGetter, commanderLicence],
+    plugins: [builtinsByGetter, bundledCommander],
   }),
 ]).catch(() => process.exit(1));

@@ -5,7 +5,6 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { threadId } from 'node:worker_threads';
 
 /** What a holder writes into its lock file. */
 export interface LockHolderInfo {
@@ -100,7 +99,7 @@ export function holderText(method: 'fcntl' | 'file', nonce: string): string {
     since: new Date().toISOString(),
     method,
     nonce,
-    thread: threadId,
+    thread: process.getBuiltinModule('node:worker_threads').threadId, // loaded here, not on import
   };
   return `${JSON.stringify(info)}\n`;
 }
