@@ -99,4 +99,5 @@ export function worldAverageCarbonIntensity(): number {
 }
 
 /** CodeCarbon's world average carbon intensity in gCO2eq/kWh (475). */
-export const WORLD_AVERAGE_CARBON_INTENSITY: number = worldAverageCarbonIntensity();
+// Pure: a bundle that does not use it does not read the table on import.
+export const WORLD_AVERAGE_CARBON_INTENSITY: number = /* @__PURE__ */ worldAverageCarbonIntensity();
