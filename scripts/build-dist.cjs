@@ -101,14 +101,15 @@ Promise.all([
   // The library: one file. Its dependencies stay external (prom-client is required on first use).
   esbuild.build({ ...common, entryPoints: { index: 'lib/index.ts' }, outdir: 'dist', packages: 'external' }),
   // The executable: bin.js loads a command's chunk (dist/cli/chunks/) only when that command runs.
-  // commander is bundled in (its licence is kept in the bundle); other dependencies stay external.
+  // commander is bundled in (so it is a devDependency; its licence is kept in the bundle); the
+  // dependencies stay external.
   esbuild.build({
     ...common,
     entryPoints: { bin: 'lib/cli/bin.ts' },
     outdir: 'dist/cli',
     chunkNames: 'chunks/[name]-[hash]',
     splitting: true,
-    external: Object.keys(require('../package.json').dependencies).filter((name) => name !== 'commander'),
+    external: Object.keys(require('../package.json').dependencies),
     legalComments: 'eof',
     plugins: [builtinsByGetter, bundledCommander],
   }),
