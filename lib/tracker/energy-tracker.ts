@@ -27,6 +27,12 @@ import { RunRecordTemplate, estimationInputs } from './run-record.js';
 import { printRunSummary } from './summary.js';
 import { RunNotStoredError } from './errors.js';
 
+/**
+ * Monotonic milliseconds. Not `performance.now()`: the global `performance` loads node:perf_hooks
+ * (~0.75 ms) on first use, which was in every process's first start().
+ */
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 export { RunNotStoredError } from './errors.js';
 
 /** Energy and power so far, for live views. */
@@ -96,7 +102,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.system = systemInfo(source.cpuModel);
       this.estimation = estimationInputs(source.domains, this.system);
       this.startWallMs = Date.now();
-      this.startPerfMs = performance.now();
+      this.startPerfMs = monotonicMs();
       this.startReading = source.read();
       this.template = RunRecordTemplate.atStart(this.options, this.system, randomRunId(), this.startWallMs);
       this.groundTruth = this.options.groundTruth === null ? null : GroundTruthSession.begin(this.options.groundTruth, this.startWallMs);
@@ -130,7 +136,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /** Energy so far and recent power per component (cheap: no hardware access). */
   snapshot(): TrackerSnapshot {
     const { source, startReading, estimation } = this.requireRunning('snapshot');
-    const now = performance.now();
+    const now = monotonicMs();
     const elapsedS = (now - this.startPerfMs) / 1000;
     const energy = this.energyBetween(source, startReading, source.latest(), elapsedS, estimation);
     const energyJ = { cpu: energy.cpu.joules, gpu: energy.gpu.joules, ram: energy.ram.joules };
@@ -173,7 +179,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     const checkpoints = this.checkpoints;
     try {
       const endReading = source.read();
-      const durationS = (performance.now() - this.startPerfMs) / 1000;
+      const durationS = (monotonicMs() - this.startPerfMs) / 1000;
       const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
       const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
       const timeline =
@@ -256,7 +262,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private recordNow(status: RunStatus): EmissionsRecord {
     const { source, startReading, estimation, template } = this.requireRunning('stop');
     const endReading = source.read();
-    const durationS = (performance.now() - this.startPerfMs) / 1000;
+    const durationS = (monotonicMs() - this.startPerfMs) / 1000;
     const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
     return template.complete(energy, durationS, status, NOT_CONFIGURED);
   }
