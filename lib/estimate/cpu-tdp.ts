@@ -110,13 +110,13 @@ export function codecarbonStripCpuModel(raw: string): string {
  * @example normalizeCpuModel('Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz') === 'intel core i7-10610u'
  */
 export function normalizeCpuModel(name: string): string {
-  return name
-    .replace(/\((?:r|tm)\)/gi, ' ')
-    .replace(/@\s*\d+(?:\.\d+)?\s*[gm]hz/gi, ' ')
-    .replace(/\bcpu\b/gi, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .toLowerCase();
+  // Each removal only where its text can be (most table rows have none of them): a lookup
+  // normalises a few hundred rows once per process, before the JIT has compiled the regexes.
+  let text = name;
+  if (text.includes('(')) text = text.replace(/\((?:r|tm)\)/gi, ' ');
+  if (text.includes('@')) text = text.replace(/@\s*\d+(?:\.\d+)?\s*[gm]hz/gi, ' ');
+  if (text.toLowerCase().includes('cpu')) text = text.replace(/\bcpu\b/gi, ' ');
+  return text.replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
 /** rapidfuzz `utils.default_process` then whitespace split: the word set used by `token_set_ratio`. */
