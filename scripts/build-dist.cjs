@@ -6,9 +6,11 @@
 // Why a bundle: Node resolves, reads, compiles and links every ES module on its own, and the
 // ~120 small modules tsc emitted cost about 100 ms on every `import 'lamarr-energy-tracker'` and
 // most of a CLI command's start-up (bench/coldstart.bench.ts; figures in bench/RESULTS.md).
-// Code shared by the entry points, and each CLI command (which the CLI imports only when that
-// command runs), go into chunks under dist/chunks/, so every module exists once in a process.
-// Dependencies stay external (installed beside the package, loaded from node_modules).
+// The library and the CLI are built separately, each with the code it uses: they never run in
+// one process (the CLI does not import the library's entry, and `run` starts its command in a
+// child process). The CLI's commands are chunks (dist/cli/chunks/) that it imports only when that
+// command runs; within the CLI every module exists once. The library's dependencies stay
+// external (installed beside the package, loaded from node_modules); commander is bundled.
 //
 // esbuild is a devDependency only: users install the built package and never run it.
 'use strict';
@@ -30,7 +32,8 @@ if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 // `import`: an ES module import of a built-in builds an ES facade that reads every export, and
 // node:fs's lazy ReadStream/WriteStream getters then load all of node:stream (~3 ms); each facade
 // costs ~0.4 ms more. In the bundle a built-in is a small module that reads only the exports the
-// code imports (the others are `@__PURE__` reads that esbuild drops).
+// code imports (the others are `@__PURE__` reads that esbuild drops; an `import * as` would
+// read them all, so lib/ imports built-ins by name).
 const builtins = new Set(require('node:module').builtinModules.filter((name) => !name.startsWith('_')));
 const identifier = /^[A-Za-z_$][\w$]*$/;
 const builtinsByGetter = {
