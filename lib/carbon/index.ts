@@ -4,6 +4,8 @@
  * `node --import tsx scripts/build-data.ts`.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../version.js';
 
 /** The carbon intensity of one country's electricity. */
 export interface CountryCarbonIntensity {
@@ -38,8 +40,7 @@ let cache: { byIso3: Map<string, CountryListing>; byIso2: Map<string, CountryLis
 
 function table(): NonNullable<typeof cache> {
   if (cache !== undefined) return cache;
-  // lib/carbon/index.ts (tsx) and dist/carbon/index.js (built) both sit two levels below the root.
-  const raw = JSON.parse(readFileSync(new URL('../../data/carbon-intensity.json', import.meta.url), 'utf8')) as CarbonIntensityTable;
+  const raw = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'carbon-intensity.json'), 'utf8')) as CarbonIntensityTable;
   const byIso3 = new Map<string, CountryListing>();
   const byIso2 = new Map<string, CountryListing>();
   for (const [isoCode, [iso2Code, countryName, gramsPerKwh, year]] of Object.entries(raw.countries)) {
@@ -98,4 +99,5 @@ export function worldAverageCarbonIntensity(): number {
 }
 
 /** CodeCarbon's world average carbon intensity in gCO2eq/kWh (475). */
-export const WORLD_AVERAGE_CARBON_INTENSITY: number = worldAverageCarbonIntensity();
+// Pure: a bundle that does not use it does not read the table on import.
+export const WORLD_AVERAGE_CARBON_INTENSITY: number = /* @__PURE__ */ worldAverageCarbonIntensity();

@@ -27,6 +27,8 @@
  *   the caller (CodeCarbon uses psutil's count or the SLURM allocation).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../version.js';
 
 /** CodeCarbon's `DEFAULT_POWER_PER_CORE`: watts per logical CPU (thread) for an unknown CPU. */
 export const DEFAULT_WATTS_PER_THREAD = 4;
@@ -67,7 +69,7 @@ export interface CpuTdpLookup {
   matchKind: CpuMatchKind | null;
 }
 
-const TABLE_URL = new URL('../../data/cpu-tdp.json', import.meta.url);
+const TABLE_PATH = join(PACKAGE_ROOT, 'data', 'cpu-tdp.json');
 let cachedTable: TdpTable | null = null;
 
 /**
@@ -76,9 +78,9 @@ let cachedTable: TdpTable | null = null;
  */
 export function loadTdpTable(path?: string): TdpTable {
   if (path === undefined && cachedTable) return cachedTable;
-  const text = readFileSync(path ?? TABLE_URL, 'utf8');
+  const text = readFileSync(path ?? TABLE_PATH, 'utf8');
   const parsed = JSON.parse(text) as Partial<TdpTable>;
-  if (!Array.isArray(parsed.entries)) throw new Error(`TDP table ${path ?? TABLE_URL.pathname} has no entries array`);
+  if (!Array.isArray(parsed.entries)) throw new Error(`TDP table ${path ?? TABLE_PATH} has no entries array`);
   const table: TdpTable = {
     source: String(parsed.source ?? ''),
     license: String(parsed.license ?? ''),
@@ -108,19 +110,47 @@ export function codecarbonStripCpuModel(raw: string): string {
  * @example normalizeCpuModel('Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz') === 'intel core i7-10610u'
  */
 export function normalizeCpuModel(name: string): string {
-  return name
-    .replace(/\((?:r|tm)\)/gi, ' ')
-    .replace(/@\s*\d+(?:\.\d+)?\s*[gm]hz/gi, ' ')
-    .replace(/\bcpu\b/gi, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .toLowerCase();
+  // Each removal only where its text can be (most table rows have none of them): a lookup
+  // normalises a few hundred rows once per process, before the JIT has compiled the regexes.
+  let text = name;
+  if (text.includes('(')) text = text.replace(/\((?:r|tm)\)/gi, ' ');
+  if (text.includes('@')) text = text.replace(/@\s*\d+(?:\.\d+)?\s*[gm]hz/gi, ' ');
+  if (text.toLowerCase().includes('cpu')) text = text.replace(/\bcpu\b/gi, ' ');
+  return text.replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
 /** rapidfuzz `utils.default_process` then whitespace split: the word set used by `token_set_ratio`. */
 function tokenSet(text: string): Set<string> {
-  const processed = text.replace(/[^\p{L}\p{N}]/gu, ' ').toLowerCase().trim();
+  // Same result for ASCII text without the Unicode-property regex, which is several times slower
+  // to run the first few hundred times (the table's names are ASCII).
+  const nonAlnum = /^[\x00-\x7f]*$/.test(text) ? /[^A-Za-z0-9]/g : /[^\p{L}\p{N}]/gu;
+  const processed = text.replace(nonAlnum, ' ').toLowerCase().trim();
   return new Set(processed.split(/\s+/).filter((t) => t !== ''));
+}
+
+// The row loops below run once over the ~4,900 rows in a process, mostly before the JIT has
+// compiled them: plain loops, no closure per row.
+
+/** Whether `text` contains every one of `words`. */
+function containsAll(text: string, words: readonly string[]): boolean {
+  for (let i = 0; i < words.length; i++) if (!text.includes(words[i]!)) return false;
+  return true;
+}
+
+/** Whether `text` contains one of `words`. */
+function containsAny(text: string, words: readonly string[]): boolean {
+  for (let i = 0; i < words.length; i++) if (text.includes(words[i]!)) return true;
+  return false;
+}
+
+/** Whether every ASCII letter or digit of `text` is in `chars` (other characters are not judged). */
+function asciiAlnumWithin(text: string, chars: ReadonlySet<string>): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const alnum = (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+    if (alnum && !chars.has(text[i]!)) return false;
+  }
+  return true;
 }
 
 function isSubset(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
@@ -146,7 +176,12 @@ class PreparedTable {
     this.tokenSets = new Array<Set<string> | undefined>(entries.length);
   }
   get lower(): string[] {
-    return (this.lowerNames ??= this.entries.map(([n]) => n.toLowerCase()));
+    if (this.lowerNames === null) {
+      const lower = new Array<string>(this.entries.length);
+      for (let k = 0; k < lower.length; k++) lower[k] = this.entries[k]![0].toLowerCase();
+      this.lowerNames = lower;
+    }
+    return this.lowerNames;
   }
   normalised(i: number): string {
     return (this.normalisedNames[i] ??= normalizeCpuModel(this.entries[i]![0]));
@@ -202,7 +237,7 @@ export function matchCpuModel(
     const needles = normalised.split(' ');
     const lower = p.lower;
     for (let k = 0; k < entries.length; k++) {
-      if (needles.every((w) => lower[k]!.includes(w)) && p.normalised(k) === normalised) return hit(k, 'normalised');
+      if (containsAll(lower[k]!, needles) && p.normalised(k) === normalised) return hit(k, 'normalised');
     }
   }
 
@@ -210,10 +245,16 @@ export function matchCpuModel(
   const words = tokenSet(stripped);
   if (words.size === 0) return null;
   const wordList = [...words];
+  const wordChars = new Set(wordList.join(''));
   const lower = p.lower;
   let found = -1;
   for (let k = 0; k < entries.length; k++) {
-    if (!wordList.some((w) => lower[k]!.includes(w))) continue; // shares no word: cannot match
+    const name = lower[k]!;
+    if (!containsAny(name, wordList)) continue; // shares no word: cannot match
+    // Only rows that could pass one of the two subset tests are tokenised: the model's words
+    // within the row's needs every one of them in the row's name; the row's words within the
+    // model's needs every ASCII letter or digit of the row's name in one of the model's words.
+    if (!containsAll(name, wordList) && !asciiAlnumWithin(name, wordChars)) continue;
     const t = p.tokens(k);
     if (t.size === 0) continue;
     if (isSubset(t, words) || isSubset(words, t)) {

@@ -13,7 +13,7 @@
  * module, created on first use, unref'd while idle (it never keeps a process alive) and
  * terminated by {@link closeHttpThread}.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 /** One GET of a sequence. */
 export interface HttpStep {
@@ -139,6 +139,7 @@ const pending = new Map<number, () => void>();
 
 function thread(): Worker {
   if (worker !== null) return worker;
+  const { Worker } = process.getBuiltinModule('node:worker_threads'); // loaded here, not on import
   const created = new Worker(WORKER_SOURCE, { eval: true, name: 'lamarr-energy-tracker ground truth' });
   created.on('message', (id: number) => {
     const done = pending.get(id);

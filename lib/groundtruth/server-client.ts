@@ -10,7 +10,6 @@
  * stop's `start_time` is not our start's `timestamp`: another client started or reset it) is
  * reported as `counter-reset`, not used.
  */
-import { randomUUID } from 'node:crypto';
 import type { HttpOutcome, HttpStep } from './http-thread.js';
 import { PlugError, TASMOTA_STEP_KWH, checkOutcome, parseJson } from './plugs.js';
 import { urlHost, type ServerSpec } from './config.js';
@@ -63,7 +62,7 @@ export function serverStep(server: ServerSpec, command: 'start' | 'stop', window
 
 /** A new window id for one run. */
 export function newWindowId(): string {
-  return randomUUID();
+  return process.getBuiltinModule('node:crypto').randomUUID();
 }
 
 /** Parse a server's answer (throws {@link PlugError} with the server's reason when it gives one). */

@@ -11,7 +11,7 @@
  * Each plug runs on its own worker thread, so it answers even while this thread is blocked
  * (a synchronous `stop()` waits for the plug). The owner (the caller) closes it with `close()`.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { PlugKind } from './plugs.js';
 import { SIMULATED_PLUG_SOURCE } from './simulated-plug-source.js';
 
@@ -64,6 +64,7 @@ export class SimulatedPlug {
     }
     const watts = options.watts ?? 0;
     if (!Number.isFinite(watts) || watts < 0) throw new RangeError(`SimulatedPlug: watts must be ≥ 0, got ${watts}`);
+    const { Worker } = process.getBuiltinModule('node:worker_threads'); // loaded here, not on import
     const worker = new Worker(SIMULATED_PLUG_SOURCE, {
       eval: true,
       name: `simulated ${options.firmware} plug`,

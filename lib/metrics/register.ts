@@ -13,7 +13,8 @@
  * is dropped once the current turn of the event loop ends).
  */
 import { rejectUnknownOptions } from '../options-check.js';
-import { Counter, Gauge, Registry, register as defaultRegistry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { promClient } from './prom-client.js';
 import type { EmissionsRecord } from '../store/schema.js';
 import { onRunStopped } from '../tracker/run-events.js';
 import { MACHINE_METER_OPTIONS, MachineEnergyMeter, type MachineMeterOptions, type MachineSnapshot } from './machine.js';
@@ -90,6 +91,7 @@ class TrackedTotals {
  */
 export function registerEnergyMetrics(options: EnergyMetricsOptions = {}): EnergyMetrics {
   rejectUnknownOptions('registerEnergyMetrics', options, ['registry', 'prefix', ...MACHINE_METER_OPTIONS]);
+  const { Counter, Gauge, register: defaultRegistry } = promClient();
   const { registry = defaultRegistry, prefix = DEFAULT_METRIC_PREFIX, ...meterOptions } = options;
   if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function') {
     throw new TypeError('option registry must be a prom-client Registry');

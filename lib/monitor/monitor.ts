@@ -8,9 +8,10 @@
  * path 404. `stop()` stops serving, stores the last run and gives the sampler back, synchronously
  * apart from closing the listening socket.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from '../metrics/prom-client.js';
 import { EnergyTracker } from '../tracker/energy-tracker.js';
 import type { EnergyTrackerOptions } from '../tracker/options.js';
 import type { EmissionsRecord } from '../store/schema.js';
@@ -96,12 +97,13 @@ export async function startMonitor(options: MonitorOptions = {}): Promise<Monito
   // Validates every tracker option (errors name the option) before anything starts.
   new EnergyTracker(trackerOptions);
 
-  const registry = new Registry();
+  const registry = new (promClient().Registry)();
   const { projectName: _project, outputDir: _dir, ...meterOptions } = trackerFields;
   const metrics: EnergyMetrics = registerEnergyMetrics({ ...meterOptions, registry, ...(prefix !== undefined ? { prefix } : {}) });
   const stored: EmissionsRecord[] = [];
 
-  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  // node:http (with net, ~4 ms) is loaded when a monitor starts, not when the package is imported.
+  const server: Server = process.getBuiltinModule('node:http').createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: metrics are at /metrics\n');

@@ -1,8 +1,8 @@
 /**
  * The one loader of the native addon (`let_sampler.node`), through node-gyp-build: it tries
  * `build/Release`, `build/Debug`, then `prebuilds/<platform>-<arch>/`. The package root is
- * found from this module's own location, so it works from `lib/native/` (tsx) and from
- * `dist/native/` (compiled) alike. The result is cached.
+ * searched upward from this module's own location, so it works from `lib/native/` (tsx) and
+ * from the bundles in `dist/` alike. The result is cached.
  *
  * The binding it returns constructs samplers with complete options: `new binding.Sampler(o)`
  * applies the environment defaults and the interval limits of `sampler-options.ts` (the addon
@@ -29,7 +29,7 @@ export class NativeLoadError extends Error {
   }
 }
 
-/** Directory holding package.json, searched upward from this file (lib/native or dist/native). */
+/** Directory holding package.json and binding.gyp, searched upward from this file (lib/native/ or a bundle in dist/). */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {

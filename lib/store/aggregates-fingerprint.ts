@@ -25,7 +25,6 @@
  * The checksum is for detecting accidental change, not an adversary.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 
 /** Bytes sampled at the start and at the end of the covered bytes. */
 export const SAMPLE_BYTES = 4096;
@@ -127,7 +126,7 @@ function readRange(fd: number, start: number, end: number, use: (bytes: Buffer, 
 }
 
 function sha256Of(fd: number, start: number, end: number): string {
-  const hash = createHash('sha256');
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
   readRange(fd, start, end, (bytes, n) => hash.update(bytes.subarray(0, n)));
   return hash.digest('hex');
 }
@@ -159,7 +158,7 @@ function withFile<T>(file: string, use: (fd: number) => T): T {
  */
 export function takeFingerprint(file: string, state: FileState | null, covered: number, previous?: FileFingerprint): FileFingerprint {
   if (state === null || covered === 0) {
-    const empty = createHash('sha256').digest('hex');
+    const empty = process.getBuiltinModule('node:crypto').createHash('sha256').digest('hex');
     return { state, covered: 0, head: empty, tail: empty, checksum: new PrefixChecksum().digest() };
   }
   return withFile(file, (fd) => {

@@ -23,7 +23,6 @@
  * host (`StatementAggregates.select`). Filters by time (`since`, `until`) need the rows.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { StatementAggregates, type AggregateRecord } from '../statement/groups.js';
 import { classifyChange, fileState, takeFingerprint, type FileChange, type FileFingerprint, type FileState } from './aggregates-fingerprint.js';
@@ -175,7 +174,7 @@ export function serialiseAggregates(data: AggregatesData): string {
  */
 export function writeAggregatesAtomic(dir: string, data: AggregatesData): void {
   const target = aggregatesFile(dir);
-  const tmp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = `${target}.${process.pid}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o644);
   try {
     try {

@@ -6,7 +6,6 @@
  * Text is handled as latin1 strings where bytes must survive: one character per byte, so the
  * offsets of a parse are byte offsets and a rewrite copies non-UTF-8 bytes exactly.
  */
-import { randomBytes } from 'node:crypto';
 import {
   chownSync,
   closeSync,
@@ -178,7 +177,7 @@ export function appendOrRollBack(fd: number, size: number, data: Buffer): void {
 
 /** `<file>.<tag>-<pid>-<random>`: a name no other process or call picks. */
 export function uniqueName(file: string, tag: string): string {
-  return `${file}.${tag}-${process.pid}-${randomBytes(6).toString('hex')}`;
+  return `${file}.${tag}-${process.pid}-${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}`;
 }
 
 function fsyncDir(dir: string): void {

@@ -3,10 +3,8 @@
  * lock file, and the liveness test the lock-file fallback (lock-fallback.ts) and the
  * timeout message (lock.ts) use. Runs on the calling JavaScript thread; synchronous.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { threadId } from 'node:worker_threads';
 
 /** What a holder writes into its lock file. */
 export interface LockHolderInfo {
@@ -62,7 +60,7 @@ let nonceCount = 0;
 
 /** A value no other holding shares: 128 random bits drawn once per thread, and a counter. */
 export function newNonce(): string {
-  nonceBase ??= randomBytes(16).toString('hex');
+  nonceBase ??= process.getBuiltinModule('node:crypto').randomBytes(16).toString('hex');
   return `${nonceBase}-${(nonceCount++).toString(36)}`;
 }
 
@@ -101,7 +99,7 @@ export function holderText(method: 'fcntl' | 'file', nonce: string): string {
     since: new Date().toISOString(),
     method,
     nonce,
-    thread: threadId,
+    thread: process.getBuiltinModule('node:worker_threads').threadId, // loaded here, not on import
   };
   return `${JSON.stringify(info)}\n`;
 }

@@ -6,12 +6,11 @@
  * shared native sampler and measures its own window (a fresh counter reading at start and
  * at stop, so the window is exact whatever the sampling interval).
  */
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Reading } from '../native/types.js';
 import type { EmissionsRecord, RunStatus } from '../store/schema.js';
 import { appendRecord, emissionsFile } from '../store/index.js';
 import { carbonIntensity as countryCarbonIntensity } from '../carbon/index.js';
+import { randomRunId } from './run-id.js';
 import { resolveTrackerOptions, type EnergyTrackerOptions, type ResolvedTrackerOptions } from './options.js';
 import { openMeasurement, type MeasurementSource } from './measurement.js';
 import { runEnergy, type EstimationInputs, type RunEnergy } from './components.js';
@@ -27,6 +26,12 @@ import { notifyRunStopped } from './run-events.js';
 import { RunRecordTemplate, estimationInputs } from './run-record.js';
 import { printRunSummary } from './summary.js';
 import { RunNotStoredError } from './errors.js';
+
+/**
+ * Monotonic milliseconds. Not `performance.now()`: the global `performance` loads node:perf_hooks
+ * (~0.75 ms) on first use, which was in every process's first start().
+ */
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export { RunNotStoredError } from './errors.js';
 
@@ -97,9 +102,9 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
       this.system = systemInfo(source.cpuModel);
       this.estimation = estimationInputs(source.domains, this.system);
       this.startWallMs = Date.now();
-      this.startPerfMs = performance.now();
+      this.startPerfMs = monotonicMs();
       this.startReading = source.read();
-      this.template = RunRecordTemplate.atStart(this.options, this.system, randomUUID(), this.startWallMs);
+      this.template = RunRecordTemplate.atStart(this.options, this.system, randomRunId(), this.startWallMs);
       this.groundTruth = this.options.groundTruth === null ? null : GroundTruthSession.begin(this.options.groundTruth, this.startWallMs);
     } catch (error) {
       source.release();
@@ -131,7 +136,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   /** Energy so far and recent power per component (cheap: no hardware access). */
   snapshot(): TrackerSnapshot {
     const { source, startReading, estimation } = this.requireRunning('snapshot');
-    const now = performance.now();
+    const now = monotonicMs();
     const elapsedS = (now - this.startPerfMs) / 1000;
     const energy = this.energyBetween(source, startReading, source.latest(), elapsedS, estimation);
     const energyJ = { cpu: energy.cpu.joules, gpu: energy.gpu.joules, ram: energy.ram.joules };
@@ -174,7 +179,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     const checkpoints = this.checkpoints;
     try {
       const endReading = source.read();
-      const durationS = (performance.now() - this.startPerfMs) / 1000;
+      const durationS = (monotonicMs() - this.startPerfMs) / 1000;
       const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
       const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
       const timeline =
@@ -257,7 +262,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
   private recordNow(status: RunStatus): EmissionsRecord {
     const { source, startReading, estimation, template } = this.requireRunning('stop');
     const endReading = source.read();
-    const durationS = (performance.now() - this.startPerfMs) / 1000;
+    const durationS = (monotonicMs() - this.startPerfMs) / 1000;
     const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
     return template.complete(energy, durationS, status, NOT_CONFIGURED);
   }

@@ -22,7 +22,6 @@
  */
 
 import { constants as osConstants } from 'node:os';
-import { isMainThread } from 'node:worker_threads';
 import { tryLoadNativeBinding } from '../native/loader.js';
 import type { NativeBinding } from '../native/types.js';
 
@@ -93,7 +92,7 @@ function install(): void {
     process.prependListener(signal, handler);
   }
   // Signals reach only the main thread's listeners; the watchdog is armed from there.
-  const loaded = isMainThread ? tryLoadNativeBinding().binding : null;
+  const loaded = process.getBuiltinModule('node:worker_threads').isMainThread ? tryLoadNativeBinding().binding : null;
   const watched = INTERRUPT_SIGNALS.filter((signal) => !unwatched.includes(signal)).map(signalNumber);
   if (loaded !== null && typeof loaded.armSignalWatchdog === 'function' && watched.length > 0 && loaded.armSignalWatchdog(watched, SIGNAL_GRACE_MS)) {
     watchdog = loaded;

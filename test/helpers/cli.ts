@@ -12,7 +12,7 @@ export const CLI_PATH = join(PACKAGE_ROOT, 'dist', 'cli', 'bin.js');
 /** Build dist/ if it is missing (npm test builds it before mocha runs). */
 export function ensureBuilt(): void {
   if (existsSync(CLI_PATH)) return;
-  const result = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
+  const result = spawnSync('npm', ['run', 'build:ts'], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('could not build dist/ for the CLI tests');
 }
 
