@@ -51,6 +51,7 @@ class LetAddon : public Napi::Addon<LetAddon> {
 
  private:
   Napi::Value LiveThreads(const Napi::CallbackInfo& info);
+  Napi::Value ParkedThreads(const Napi::CallbackInfo& info);
   Napi::Value OpenFiles(const Napi::CallbackInfo& info);
   void Noop(const Napi::CallbackInfo&) {}
   // Env cleanup hook and destructor: close every sampler, release every lock. Idempotent.
@@ -204,10 +205,15 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     return Napi::Number::New(env, s.Acquire(interval_ns, options::ParseCpuTimesUse(info)));
   }
 
+  // release(token, park?): with park true, the last release parks the thread instead of joining it.
   Napi::Value Release(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "release(token): token must be a number");
-    if (!sampler_->closed()) sampler_->Release(info[0].As<Napi::Number>().Int32Value());
+    if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsBoolean()) {
+      throw Napi::TypeError::New(env, "release(token, park): park must be a boolean");
+    }
+    const bool park = info.Length() >= 2 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    if (!sampler_->closed()) sampler_->Release(info[0].As<Napi::Number>().Int32Value(), park);
     return env.Undefined();
   }
 
@@ -254,6 +260,8 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     r.Set("resets", static_cast<double>(sum.resets));
     r.Set("wraps", static_cast<double>(sum.wraps));
     r.Set("threadRunning", sampler_->ThreadRunning());
+    r.Set("threadParked", sampler_->ThreadParked());
+    r.Set("threadStarts", static_cast<double>(sampler_->ThreadStarts()));
     r.Set("intervalMs", static_cast<double>(sampler_->EffectiveIntervalNs()) / 1e6);
     r.Set("perDomain", per);
     return r;
@@ -282,6 +290,7 @@ LetAddon::LetAddon(Napi::Env env, Napi::Object exports) : env_(env) {
                         InstanceValue("platform", Napi::String::New(env, PlatformName()), kPlain),
                         InstanceValue("version", Napi::String::New(env, LET_STR(LET_VERSION)), kPlain),
                         InstanceMethod<&LetAddon::LiveThreads>("liveThreads", kPlain),
+                        InstanceMethod<&LetAddon::ParkedThreads>("parkedThreads", kPlain),
                         InstanceMethod<&LetAddon::OpenFiles>("openFiles", kPlain),
                         InstanceMethod<&LetAddon::Noop>("noop", kPlain)});
   RegisterSignalWatchdog(env, exports);  // its own per-env state and cleanup hook
@@ -307,6 +316,13 @@ Napi::Value LetAddon::LiveThreads(const Napi::CallbackInfo& info) {
   int n = 0;
   for (auto& w : samplers_)
     if (auto s = w.lock(); s && s->ThreadRunning()) ++n;
+  return Napi::Number::New(info.Env(), n);
+}
+
+Napi::Value LetAddon::ParkedThreads(const Napi::CallbackInfo& info) {
+  int n = 0;
+  for (auto& w : samplers_)
+    if (auto s = w.lock(); s && s->ThreadParked()) ++n;
   return Napi::Number::New(info.Env(), n);
 }
 

@@ -78,9 +78,16 @@ void Sampler::RecomputeLocked() {
   tick_use_ = use;
 }
 
-// Under ctl_mu_. Whether the thread must be woken: what it does changed.
-bool Sampler::ChangeNeedsWakeLocked(int64_t was_interval, CpuTimesUse was_use) const {
-  return interval_ns_ != was_interval || tick_use_.machine != was_use.machine || tick_use_.process != was_use.process;
+// Under ctl_mu_. Whether the thread must be woken: what it does is not what it should do.
+bool Sampler::ChangeNeedsWakeLocked() const {
+  return interval_ns_ != told_interval_ns_ || tick_use_.machine != told_use_.machine || tick_use_.process != told_use_.process;
+}
+
+// Under ctl_mu_. Give the thread the current settings and wake it to read them.
+void Sampler::TellThreadLocked() {
+  told_interval_ns_ = interval_ns_;
+  told_use_ = tick_use_;
+  waiter_.Notify();
 }
 
 // JS thread, ctl_mu_.
@@ -89,54 +96,75 @@ int64_t Sampler::EffectiveIntervalNs() {
   return interval_ns_;
 }
 
-// JS thread. Starts the thread on the first holder; wakes it only when what it does changed.
+// JS thread. Starts the thread on the first holder, takes it back from its park (waking it only
+// when it is asleep), otherwise wakes it only when what it does changed.
 int Sampler::Acquire(int64_t interval_ns, CpuTimesUse use) {
   std::lock_guard<std::mutex> lk(ctl_mu_);
   const int token = next_token_++;
   holders_[token] = Holder{interval_ns, use};
-  const int64_t was_interval = interval_ns_;
-  const CpuTimesUse was_use = tick_use_;
   RecomputeLocked();
   if (!thread_.joinable()) {
     stop_ = false;
+    parked_ = asleep_ = false;
+    told_interval_ns_ = interval_ns_;
+    told_use_ = tick_use_;
     thread_running_.store(true);
     thread_ = std::thread(&Sampler::ThreadMain, this);
-  } else if (ChangeNeedsWakeLocked(was_interval, was_use)) {
-    waiter_.Notify();
+    thread_starts_.fetch_add(1);
+    return token;
+  }
+  if (parked_) {
+    parked_ = false;
+    thread_parked_.store(false);
+    thread_running_.store(true);
+  }
+  if (asleep_) {
+    asleep_ = false;
+    TellThreadLocked();
+  } else if (ChangeNeedsWakeLocked()) {
+    TellThreadLocked();
   }
   return token;
 }
 
-// JS thread. Stops and joins the thread when the last holder leaves.
-void Sampler::Release(int token) {
+// JS thread. When the last holder leaves: parks the thread (`park`: it parks at its next tick,
+// no wake-up now) or stops and joins it.
+void Sampler::Release(int token, bool park) {
   {
     std::lock_guard<std::mutex> lk(ctl_mu_);
     if (holders_.erase(token) == 0) return;
-    const int64_t was_interval = interval_ns_;
-    const CpuTimesUse was_use = tick_use_;
     RecomputeLocked();
     if (!holders_.empty()) {
-      if (ChangeNeedsWakeLocked(was_interval, was_use)) waiter_.Notify();
+      if (ChangeNeedsWakeLocked()) TellThreadLocked();
+      return;
+    }
+    if (park && thread_.joinable() && !stop_) {
+      parked_ = true;
+      thread_running_.store(false);
+      thread_parked_.store(true);
       return;
     }
   }
   StopThread();
 }
 
-// JS thread. Wake the thread and join it; no lock held while joining.
+// JS thread. Wake the thread (ticking, parked or asleep) and join it; no lock held while joining.
 void Sampler::StopThread() {
   {
     std::lock_guard<std::mutex> lk(ctl_mu_);
     stop_ = true;
+    parked_ = asleep_ = false;
     waiter_.Notify();
   }
   if (thread_.joinable()) thread_.join();
   thread_running_.store(false);
+  thread_parked_.store(false);
 }
 
 // Sampling thread. Sleeps in waiter_ until the next tick (one futex wait on Linux, no lock);
-// takes ctl_mu_ only when woken by a change (stop, interval, needs). Samples under read_mu_,
-// publishes under snap_mu_. Catches everything: nothing escapes the thread.
+// takes ctl_mu_ only when woken by a change (stop, interval, needs) or on a tick while parked,
+// where it takes no sample and waits with no deadline until Acquire or StopThread wakes it.
+// Samples under read_mu_, publishes under snap_mu_. Catches everything: nothing escapes the thread.
 void Sampler::ThreadMain() {
   int64_t interval = 0;
   CpuTimesUse use;
@@ -154,13 +182,31 @@ void Sampler::ThreadMain() {
   // so that a late wake-up never makes the next tick skip its read.
   int64_t cpu_due = 0;
   for (;;) {
-    if (waiter_.WaitUntil(generation, next)) {
+    bool changed = waiter_.WaitUntil(generation, next);
+    bool woke_from_park = false;
+    if (!changed && thread_parked_.load()) {
+      bool sleep = false;
+      {
+        std::lock_guard<std::mutex> lk(ctl_mu_);
+        if (stop_) return;
+        if (parked_) {
+          asleep_ = sleep = true;
+          generation = waiter_.Generation();
+        }
+      }
+      if (sleep) {
+        waiter_.Wait(generation);  // no deadline: no CPU, no wake-up until Notify
+        changed = woke_from_park = true;
+      }
+    }
+    if (changed) {
       std::lock_guard<std::mutex> lk(ctl_mu_);
       if (stop_) return;
       interval = interval_ns_;
       use = tick_use_;
       generation = waiter_.Generation();
-      next = std::min(next, MonotonicNs() + interval);
+      // Back from its park: the first tick one interval from now, as for a new thread.
+      next = woke_from_park ? MonotonicNs() + interval : std::min(next, MonotonicNs() + interval);
       continue;
     }
     const bool cpu_now = next >= cpu_due;

@@ -152,8 +152,15 @@ export interface SamplerStats {
   resets: number;
   /** Wraps handled. */
   wraps: number;
-  /** Whether the sampling thread is running. */
+  /** Whether the sampling thread samples (at least one `acquire()` is outstanding). */
   threadRunning: boolean;
+  /**
+   * Whether the sampling thread exists but is parked: no holder, kept by `release(token, true)`
+   * for the next `acquire()`; it waits with no deadline (no CPU, no wake-up) until then or `close()`.
+   */
+  threadParked: boolean;
+  /** OS threads this sampler has started (a parked thread woken by `acquire()` is not a new one). */
+  threadStarts: number;
   /** Effective sampling interval (ms), after clamping to a quarter of the shortest wrap time. */
   intervalMs: number;
   /** Per-domain counts, same order as `domains`. */
@@ -194,8 +201,12 @@ export interface NativeSampler {
    * (at most every 10 ms). Returns a token for release.
    */
   acquire(intervalMs: number, cpuTimes?: CpuTimesUse): number;
-  /** Release a token from `acquire`; the thread is stopped and joined when none remain. */
-  release(token: number): void;
+  /**
+   * Release a token from `acquire`. When none remain, the thread is stopped and joined; with
+   * `park` true it is parked instead (waits with no deadline, costs no CPU), woken by the next
+   * `acquire()` and joined by `close()` (or the env cleanup hook, or the finalizer).
+   */
+  release(token: number, park?: boolean): void;
   /** Take a fresh reading of every counter now (exact start/stop), then return the totals. */
   read(): Reading;
   /** Return the latest totals without touching hardware (cheap). */
@@ -217,8 +228,10 @@ export interface NativeBinding {
   /** Version of the native code (matches package.json at build time). */
   readonly version: string;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
-  /** Threads currently alive that this addon instance started (for leak tests). */
+  /** Sampling threads of this addon instance that sample now (for leak tests; parked ones: `parkedThreads()`). */
   liveThreads(): number;
+  /** Sampling threads of this addon instance that exist but are parked (for leak tests). */
+  parkedThreads(): number;
   /** Open file descriptors this addon instance holds (for leak tests). */
   openFiles(): number;
   /** An empty native call (benchmark baseline). */
