@@ -29,6 +29,11 @@ export interface SamplerLease {
   latest(): Reading;
   /** The sampler's discovery findings (what it measures, what it cannot read): found once per sampler. */
   probe(): ProbeResult;
+  /**
+   * Whether the sampler could read the machine's CPU times when it opened (its baseline reading,
+   * taken at construction: it never changes for a sampler). Found once per sampler.
+   */
+  cpuTimesAvailable(): boolean;
   /** Give the lease back; idempotent. */
   release(): void;
   readonly released: boolean;
@@ -48,6 +53,8 @@ interface Entry {
   idleSinceMs: number;
   /** The sampler's probe(), taken on first use: discovery is done once, so it never changes. */
   probe: ProbeResult | null;
+  /** Whether its baseline reading had CPU times, taken on first use (it never changes). */
+  cpuTimesAvailable: boolean | null;
 }
 
 const pool = new Map<string, Entry>();
@@ -97,7 +104,7 @@ export function acquireSampler(options: SamplerOptions = {}): SamplerLease {
   let entry = pool.get(key);
   if (entry === undefined) {
     const binding = loadNativeBinding();
-    entry = { key, sampler: new binding.Sampler(resolved), leases: 0, idleTimer: null, idleSinceMs: 0, probe: null };
+    entry = { key, sampler: new binding.Sampler(resolved), leases: 0, idleTimer: null, idleSinceMs: 0, probe: null, cpuTimesAvailable: null };
     pool.set(key, entry);
   }
   const use = typeof cpuTimes === 'function' ? cpuTimes(entry.sampler.domains) : cpuTimes;
@@ -116,6 +123,7 @@ export function acquireSampler(options: SamplerOptions = {}): SamplerLease {
       return e.sampler.latest();
     },
     probe: () => (e.probe ??= e.sampler.probe()),
+    cpuTimesAvailable: () => (e.cpuTimesAvailable ??= e.sampler.latest().cpu.available),
     release: () => {
       if (released) return;
       released = true;

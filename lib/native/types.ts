@@ -251,6 +251,13 @@ export interface NativeBinding {
   /** Stop watching all signals and join the watchdog thread. */
   disarmSignalWatchdog(): void;
   /**
+   * `null`: runs are active (what `armSignalWatchdog` starts with). An array: no run is active;
+   * each of these watched signals then takes its default action at once, in the native handler
+   * (the process dies of it as with no listener), and the others are passed on with no grace
+   * period watched. Absent from addons built before the idle window: check that it is a function.
+   */
+  setSignalWatchdogIdle?(signals: number[] | null): void;
+  /**
    * Whether the kernel lock below works on this platform (Linux: open-file-description locks;
    * false on the stub platforms, where lib/store uses its lock-file fallback). The lock
    * functions are absent from addons built before 0.2.0: check that they are functions.

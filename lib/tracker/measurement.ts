@@ -118,9 +118,16 @@ function osCpuTimes(options: MeasurementOptions): CpuTimesProvider | null {
 export function openMeasurement(options: MeasurementOptions): MeasurementSource {
   const loaded = tryLoadNativeBinding();
   if (loaded.binding !== null) {
-    const { trackingMode, live, ...sampler } = options;
+    const { trackingMode, live } = options;
+    // The sampler's options picked one by one: a rest copy of a tracker's whole options costs
+    // more than the rest of opening a pooled sampler.
     return openSamplerSource({
-      ...sampler,
+      hardwareRoot: options.hardwareRoot,
+      nvmlLibrary: options.nvmlLibrary,
+      gpuIds: options.gpuIds,
+      attributionPid: options.attributionPid,
+      includeDescendants: options.includeDescendants,
+      samplingIntervalMs: options.samplingIntervalMs,
       loadModel: CPU_LOAD_MODEL,
       cpuTimes: (domains) => cpuTimesUse(domains, trackingMode, live),
       cpuTimesFallback: (domains) => (cpuEnergyDomains(domains).length === 0 ? osCpuTimes(options) : null),
