@@ -50,8 +50,8 @@ class LetAddon : public Napi::Addon<LetAddon> {
   Napi::Object KeyNames() const { return keys_.Value(); }
 
  private:
+  // liveThreads(): sampling threads; parkedThreads() (Data set): parked ones.
   Napi::Value LiveThreads(const Napi::CallbackInfo& info);
-  Napi::Value ParkedThreads(const Napi::CallbackInfo& info);
   Napi::Value OpenFiles(const Napi::CallbackInfo& info);
   void Noop(const Napi::CallbackInfo&) {}
   // Env cleanup hook and destructor: close every sampler, release every lock. Idempotent.
@@ -144,6 +144,7 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
                         InstanceMethod<&SamplerWrap::Release>("release"),
                         InstanceMethod<&SamplerWrap::Read>("read"),
                         InstanceMethod<&SamplerWrap::Latest>("latest"),
+                        InstanceMethod<&SamplerWrap::MemAvailable>("memAvailable"),
                         InstanceMethod<&SamplerWrap::RecentSamples>("recentSamples"),
                         InstanceMethod<&SamplerWrap::Stats>("stats"),
                         InstanceMethod<&SamplerWrap::Close>("close")});
@@ -221,6 +222,13 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
 
   Napi::Value Latest(const Napi::CallbackInfo& info) { return ReadingToJs(info.Env(), Open(info.Env()).Latest()); }
 
+  // memAvailable(): the machine's available memory now (bytes), or null where it cannot be read.
+  Napi::Value MemAvailable(const Napi::CallbackInfo& info) {
+    uint64_t bytes = 0;
+    if (!Open(info.Env()).ReadMemAvailable(&bytes)) return info.Env().Null();
+    return Napi::Number::New(info.Env(), static_cast<double>(bytes));
+  }
+
   // recentSamples(sinceNs?): ring entries taken after sinceNs (monotonic ns), as Readings.
   Napi::Value RecentSamples(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -290,7 +298,7 @@ LetAddon::LetAddon(Napi::Env env, Napi::Object exports) : env_(env) {
                         InstanceValue("platform", Napi::String::New(env, PlatformName()), kPlain),
                         InstanceValue("version", Napi::String::New(env, LET_STR(LET_VERSION)), kPlain),
                         InstanceMethod<&LetAddon::LiveThreads>("liveThreads", kPlain),
-                        InstanceMethod<&LetAddon::ParkedThreads>("parkedThreads", kPlain),
+                        InstanceMethod<&LetAddon::LiveThreads>("parkedThreads", kPlain, this),
                         InstanceMethod<&LetAddon::OpenFiles>("openFiles", kPlain),
                         InstanceMethod<&LetAddon::Noop>("noop", kPlain)});
   RegisterSignalWatchdog(env, exports);  // its own per-env state and cleanup hook
@@ -313,17 +321,10 @@ void LetAddon::Register(const std::shared_ptr<Sampler>& sampler) {
 }
 
 Napi::Value LetAddon::LiveThreads(const Napi::CallbackInfo& info) {
-  int n = 0;
+  int live = 0, parked = 0;
   for (auto& w : samplers_)
-    if (auto s = w.lock(); s && s->ThreadRunning()) ++n;
-  return Napi::Number::New(info.Env(), n);
-}
-
-Napi::Value LetAddon::ParkedThreads(const Napi::CallbackInfo& info) {
-  int n = 0;
-  for (auto& w : samplers_)
-    if (auto s = w.lock(); s && s->ThreadParked()) ++n;
-  return Napi::Number::New(info.Env(), n);
+    if (auto s = w.lock()) live += s->ThreadRunning() ? 1 : 0, parked += s->ThreadParked() ? 1 : 0;
+  return Napi::Number::New(info.Env(), info.Data() == nullptr ? live : parked);
 }
 
 Napi::Value LetAddon::OpenFiles(const Napi::CallbackInfo& info) {

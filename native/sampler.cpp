@@ -31,6 +31,7 @@ Sampler::Sampler(const SamplerOptions& options, const SamplingRules& rules)
       attribution_(GpuMask(disc_)),
       load_model_(rules.load_model) {
   cpu_reader_ = MakeCpuTimesReader(options_);
+  mem_reader_ = MakeMemoryReader();
   wrap_cap_ns_ = rules_.max_interval_ns;
   const size_t n = disc_.counters.size();
   domains_.reserve(n);
@@ -104,8 +105,7 @@ int Sampler::Acquire(int64_t interval_ns, CpuTimesUse use) {
   holders_[token] = Holder{interval_ns, use};
   RecomputeLocked();
   if (!thread_.joinable()) {
-    stop_ = false;
-    parked_ = asleep_ = false;
+    stop_ = parked_ = asleep_ = false;
     told_interval_ns_ = interval_ns_;
     told_use_ = tick_use_;
     thread_running_.store(true);
@@ -118,12 +118,8 @@ int Sampler::Acquire(int64_t interval_ns, CpuTimesUse use) {
     thread_parked_.store(false);
     thread_running_.store(true);
   }
-  if (asleep_) {
-    asleep_ = false;
-    TellThreadLocked();
-  } else if (ChangeNeedsWakeLocked()) {
-    TellThreadLocked();
-  }
+  if (asleep_ || ChangeNeedsWakeLocked()) TellThreadLocked();
+  asleep_ = false;
   return token;
 }
 
@@ -185,16 +181,12 @@ void Sampler::ThreadMain() {
     bool changed = waiter_.WaitUntil(generation, next);
     bool woke_from_park = false;
     if (!changed && thread_parked_.load()) {
-      bool sleep = false;
-      {
-        std::lock_guard<std::mutex> lk(ctl_mu_);
-        if (stop_) return;
-        if (parked_) {
-          asleep_ = sleep = true;
-          generation = waiter_.Generation();
-        }
-      }
-      if (sleep) {
+      std::unique_lock<std::mutex> lk(ctl_mu_);
+      if (stop_) return;
+      if (parked_) {
+        asleep_ = true;
+        generation = waiter_.Generation();
+        lk.unlock();
         waiter_.Wait(generation);  // no deadline: no CPU, no wake-up until Notify
         changed = woke_from_park = true;
       }
@@ -327,6 +319,7 @@ int Sampler::OpenFiles() {
   for (const auto& r : disc_.resources) n += r->OpenFiles();
   for (const auto& c : disc_.counters) n += c->OpenFiles();
   if (cpu_reader_) n += cpu_reader_->OpenFiles();
+  if (mem_reader_) n += mem_reader_->OpenFiles();
   return n;
 }
 
@@ -342,6 +335,7 @@ void Sampler::Close() {
   std::lock_guard<std::mutex> lk(read_mu_);
   disc_.counters.clear();
   cpu_reader_.reset();
+  mem_reader_.reset();
   disc_.resources.clear();
 }
 

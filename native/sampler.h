@@ -105,6 +105,11 @@ class Sampler {
 
   // JS thread, read_mu_ then snap_mu_. Fresh reading of every counter, then the totals.
   Reading Read();
+  // JS thread, read_mu_. The machine's available memory now, bytes; false where it cannot be read.
+  bool ReadMemAvailable(uint64_t* bytes) {
+    std::lock_guard<std::mutex> lk(read_mu_);
+    return !closed_.load() && mem_reader_ != nullptr && mem_reader_->ReadAvailableBytes(bytes);
+  }
   // JS thread, snap_mu_. Latest published totals; touches no hardware.
   Reading Latest();
   // JS thread, snap_mu_. Ring of recent samples (oldest first) taken after since_ns (0: all).
@@ -150,6 +155,7 @@ class Sampler {
   Discovered disc_;
   std::vector<DomainInfo> domains_;
   std::unique_ptr<CpuTimesReader> cpu_reader_;
+  std::unique_ptr<MemoryReader> mem_reader_;  // under read_mu_
   int64_t wrap_cap_ns_ = 0;
 
   // ---- under read_mu_

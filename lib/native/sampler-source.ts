@@ -80,6 +80,14 @@ export class SamplerSource {
     return this.withCpu(this.lease.read());
   }
 
+  /**
+   * The machine's available memory now, bytes (what `os.freemem()` returns, without its open
+   * and close of /proc/meminfo), or null where the sampler cannot read it.
+   */
+  availableMemoryBytes(): number | null {
+    return this.lease.sampler.memAvailable?.() ?? null;
+  }
+
   /** The latest totals the sampling thread published (no hardware access). */
   latest(): Reading {
     return this.withCpu(this.lease.latest());

@@ -212,6 +212,12 @@ export interface NativeSampler {
   /** Return the latest totals without touching hardware (cheap). */
   latest(): Reading;
   /**
+   * The machine's available memory now, bytes: MemAvailable of the real /proc/meminfo (what
+   * `os.freemem()` returns), read with a descriptor kept open from the first call until
+   * `close()`; null where it cannot be read (the stub platform). Absent from older addons.
+   */
+  memAvailable?(): number | null;
+  /**
    * Recent samples (oldest first), at most 4096 kept; with `sinceNs`, only those taken after
    * that monotonic time (ns), so that a caller can drain the ring without copying it all.
    */

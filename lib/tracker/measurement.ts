@@ -48,6 +48,8 @@ export interface MeasurementSource {
   latest(): Reading;
   /** Readings taken after `sinceNs` (native: the sampler's ring; fallback: one reading now). */
   samplesSince(sinceNs: number): Reading[];
+  /** The machine's available memory now, bytes, or null (then `os.freemem()` answers). */
+  availableMemoryBytes(): number | null;
 
   /** The native sampler's counters of trouble (read errors, anomalies, wraps); null for the fallback. */
   stats(): SamplerStats | null;
@@ -89,6 +91,9 @@ class FallbackSource implements MeasurementSource {
     return reading.timestampNs > sinceNs ? [reading] : [];
   }
   stats(): null {
+    return null;
+  }
+  availableMemoryBytes(): null {
     return null;
   }
   release(): void {

@@ -108,9 +108,12 @@ export function systemInfo(cpuModelFromSampler = ''): SystemInfo {
   };
 }
 
-/** RAM in use on the machine now, GiB, and as a percentage (`os.freemem()` now). */
-export function ramInUse(): { usedGiB: number; percent: number } {
+/**
+ * RAM in use on the machine, GiB, and as a percentage: total less `availableBytes`, the
+ * available memory read now (the sampler's read of /proc/meminfo, else `os.freemem()`).
+ */
+export function ramInUse(availableBytes: number | null = null): { usedGiB: number; percent: number } {
   const total = totalMemoryBytes();
-  const used = total - freemem();
+  const used = total - (availableBytes ?? freemem());
   return { usedGiB: used / 2 ** 30, percent: (100 * used) / total };
 }
