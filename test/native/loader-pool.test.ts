@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
@@ -100,6 +100,7 @@ describe('native sampler pool and probe()', () => {
     a.release();
     expect(a.released).to.equal(true);
     expect(a.sampler.stats().threadRunning).to.equal(false);
+    expect(a.sampler.stats().threadParked, 'kept parked for the idle window').to.equal(true);
     // Idle: kept open briefly, so the next run reuses it without discovery.
     const reused = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
     expect(reused.sampler).to.equal(a.sampler);
@@ -125,17 +126,42 @@ describe('native sampler pool and probe()', () => {
       const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
       lease.release();
       expect(pooledSamplerCount()).to.equal(1);
+      expect(lease.sampler.stats().threadParked).to.equal(true);
       await new Promise((resolve) => setTimeout(resolve, 80));
       expect(pooledSamplerCount()).to.equal(0);
       expect(() => lease.sampler.read()).to.throw(/closed/);
+      expect(lease.sampler.stats().threadParked, 'the parked thread is joined with the sampler').to.equal(false);
       process.env.LET_SAMPLER_IDLE_MS = '0';
       const immediate = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
       immediate.release();
       expect(pooledSamplerCount()).to.equal(0);
+      expect(immediate.sampler.stats()).to.include({ threadRunning: false, threadParked: false });
     } finally {
       if (previous === undefined) delete process.env.LET_SAMPLER_IDLE_MS;
       else process.env.LET_SAMPLER_IDLE_MS = previous;
     }
+  });
+
+  it("memAvailable() reads what os.freemem() returns, with one descriptor kept until the sampler closes", () => {
+    const b = loadNativeBinding();
+    const s = new b.Sampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+    try {
+      const files = b.openFiles();
+      const low = freemem();
+      const available = s.memAvailable!();
+      const high = freemem();
+      expect(available).to.be.a('number');
+      // MemAvailable moves between the calls; 256 MiB of slack around the two reads of os.freemem().
+      expect(available!).to.be.within(Math.min(low, high) - 2 ** 28, Math.max(low, high) + 2 ** 28);
+      expect(available! % 1024, 'whole KiB, as /proc/meminfo gives them').to.equal(0);
+      expect(b.openFiles(), 'opened on the first read').to.equal(files + 1);
+      s.memAvailable!();
+      expect(b.openFiles(), 'and kept').to.equal(files + 1);
+    } finally {
+      s.close();
+    }
+    expect(b.openFiles()).to.equal(0);
+    expect(() => s.memAvailable!()).to.throw(/closed/);
   });
 
   it('takes LET_HARDWARE_ROOT and LET_NVML_LIBRARY as defaults', () => {
