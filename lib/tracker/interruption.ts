@@ -70,13 +70,30 @@ function keepsProcessAlive(listener: unknown): boolean {
 
 /**
  * A listener added by the user for a watched signal: during a run, their handler decides from
- * now on; during the idle window, our handlers go at once (the native handler must not act for
- * a signal someone else now listens to).
+ * now on. During the idle window, the native handler stops acting for that signal at once, and
+ * our handlers go on the next tick, once the listener is in: removing ours while 'newListener'
+ * runs would leave the signal with no listener at that moment, and Node would stop watching it
+ * for good (it starts watching a signal only when its first listener is announced).
  */
 function onNewListener(event: string | symbol, listener: unknown): void {
   if (typeof event !== 'string' || !installed.has(event as NodeJS.Signals)) return;
+  if (idle) {
+    watchdog?.setSignalWatchdogIdle?.(atOnceSignals(event));
+    process.nextTick(endIdleWindow);
+  } else if (watchdog !== null && keepsProcessAlive(listener)) {
+    watchdog.disarmSignal(signalNumber(event as NodeJS.Signals));
+  }
+}
+
+/** The signals that only we listen to (`except` is about to get another listener). */
+function atOnceSignals(except?: string): number[] {
+  const signals: number[] = [];
+  for (const signal of INTERRUPT_SIGNALS) if (signal !== except && process.listenerCount(signal) === 1) signals.push(signalNumber(signal));
+  return signals;
+}
+
+function endIdleWindow(): void {
   if (idle) uninstall();
-  else if (watchdog !== null && keepsProcessAlive(listener)) watchdog.disarmSignal(signalNumber(event as NodeJS.Signals));
 }
 
 /** A listener of someone else's removed during the idle window: our handlers go at once too. */
@@ -186,9 +203,7 @@ export function runEnded(run: InterruptibleRun): void {
   }
   // A signal that has no listener but ours takes its default action at once; the others go to
   // their listeners (our handler stands aside: no run to store, see onSignal).
-  const atOnce: number[] = [];
-  for (const signal of INTERRUPT_SIGNALS) if (process.listenerCount(signal) === 1) atOnce.push(signalNumber(signal));
-  watchdog?.setSignalWatchdogIdle?.(atOnce);
+  watchdog?.setSignalWatchdogIdle?.(atOnceSignals());
   idle = true;
   idleSinceMs = performance.now();
   if (idleTimer === null) armIdleTimer(idleMs);
