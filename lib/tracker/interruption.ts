@@ -9,7 +9,8 @@
  *   process has no other listener for it, the native handler gives it its default action at once
  *   (the process dies of it, even with a blocked event loop); otherwise our handler stands aside
  *   and the other listeners decide. A listener added or removed for one of these signals during
- *   the idle window ends the window (our handlers are removed at once). With `LET_SAMPLER_IDLE_MS=0`,
+ *   the idle window ends the window (our handlers are removed: at once for a removed one, on
+ *   the next tick for an added one, see onNewListener). With `LET_SAMPLER_IDLE_MS=0`,
  *   or where the native watchdog is not armed (no addon), they are removed when the last tracker
  *   stops. Importing the package installs nothing, and nothing here keeps the process alive
  *   (Node's signal handles and the idle timer are unref'd).
