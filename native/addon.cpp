@@ -15,6 +15,7 @@
 #include "addon_options.h"
 #include "lock_binding.h"
 #include "platform.h"
+#include "reading_buffer.h"
 #include "sampler.h"
 #include "signal_watchdog.h"
 
@@ -143,6 +144,7 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
                         InstanceMethod<&SamplerWrap::Acquire>("acquire"),
                         InstanceMethod<&SamplerWrap::Release>("release"),
                         InstanceMethod<&SamplerWrap::Read>("read"),
+                        InstanceMethod<&SamplerWrap::ReadInto>("readInto"),
                         InstanceMethod<&SamplerWrap::Latest>("latest"),
                         InstanceMethod<&SamplerWrap::MemAvailable>("memAvailable"),
                         InstanceMethod<&SamplerWrap::RecentSamples>("recentSamples"),
@@ -208,17 +210,20 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
 
   // release(token, park?): with park true, the last release parks the thread instead of joining it.
   Napi::Value Release(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "release(token): token must be a number");
-    if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsBoolean()) {
-      throw Napi::TypeError::New(env, "release(token, park): park must be a boolean");
-    }
-    const bool park = info.Length() >= 2 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
-    if (!sampler_->closed()) sampler_->Release(info[0].As<Napi::Number>().Int32Value(), park);
-    return env.Undefined();
+    bool park = false;
+    const int token = options::ParseReleaseToken(info, &park);
+    if (!sampler_->closed()) sampler_->Release(token, park);
+    return info.Env().Undefined();
   }
 
   Napi::Value Read(const Napi::CallbackInfo& info) { return ReadingToJs(info.Env(), Open(info.Env()).Read()); }
+
+  // readInto(buffer): a fresh reading written into a Float64Array (reading_buffer.h).
+  Napi::Value ReadInto(const Napi::CallbackInfo& info) {
+    Napi::Float64Array out = options::ParseReadingBuffer(info, ReadingBufferLength(sampler_->domains().size()));
+    WriteReading(Open(info.Env()).Read(), out.Data(), out.ElementLength());
+    return info.Env().Undefined();
+  }
 
   Napi::Value Latest(const Napi::CallbackInfo& info) { return ReadingToJs(info.Env(), Open(info.Env()).Latest()); }
 
@@ -246,27 +251,23 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const SamplerStats c = sampler_->Stats();
-    DomainStats sum;
-    Napi::Array per = Napi::Array::New(env, c.per_domain.size());
-    for (uint32_t i = 0; i < c.per_domain.size(); ++i) {
-      const DomainStats& d = c.per_domain[i];
-      sum.read_errors += d.read_errors;
-      sum.anomalies += d.anomalies;
-      sum.resets += d.resets;
-      sum.wraps += d.wraps;
-      Napi::Object o = Napi::Object::New(env);
+    // The four counts of `d` as properties of `o` (per domain, and their sums on the result).
+    auto counts = [](Napi::Object o, const DomainStats& d) {
       o.Set("readErrors", static_cast<double>(d.read_errors));
       o.Set("anomalies", static_cast<double>(d.anomalies));
       o.Set("resets", static_cast<double>(d.resets));
       o.Set("wraps", static_cast<double>(d.wraps));
-      per.Set(i, o);
+      return o;
+    };
+    DomainStats sum;
+    Napi::Array per = Napi::Array::New(env, c.per_domain.size());
+    for (uint32_t i = 0; i < c.per_domain.size(); ++i) {
+      const DomainStats& d = c.per_domain[i];
+      sum.read_errors += d.read_errors, sum.anomalies += d.anomalies, sum.resets += d.resets, sum.wraps += d.wraps;
+      per.Set(i, counts(Napi::Object::New(env), d));
     }
-    Napi::Object r = Napi::Object::New(env);
+    Napi::Object r = counts(Napi::Object::New(env), sum);
     r.Set("samples", static_cast<double>(c.samples));
-    r.Set("readErrors", static_cast<double>(sum.read_errors));
-    r.Set("anomalies", static_cast<double>(sum.anomalies));
-    r.Set("resets", static_cast<double>(sum.resets));
-    r.Set("wraps", static_cast<double>(sum.wraps));
     r.Set("threadRunning", sampler_->ThreadRunning());
     r.Set("threadParked", sampler_->ThreadParked());
     r.Set("threadStarts", static_cast<double>(sampler_->ThreadStarts()));

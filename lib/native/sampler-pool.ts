@@ -16,6 +16,7 @@
  * use a lease through the one wrapper over it, `SamplerSource` (sampler-source.ts).
  */
 import { loadNativeBinding } from './loader.js';
+import { readingBufferLength, readingFromBuffer } from './reading-buffer.js';
 import { resolveSamplerOptions, resolveSamplingIntervalMs, type ResolvedSamplerOptions, type SamplerOptions } from './sampler-options.js';
 import type { NativeSampler, ProbeResult, Reading } from './types.js';
 
@@ -55,6 +56,18 @@ interface Entry {
   probe: ProbeResult | null;
   /** Whether its baseline reading had CPU times, taken on first use (it never changes). */
   cpuTimesAvailable: boolean | null;
+  /** The buffer fresh readings are written into (readInto), made on first use; copied out at once. */
+  buffer: Float64Array | null;
+}
+
+/** A fresh reading of the entry's sampler: through its buffer where the addon can, else read(). */
+function readFresh(entry: Entry): Reading {
+  const { sampler } = entry;
+  if (typeof sampler.readInto !== 'function') return sampler.read();
+  const domains = sampler.domains.length;
+  entry.buffer ??= new Float64Array(readingBufferLength(domains));
+  sampler.readInto(entry.buffer);
+  return readingFromBuffer(entry.buffer, domains);
 }
 
 const pool = new Map<string, Entry>();
@@ -104,7 +117,7 @@ export function acquireSampler(options: SamplerOptions = {}): SamplerLease {
   let entry = pool.get(key);
   if (entry === undefined) {
     const binding = loadNativeBinding();
-    entry = { key, sampler: new binding.Sampler(resolved), leases: 0, idleTimer: null, idleSinceMs: 0, probe: null, cpuTimesAvailable: null };
+    entry = { key, sampler: new binding.Sampler(resolved), leases: 0, idleTimer: null, idleSinceMs: 0, probe: null, cpuTimesAvailable: null, buffer: null };
     pool.set(key, entry);
   }
   const use = typeof cpuTimes === 'function' ? cpuTimes(entry.sampler.domains) : cpuTimes;
@@ -116,7 +129,7 @@ export function acquireSampler(options: SamplerOptions = {}): SamplerLease {
     sampler: e.sampler,
     read: () => {
       if (released) throw new Error('this sampler lease was released');
-      return e.sampler.read();
+      return readFresh(e);
     },
     latest: () => {
       if (released) throw new Error('this sampler lease was released');

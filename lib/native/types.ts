@@ -209,6 +209,12 @@ export interface NativeSampler {
   release(token: number, park?: boolean): void;
   /** Take a fresh reading of every counter now (exact start/stop), then return the totals. */
   read(): Reading;
+  /**
+   * The same fresh reading, written as numbers into `buffer` (a Float64Array of at least
+   * 1 + 2 × domains + 6; layout in lib/native/reading-buffer.ts), which costs less than building
+   * the Reading through Node-API. Absent from older addons.
+   */
+  readInto?(buffer: Float64Array): void;
   /** Return the latest totals without touching hardware (cheap). */
   latest(): Reading;
   /**

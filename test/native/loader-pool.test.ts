@@ -164,6 +164,25 @@ describe('native sampler pool and probe()', () => {
     expect(() => s.memAvailable!()).to.throw(/closed/);
   });
 
+  it("a lease's fresh reading comes through readInto() and equals the Reading the sampler published", () => {
+    const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+    try {
+      expect(lease.sampler.readInto).to.be.a('function');
+      const fresh = lease.read();
+      expect(fresh).to.deep.equal(lease.sampler.latest());
+      expect(fresh.energyUj).to.have.length(3);
+      expect(fresh.cpu.available).to.equal(true);
+      expect(fresh.cpu.logicalCpus).to.be.above(0);
+      const next = lease.read();
+      expect(next.timestampNs).to.be.above(fresh.timestampNs);
+      expect(next).to.deep.equal(lease.sampler.latest());
+      expect(() => lease.sampler.readInto!(new Float64Array(1 + 2 * 3 + 5))).to.throw(TypeError, /Float64Array of 1 \+ 2 × domains \+ 6/);
+      expect(() => lease.sampler.readInto!(new Float32Array(20) as unknown as Float64Array)).to.throw(TypeError, /Float64Array/);
+    } finally {
+      lease.release();
+    }
+  });
+
   it('takes LET_HARDWARE_ROOT and LET_NVML_LIBRARY as defaults', () => {
     const env = { LET_HARDWARE_ROOT: '/x', LET_NVML_LIBRARY: '/y.so' };
     expect(resolveSamplerOptions({}, env)).to.include({ hardwareRoot: '/x', nvmlLibrary: '/y.so' });
