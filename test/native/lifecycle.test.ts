@@ -136,7 +136,7 @@ describe('native sampler: lifecycle', function () {
       expect(() => a.read()).to.throw(/released/);
       if (i % 2 === 0) closeIdleSamplers(); // half the cycles reuse the idle sampler, half open a new one
     }
-    expect(pooledSamplerCount()).to.equal(1); // idle, thread stopped, closed after LET_SAMPLER_IDLE_MS
+    expect(pooledSamplerCount()).to.equal(1); // idle, thread not sampling (parked), closed after LET_SAMPLER_IDLE_MS
     expect(b.liveThreads()).to.equal(0);
     closeIdleSamplers();
     expect(pooledSamplerCount()).to.equal(0);

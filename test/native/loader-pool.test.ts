@@ -84,7 +84,7 @@ describe('native sampler pool and probe()', () => {
   });
   afterEach(() => hw.cleanup());
 
-  it('shares one sampler per configuration; the last release stops the thread and closes it', () => {
+  it('shares one sampler per configuration; the last release stops the thread sampling (parks it) and closes it', () => {
     const a = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 100 });
     const b = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 10 });
     const other = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', includeDescendants: true });
