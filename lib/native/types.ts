@@ -196,9 +196,9 @@ export interface NativeSampler {
   /**
    * Register a user of the sampling thread with its wanted interval (within
    * `SAMPLING_INTERVAL_MS`) and the CPU times its ticks need (default: both); starts the thread
-   * on the first acquire (or takes a parked one back). The thread runs at the shortest interval asked by any holder, never
-   * longer than a quarter of the shortest wrap time, and reads the CPU times any holder needs
-   * (at most every 10 ms). Returns a token for release.
+   * on the first acquire (or takes a parked one back). The thread runs at the shortest interval
+   * asked by any holder, never longer than a quarter of the shortest wrap time, and reads the
+   * CPU times any holder needs (at most every 10 ms). Returns a token for release.
    */
   acquire(intervalMs: number, cpuTimes?: CpuTimesUse): number;
   /**
