@@ -70,19 +70,19 @@ function keepsProcessAlive(listener: unknown): boolean {
 }
 
 /**
- * A listener added by the user for a watched signal: during a run, their handler decides from
- * now on. During the idle window, the native handler stops acting for that signal at once, and
- * our handlers go on the next tick, once the listener is in: removing ours while 'newListener'
- * runs would leave the signal with no listener at that moment, and Node would stop watching it
- * for good (it starts watching a signal only when its first listener is announced).
+ * A listener added by the user for a watched signal: their handler decides from now on (the
+ * watchdog stops watching that signal). During the idle window, the native handler also stops
+ * acting for that signal at once, and our handlers go on the next tick, once the listener is
+ * in: removing ours while 'newListener' runs would leave the signal with no listener at that
+ * moment, and Node would stop watching it for good (it starts watching a signal only when its
+ * first listener is announced). A run started before that tick keeps them.
  */
 function onNewListener(event: string | symbol, listener: unknown): void {
   if (typeof event !== 'string' || !installed.has(event as NodeJS.Signals)) return;
+  if (watchdog !== null && keepsProcessAlive(listener)) watchdog.disarmSignal(signalNumber(event as NodeJS.Signals));
   if (idle) {
     watchdog?.setSignalWatchdogIdle?.(atOnceSignals(event));
     process.nextTick(endIdleWindow);
-  } else if (watchdog !== null && keepsProcessAlive(listener)) {
-    watchdog.disarmSignal(signalNumber(event as NodeJS.Signals));
   }
 }
 

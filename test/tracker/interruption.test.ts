@@ -139,8 +139,9 @@ describe('interrupted and killed runs are kept', function () {
     });
   }
 
-  for (const when of ['user', 'userlate'] as const) {
-  it(`the watchdog leaves a signal alone when the user has a handler for it (${when === 'user' ? 'added before start()' : 'added after start()'})`, async () => {
+  for (const when of ['user', 'userlate', 'idlelate'] as const) {
+  const added = { user: 'added before start()', userlate: 'added after start()', idlelate: "added in the idle window after a run, the next run started in the same tick" }[when];
+  it(`the watchdog leaves a signal alone when the user has a handler for it (${added})`, async () => {
     const child = startChild(['sync', outputDir, hw.root, '', when]);
     await ready(child);
     writeFileSync(join(outputDir, 'go'), '');
