@@ -36,6 +36,7 @@
             "native/linux/nvml_select.cpp",
             "native/linux/nvml_counters.cpp",
             "native/linux/procstat.cpp",
+            "native/linux/meminfo.cpp",
             "native/linux/discovery.cpp",
             "native/linux/glibc_compat.cpp",
             "native/linux/file_lock.cpp",

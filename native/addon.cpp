@@ -15,6 +15,7 @@
 #include "addon_options.h"
 #include "lock_binding.h"
 #include "platform.h"
+#include "reading_buffer.h"
 #include "sampler.h"
 #include "signal_watchdog.h"
 
@@ -50,6 +51,7 @@ class LetAddon : public Napi::Addon<LetAddon> {
   Napi::Object KeyNames() const { return keys_.Value(); }
 
  private:
+  // liveThreads(): sampling threads; parkedThreads() (Data set): parked ones.
   Napi::Value LiveThreads(const Napi::CallbackInfo& info);
   Napi::Value OpenFiles(const Napi::CallbackInfo& info);
   void Noop(const Napi::CallbackInfo&) {}
@@ -142,7 +144,9 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
                         InstanceMethod<&SamplerWrap::Acquire>("acquire"),
                         InstanceMethod<&SamplerWrap::Release>("release"),
                         InstanceMethod<&SamplerWrap::Read>("read"),
+                        InstanceMethod<&SamplerWrap::ReadInto>("readInto"),
                         InstanceMethod<&SamplerWrap::Latest>("latest"),
+                        InstanceMethod<&SamplerWrap::MemAvailable>("memAvailable"),
                         InstanceMethod<&SamplerWrap::RecentSamples>("recentSamples"),
                         InstanceMethod<&SamplerWrap::Stats>("stats"),
                         InstanceMethod<&SamplerWrap::Close>("close")});
@@ -204,16 +208,31 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     return Napi::Number::New(env, s.Acquire(interval_ns, options::ParseCpuTimesUse(info)));
   }
 
+  // release(token, park?): with park true, the last release parks the thread instead of joining it.
   Napi::Value Release(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "release(token): token must be a number");
-    if (!sampler_->closed()) sampler_->Release(info[0].As<Napi::Number>().Int32Value());
-    return env.Undefined();
+    bool park = false;
+    const int token = options::ParseReleaseToken(info, &park);
+    if (!sampler_->closed()) sampler_->Release(token, park);
+    return info.Env().Undefined();
   }
 
   Napi::Value Read(const Napi::CallbackInfo& info) { return ReadingToJs(info.Env(), Open(info.Env()).Read()); }
 
+  // readInto(buffer): a fresh reading written into a Float64Array (reading_buffer.h).
+  Napi::Value ReadInto(const Napi::CallbackInfo& info) {
+    Napi::Float64Array out = options::ParseReadingBuffer(info, ReadingBufferLength(sampler_->domains().size()));
+    WriteReading(Open(info.Env()).Read(), out.Data(), out.ElementLength());
+    return info.Env().Undefined();
+  }
+
   Napi::Value Latest(const Napi::CallbackInfo& info) { return ReadingToJs(info.Env(), Open(info.Env()).Latest()); }
+
+  // memAvailable(): the machine's available memory now (bytes), or null where it cannot be read.
+  Napi::Value MemAvailable(const Napi::CallbackInfo& info) {
+    uint64_t bytes = 0;
+    if (!Open(info.Env()).ReadMemAvailable(&bytes)) return info.Env().Null();
+    return Napi::Number::New(info.Env(), static_cast<double>(bytes));
+  }
 
   // recentSamples(sinceNs?): ring entries taken after sinceNs (monotonic ns), as Readings.
   Napi::Value RecentSamples(const Napi::CallbackInfo& info) {
@@ -232,28 +251,26 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const SamplerStats c = sampler_->Stats();
-    DomainStats sum;
-    Napi::Array per = Napi::Array::New(env, c.per_domain.size());
-    for (uint32_t i = 0; i < c.per_domain.size(); ++i) {
-      const DomainStats& d = c.per_domain[i];
-      sum.read_errors += d.read_errors;
-      sum.anomalies += d.anomalies;
-      sum.resets += d.resets;
-      sum.wraps += d.wraps;
-      Napi::Object o = Napi::Object::New(env);
+    // The four counts of `d` as properties of `o` (per domain, and their sums on the result).
+    auto counts = [](Napi::Object o, const DomainStats& d) {
       o.Set("readErrors", static_cast<double>(d.read_errors));
       o.Set("anomalies", static_cast<double>(d.anomalies));
       o.Set("resets", static_cast<double>(d.resets));
       o.Set("wraps", static_cast<double>(d.wraps));
-      per.Set(i, o);
+      return o;
+    };
+    DomainStats sum;
+    Napi::Array per = Napi::Array::New(env, c.per_domain.size());
+    for (uint32_t i = 0; i < c.per_domain.size(); ++i) {
+      const DomainStats& d = c.per_domain[i];
+      sum.read_errors += d.read_errors, sum.anomalies += d.anomalies, sum.resets += d.resets, sum.wraps += d.wraps;
+      per.Set(i, counts(Napi::Object::New(env), d));
     }
-    Napi::Object r = Napi::Object::New(env);
+    Napi::Object r = counts(Napi::Object::New(env), sum);
     r.Set("samples", static_cast<double>(c.samples));
-    r.Set("readErrors", static_cast<double>(sum.read_errors));
-    r.Set("anomalies", static_cast<double>(sum.anomalies));
-    r.Set("resets", static_cast<double>(sum.resets));
-    r.Set("wraps", static_cast<double>(sum.wraps));
     r.Set("threadRunning", sampler_->ThreadRunning());
+    r.Set("threadParked", sampler_->ThreadParked());
+    r.Set("threadStarts", static_cast<double>(sampler_->ThreadStarts()));
     r.Set("intervalMs", static_cast<double>(sampler_->EffectiveIntervalNs()) / 1e6);
     r.Set("perDomain", per);
     return r;
@@ -282,6 +299,7 @@ LetAddon::LetAddon(Napi::Env env, Napi::Object exports) : env_(env) {
                         InstanceValue("platform", Napi::String::New(env, PlatformName()), kPlain),
                         InstanceValue("version", Napi::String::New(env, LET_STR(LET_VERSION)), kPlain),
                         InstanceMethod<&LetAddon::LiveThreads>("liveThreads", kPlain),
+                        InstanceMethod<&LetAddon::LiveThreads>("parkedThreads", kPlain, this),
                         InstanceMethod<&LetAddon::OpenFiles>("openFiles", kPlain),
                         InstanceMethod<&LetAddon::Noop>("noop", kPlain)});
   RegisterSignalWatchdog(env, exports);  // its own per-env state and cleanup hook
@@ -304,10 +322,10 @@ void LetAddon::Register(const std::shared_ptr<Sampler>& sampler) {
 }
 
 Napi::Value LetAddon::LiveThreads(const Napi::CallbackInfo& info) {
-  int n = 0;
+  int live = 0, parked = 0;
   for (auto& w : samplers_)
-    if (auto s = w.lock(); s && s->ThreadRunning()) ++n;
-  return Napi::Number::New(info.Env(), n);
+    if (auto s = w.lock()) live += s->ThreadRunning() ? 1 : 0, parked += s->ThreadParked() ? 1 : 0;
+  return Napi::Number::New(info.Env(), info.Data() == nullptr ? live : parked);
 }
 
 Napi::Value LetAddon::OpenFiles(const Napi::CallbackInfo& info) {

@@ -1,5 +1,5 @@
 // Parsing of the options the JavaScript layer passes to the addon (lib/native/sampler-options.ts
-// builds them): sampler construction and acquire(). Every default and rule (environment
+// builds them): sampler construction, acquire(), release() and readInto(). Every default and rule (environment
 // variables, interval limits, the CPU load model) is resolved in TypeScript; this file only
 // checks types and ranges and fails with a TypeError / RangeError naming the option.
 //
@@ -123,6 +123,27 @@ inline CpuTimesUse ParseCpuTimesUse(const Napi::CallbackInfo& info) {
   use.machine = OptionalBool(o, "machine", "cpuTimes", true);
   use.process = OptionalBool(o, "process", "cpuTimes", true);
   return use;
+}
+
+// release(token, park?): the token, and whether the last release parks the thread (default no).
+inline int ParseReleaseToken(const Napi::CallbackInfo& info, bool* park) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "release(token): token must be a number");
+  const bool given = info.Length() >= 2 && !info[1].IsUndefined();
+  if (given && !info[1].IsBoolean()) throw Napi::TypeError::New(env, "release(token, park): park must be a boolean");
+  *park = given && info[1].As<Napi::Boolean>().Value();
+  return info[0].As<Napi::Number>().Int32Value();
+}
+
+// readInto(buffer): a Float64Array of at least `length` numbers.
+inline Napi::Float64Array ParseReadingBuffer(const Napi::CallbackInfo& info, size_t length) {
+  const bool f64 = info.Length() >= 1 && info[0].IsTypedArray() &&
+                   info[0].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array;
+  if (!f64 || info[0].As<Napi::Float64Array>().ElementLength() < length) {
+    throw Napi::TypeError::New(info.Env(),
+                               "readInto(buffer): buffer must be a Float64Array of 1 + 2 × domains + 6 numbers");
+  }
+  return info[0].As<Napi::Float64Array>();
 }
 
 }  // namespace options

@@ -1,8 +1,9 @@
 // What each platform provides to the sampler: discovery of counters and the CPU-time reader.
 // native/linux/*.cpp implement it for Linux; native/stub/discovery_stub.cpp elsewhere (no sensors).
 //
-// Threads: Discover() and MakeCpuTimesReader() run on the JavaScript thread (sampler
-// construction). CpuTimesReader::Read() runs under Sampler::read_mu_ (sampling thread or JS thread).
+// Threads: Discover(), MakeCpuTimesReader() and MakeMemoryReader() run on the JavaScript thread
+// (sampler construction). CpuTimesReader::Read() runs under Sampler::read_mu_ (sampling thread or
+// JS thread); MemoryReader::ReadAvailableBytes() under read_mu_ on the JS thread.
 #pragma once
 
 #include <cstdint>
@@ -55,8 +56,19 @@ class CpuTimesReader {
   virtual int OpenFiles() const = 0;
 };
 
+// The machine's available memory (MemAvailable, what os.freemem() returns), for the record's
+// RAM in use at stop. Opens its file on the first read.
+class MemoryReader {
+ public:
+  virtual ~MemoryReader() = default;
+  // False where it cannot be read (the caller then asks os.freemem()).
+  virtual bool ReadAvailableBytes(uint64_t* out) = 0;
+  virtual int OpenFiles() const = 0;
+};
+
 const char* PlatformName();
 Discovered Discover(const SamplerOptions& options);
 std::unique_ptr<CpuTimesReader> MakeCpuTimesReader(const SamplerOptions& options);
+std::unique_ptr<MemoryReader> MakeMemoryReader();
 
 }  // namespace let

@@ -31,6 +31,7 @@ Sampler::Sampler(const SamplerOptions& options, const SamplingRules& rules)
       attribution_(GpuMask(disc_)),
       load_model_(rules.load_model) {
   cpu_reader_ = MakeCpuTimesReader(options_);
+  mem_reader_ = MakeMemoryReader();
   wrap_cap_ns_ = rules_.max_interval_ns;
   const size_t n = disc_.counters.size();
   domains_.reserve(n);
@@ -78,9 +79,16 @@ void Sampler::RecomputeLocked() {
   tick_use_ = use;
 }
 
-// Under ctl_mu_. Whether the thread must be woken: what it does changed.
-bool Sampler::ChangeNeedsWakeLocked(int64_t was_interval, CpuTimesUse was_use) const {
-  return interval_ns_ != was_interval || tick_use_.machine != was_use.machine || tick_use_.process != was_use.process;
+// Under ctl_mu_. Whether the thread must be woken: what it does is not what it should do.
+bool Sampler::ChangeNeedsWakeLocked() const {
+  return interval_ns_ != told_interval_ns_ || tick_use_.machine != told_use_.machine || tick_use_.process != told_use_.process;
+}
+
+// Under ctl_mu_. Give the thread the current settings and wake it to read them.
+void Sampler::TellThreadLocked() {
+  told_interval_ns_ = interval_ns_;
+  told_use_ = tick_use_;
+  waiter_.Notify();
 }
 
 // JS thread, ctl_mu_.
@@ -89,54 +97,70 @@ int64_t Sampler::EffectiveIntervalNs() {
   return interval_ns_;
 }
 
-// JS thread. Starts the thread on the first holder; wakes it only when what it does changed.
+// JS thread. Starts the thread on the first holder, takes it back from its park (waking it only
+// when it is asleep), otherwise wakes it only when what it does changed.
 int Sampler::Acquire(int64_t interval_ns, CpuTimesUse use) {
   std::lock_guard<std::mutex> lk(ctl_mu_);
   const int token = next_token_++;
   holders_[token] = Holder{interval_ns, use};
-  const int64_t was_interval = interval_ns_;
-  const CpuTimesUse was_use = tick_use_;
   RecomputeLocked();
   if (!thread_.joinable()) {
-    stop_ = false;
+    stop_ = parked_ = asleep_ = false;
+    told_interval_ns_ = interval_ns_;
+    told_use_ = tick_use_;
     thread_running_.store(true);
     thread_ = std::thread(&Sampler::ThreadMain, this);
-  } else if (ChangeNeedsWakeLocked(was_interval, was_use)) {
-    waiter_.Notify();
+    thread_starts_.fetch_add(1);
+    return token;
   }
+  if (parked_) {
+    parked_ = false;
+    thread_parked_.store(false);
+    thread_running_.store(true);
+  }
+  if (asleep_ || ChangeNeedsWakeLocked()) TellThreadLocked();
+  asleep_ = false;
   return token;
 }
 
-// JS thread. Stops and joins the thread when the last holder leaves.
-void Sampler::Release(int token) {
+// JS thread. When the last holder leaves: parks the thread (`park`: it parks at its next tick,
+// no wake-up now) or stops and joins it.
+void Sampler::Release(int token, bool park) {
   {
     std::lock_guard<std::mutex> lk(ctl_mu_);
     if (holders_.erase(token) == 0) return;
-    const int64_t was_interval = interval_ns_;
-    const CpuTimesUse was_use = tick_use_;
     RecomputeLocked();
     if (!holders_.empty()) {
-      if (ChangeNeedsWakeLocked(was_interval, was_use)) waiter_.Notify();
+      if (ChangeNeedsWakeLocked()) TellThreadLocked();
+      return;
+    }
+    if (park && thread_.joinable() && !stop_) {
+      parked_ = true;
+      thread_running_.store(false);
+      thread_parked_.store(true);
       return;
     }
   }
   StopThread();
 }
 
-// JS thread. Wake the thread and join it; no lock held while joining.
+// JS thread. Wake the thread (ticking, parked or asleep) and join it; no lock held while joining.
 void Sampler::StopThread() {
   {
     std::lock_guard<std::mutex> lk(ctl_mu_);
     stop_ = true;
+    parked_ = asleep_ = false;
     waiter_.Notify();
   }
   if (thread_.joinable()) thread_.join();
   thread_running_.store(false);
+  thread_parked_.store(false);
 }
 
 // Sampling thread. Sleeps in waiter_ until the next tick (one futex wait on Linux, no lock);
-// takes ctl_mu_ only when woken by a change (stop, interval, needs). Samples under read_mu_,
-// publishes under snap_mu_. Catches everything: nothing escapes the thread.
+// takes ctl_mu_ only when woken by a change (stop, interval, needs) or on a tick while parked,
+// where it takes no sample and waits with no deadline until Acquire or StopThread wakes it.
+// Samples under read_mu_, publishes under snap_mu_. Catches everything: nothing escapes the thread.
 void Sampler::ThreadMain() {
   int64_t interval = 0;
   CpuTimesUse use;
@@ -154,13 +178,27 @@ void Sampler::ThreadMain() {
   // so that a late wake-up never makes the next tick skip its read.
   int64_t cpu_due = 0;
   for (;;) {
-    if (waiter_.WaitUntil(generation, next)) {
+    bool changed = waiter_.WaitUntil(generation, next);
+    bool woke_from_park = false;
+    if (!changed && thread_parked_.load()) {
+      std::unique_lock<std::mutex> lk(ctl_mu_);
+      if (stop_) return;
+      if (parked_) {
+        asleep_ = true;
+        generation = waiter_.Generation();
+        lk.unlock();
+        waiter_.Wait(generation);  // no deadline: no CPU, no wake-up until Notify
+        changed = woke_from_park = true;
+      }
+    }
+    if (changed) {
       std::lock_guard<std::mutex> lk(ctl_mu_);
       if (stop_) return;
       interval = interval_ns_;
       use = tick_use_;
       generation = waiter_.Generation();
-      next = std::min(next, MonotonicNs() + interval);
+      // Back from its park: the first tick one interval from now, as for a new thread.
+      next = woke_from_park ? MonotonicNs() + interval : std::min(next, MonotonicNs() + interval);
       continue;
     }
     const bool cpu_now = next >= cpu_due;
@@ -281,6 +319,7 @@ int Sampler::OpenFiles() {
   for (const auto& r : disc_.resources) n += r->OpenFiles();
   for (const auto& c : disc_.counters) n += c->OpenFiles();
   if (cpu_reader_) n += cpu_reader_->OpenFiles();
+  if (mem_reader_) n += mem_reader_->OpenFiles();
   return n;
 }
 
@@ -296,6 +335,7 @@ void Sampler::Close() {
   std::lock_guard<std::mutex> lk(read_mu_);
   disc_.counters.clear();
   cpu_reader_.reset();
+  mem_reader_.reset();
   disc_.resources.clear();
 }
 

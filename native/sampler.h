@@ -7,8 +7,14 @@
 //   - JavaScript thread: constructor, Acquire, Release, Read, Latest, RecentSamples, Stats,
 //     OpenFiles, Close, destructor. Never holds a lock while joining the thread.
 //   - sampling thread (one per sampler, owned by this object, joined by StopThread()): ThreadMain.
-//   ctl_mu_  guards holders_, stop_, interval_ns_, tick_use_ (thread control). The thread takes
-//            it only when woken by waiter_ (a state change), never on a plain tick.
+//     It samples while a holder holds it. When the last holder leaves, Release either joins it
+//     (a direct sampler) or, when asked to (the pool's idle window, lib/native/sampler-pool.ts),
+//     parks it: at its next tick it takes no sample and waits in waiter_ with no deadline (no
+//     CPU, no wake-up) until an Acquire wakes it or Close()/the destructor stops and joins it. An
+//     Acquire before that tick finds it still ticking and costs no wake-up at all.
+//   ctl_mu_  guards holders_, stop_, parked_, asleep_, interval_ns_, tick_use_ and told_* (thread
+//            control). The thread takes it only when woken by waiter_ (a state change) or on a
+//            tick while parked, never on a plain tick.
 //   read_mu_ serialises hardware reads and accounting (disc_.counters, acc_, cpu_reader_,
 //            cpu_last_, attribution_, load_model_ and the read times).
 //   snap_mu_ guards the published reading, the ring and the stats (what latest() returns).
@@ -91,13 +97,19 @@ class Sampler {
   bool closed() const { return closed_.load(); }
 
   // JS thread, ctl_mu_. interval in ns (already validated against rules()); `use`: what this
-  // holder needs read on each tick. Returns a token (> 0).
+  // holder needs read on each tick. Starts the thread, or wakes a parked one. Returns a token (> 0).
   int Acquire(int64_t interval_ns, CpuTimesUse use);
-  // JS thread, ctl_mu_; joins the thread (no lock held) when the last holder leaves.
-  void Release(int token);
+  // JS thread, ctl_mu_. When the last holder leaves: with `park`, the thread is parked (kept for
+  // the next Acquire, joined by Close()); else it is joined (no lock held).
+  void Release(int token, bool park);
 
   // JS thread, read_mu_ then snap_mu_. Fresh reading of every counter, then the totals.
   Reading Read();
+  // JS thread, read_mu_. The machine's available memory now, bytes; false where it cannot be read.
+  bool ReadMemAvailable(uint64_t* bytes) {
+    std::lock_guard<std::mutex> lk(read_mu_);
+    return !closed_.load() && mem_reader_ != nullptr && mem_reader_->ReadAvailableBytes(bytes);
+  }
   // JS thread, snap_mu_. Latest published totals; touches no hardware.
   Reading Latest();
   // JS thread, snap_mu_. Ring of recent samples (oldest first) taken after since_ns (0: all).
@@ -107,7 +119,12 @@ class Sampler {
   // JS thread, ctl_mu_. Effective interval (ns) the thread runs (or would run) at.
   int64_t EffectiveIntervalNs();
 
+  // Any thread. Whether the thread samples (a holder holds it).
   bool ThreadRunning() const { return thread_running_.load(); }
+  // Any thread. Whether the thread exists but is parked (no holder; waits with no deadline).
+  bool ThreadParked() const { return thread_parked_.load(); }
+  // Any thread. OS threads this sampler has started (a parked thread woken again is not a new one).
+  uint64_t ThreadStarts() const { return thread_starts_.load(); }
   // JS thread, read_mu_. Descriptors held by counters, resources and the CPU-time reader.
   int OpenFiles();
 
@@ -130,13 +147,15 @@ class Sampler {
   void PublishLocked(int64_t t_ns);  // under read_mu_; takes snap_mu_
   void StopThread();              // JS thread; joins
   void RecomputeLocked();         // under ctl_mu_: interval_ns_ and tick_use_ from holders_
-  bool ChangeNeedsWakeLocked(int64_t was_interval, CpuTimesUse was_use) const;  // under ctl_mu_
+  bool ChangeNeedsWakeLocked() const;  // under ctl_mu_: what the thread does is not what it should
+  void TellThreadLocked();        // under ctl_mu_: told_* = the current settings, wake the thread
 
   SamplerOptions options_;
   SamplingRules rules_;
   Discovered disc_;
   std::vector<DomainInfo> domains_;
   std::unique_ptr<CpuTimesReader> cpu_reader_;
+  std::unique_ptr<MemoryReader> mem_reader_;  // under read_mu_
   int64_t wrap_cap_ns_ = 0;
 
   // ---- under read_mu_
@@ -162,11 +181,17 @@ class Sampler {
   std::map<int, Holder> holders_;
   int next_token_ = 1;
   bool stop_ = false;
+  bool parked_ = false;  // no holder, the thread kept for the next Acquire
+  bool asleep_ = false;  // parked and waiting with no deadline: only Notify wakes it
   int64_t interval_ns_ = kIdleIntervalNs;
   CpuTimesUse tick_use_{false, false};  // union of the holders' needs
+  int64_t told_interval_ns_ = 0;        // the settings the thread was last given (started or woken)
+  CpuTimesUse told_use_{false, false};
   std::thread thread_;  // started/joined on the JS thread only
 
   std::atomic<bool> thread_running_{false};
+  std::atomic<bool> thread_parked_{false};
+  std::atomic<uint64_t> thread_starts_{0};
   std::atomic<bool> closed_{false};
 };
 

@@ -1,7 +1,7 @@
 // The sampling thread's timed wait (see Waiter below). Linux: one futex word
 // (native/linux/futex_waiter.h); elsewhere a condition variable with the same contract.
 //
-// Threads: WaitUntil on the sampling thread only; Notify on the JavaScript thread.
+// Threads: Wait and WaitUntil on the sampling thread only; Notify on the JavaScript thread.
 #pragma once
 
 #if defined(__linux__)
@@ -25,6 +25,11 @@ class Waiter {
     const std::chrono::steady_clock::time_point at{std::chrono::nanoseconds(deadline_ns)};
     std::unique_lock<std::mutex> lk(mu_);
     return cv_.wait_until(lk, at, [&] { return gen_ != seen; });
+  }
+  // Sampling thread: sleeps with no deadline until Notify moves the generation away from `seen`.
+  void Wait(uint32_t seen) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return gen_ != seen; });
   }
   // JavaScript thread.
   void Notify() {

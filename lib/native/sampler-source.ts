@@ -61,9 +61,9 @@ export class SamplerSource {
     this.domains = lease.sampler.domains;
     this.unavailable = probe.unavailable;
     this.cpuModel = probe.cpuModel;
-    // The sampler took a fresh baseline when it opened: its latest reading says whether
-    // /proc/stat was readable, without touching the hardware again.
-    const nativeCpu = lease.latest().cpu.available;
+    // The sampler took a fresh baseline when it opened: it says whether /proc/stat was
+    // readable, without touching the hardware again (asked once per sampler).
+    const nativeCpu = lease.cpuTimesAvailable();
     this.cpuFallback = nativeCpu || !cpuTimesFallback ? null : cpuTimesFallback(this.domains);
     this.estimatesAvailable = nativeCpu || this.cpuFallback !== null;
     this.cpuTimesOrigin = this.cpuFallback === null ? null : 'os-cpus';
@@ -78,6 +78,14 @@ export class SamplerSource {
   /** A fresh reading of every counter now (exact start/stop). */
   read(): Reading {
     return this.withCpu(this.lease.read());
+  }
+
+  /**
+   * The machine's available memory now, bytes (what `os.freemem()` returns, without its open
+   * and close of /proc/meminfo), or null where the sampler cannot read it.
+   */
+  availableMemoryBytes(): number | null {
+    return this.lease.sampler.memAvailable?.() ?? null;
   }
 
   /** The latest totals the sampling thread published (no hardware access). */

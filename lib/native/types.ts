@@ -152,8 +152,15 @@ export interface SamplerStats {
   resets: number;
   /** Wraps handled. */
   wraps: number;
-  /** Whether the sampling thread is running. */
+  /** Whether the sampling thread samples (at least one `acquire()` is outstanding). */
   threadRunning: boolean;
+  /**
+   * Whether the sampling thread exists but is parked: no holder, kept by `release(token, true)`
+   * for the next `acquire()`; it waits with no deadline (no CPU, no wake-up) until then or `close()`.
+   */
+  threadParked: boolean;
+  /** OS threads this sampler has started (a parked thread woken by `acquire()` is not a new one). */
+  threadStarts: number;
   /** Effective sampling interval (ms), after clamping to a quarter of the shortest wrap time. */
   intervalMs: number;
   /** Per-domain counts, same order as `domains`. */
@@ -189,17 +196,33 @@ export interface NativeSampler {
   /**
    * Register a user of the sampling thread with its wanted interval (within
    * `SAMPLING_INTERVAL_MS`) and the CPU times its ticks need (default: both); starts the thread
-   * on the first acquire. The thread runs at the shortest interval asked by any holder, never
-   * longer than a quarter of the shortest wrap time, and reads the CPU times any holder needs
-   * (at most every 10 ms). Returns a token for release.
+   * on the first acquire (or takes a parked one back). The thread runs at the shortest interval
+   * asked by any holder, never longer than a quarter of the shortest wrap time, and reads the
+   * CPU times any holder needs (at most every 10 ms). Returns a token for release.
    */
   acquire(intervalMs: number, cpuTimes?: CpuTimesUse): number;
-  /** Release a token from `acquire`; the thread is stopped and joined when none remain. */
-  release(token: number): void;
+  /**
+   * Release a token from `acquire`. When none remain, the thread is stopped and joined; with
+   * `park` true it is parked instead (waits with no deadline, costs no CPU), woken by the next
+   * `acquire()` and joined by `close()` (or the env cleanup hook, or the finalizer).
+   */
+  release(token: number, park?: boolean): void;
   /** Take a fresh reading of every counter now (exact start/stop), then return the totals. */
   read(): Reading;
+  /**
+   * The same fresh reading, written as numbers into `buffer` (a Float64Array of at least
+   * 1 + 2 × domains + 6; layout in lib/native/reading-buffer.ts), which costs less than building
+   * the Reading through Node-API. Absent from older addons.
+   */
+  readInto?(buffer: Float64Array): void;
   /** Return the latest totals without touching hardware (cheap). */
   latest(): Reading;
+  /**
+   * The machine's available memory now, bytes: MemAvailable of the real /proc/meminfo (what
+   * `os.freemem()` returns), read with a descriptor kept open from the first call until
+   * `close()`; null where it cannot be read (the stub platform). Absent from older addons.
+   */
+  memAvailable?(): number | null;
   /**
    * Recent samples (oldest first), at most 4096 kept; with `sinceNs`, only those taken after
    * that monotonic time (ns), so that a caller can drain the ring without copying it all.
@@ -217,8 +240,10 @@ export interface NativeBinding {
   /** Version of the native code (matches package.json at build time). */
   readonly version: string;
   Sampler: new (options?: NativeSamplerOptions) => NativeSampler;
-  /** Threads currently alive that this addon instance started (for leak tests). */
+  /** Sampling threads of this addon instance that sample now (for leak tests; parked ones: `parkedThreads()`). */
   liveThreads(): number;
+  /** Sampling threads of this addon instance that exist but are parked (for leak tests). */
+  parkedThreads(): number;
   /** Open file descriptors this addon instance holds (for leak tests). */
   openFiles(): number;
   /** An empty native call (benchmark baseline). */
@@ -237,6 +262,13 @@ export interface NativeBinding {
   disarmSignal(signal: number): void;
   /** Stop watching all signals and join the watchdog thread. */
   disarmSignalWatchdog(): void;
+  /**
+   * `null`: runs are active (what `armSignalWatchdog` starts with). An array: no run is active;
+   * each of these watched signals then takes its default action at once, in the native handler
+   * (the process dies of it as with no listener), and the others are passed on with no grace
+   * period watched. Absent from addons built before the idle window: check that it is a function.
+   */
+  setSignalWatchdogIdle?(signals: number[] | null): void;
   /**
    * Whether the kernel lock below works on this platform (Linux: open-file-description locks;
    * false on the stub platforms, where lib/store uses its lock-file fallback). The lock

@@ -82,6 +82,30 @@ export function methodOf(domains: readonly DomainInfo[], indices: readonly numbe
   return [...new Set(indices.map((index) => domains[index]!.method))].sort().join('+');
 }
 
+/** Which domains make up each component, and the `measured:` method of each (where measured). */
+interface ComponentDomains {
+  cpuIndices: number[];
+  ramIndices: number[];
+  gpuIndices: number[];
+  methods: { cpu: EnergyMethod; ram: EnergyMethod; gpu: EnergyMethod };
+}
+
+/** Per domains array (a sampler's `domains`, which never changes): found once, not per run. */
+const componentDomains = new WeakMap<readonly DomainInfo[], ComponentDomains>();
+
+function componentsOf(domains: readonly DomainInfo[]): ComponentDomains {
+  let found = componentDomains.get(domains);
+  if (found === undefined) {
+    const cpuIndices = cpuEnergyDomains(domains);
+    const ramIndices = ramEnergyDomains(domains);
+    const gpuIndices = gpuEnergyDomains(domains);
+    const measured = (indices: number[]) => `measured:${methodOf(domains, indices)}` as EnergyMethod;
+    found = { cpuIndices, ramIndices, gpuIndices, methods: { cpu: measured(cpuIndices), ram: measured(ramIndices), gpu: measured(gpuIndices) } };
+    componentDomains.set(domains, found);
+  }
+  return found;
+}
+
 /**
  * Energy per component between `start` and `end`.
  * - CPU: RAPL packages when present (process mode: the attributed share), else the TDP model.
@@ -100,11 +124,11 @@ export function runEnergy(input: {
   const { domains, start, end, mode, estimation, durationS } = input;
   const counters = (index: number[]) =>
     mode === 'process' ? sumDelta(index, start.attributedUj, end.attributedUj) : sumDelta(index, start.energyUj, end.energyUj);
+  const { cpuIndices, ramIndices, gpuIndices, methods } = componentsOf(domains);
 
-  const cpuIndices = cpuEnergyDomains(domains);
   let cpu: ComponentEnergy;
   if (cpuIndices.length > 0) {
-    cpu = { joules: counters(cpuIndices), method: `measured:${methodOf(domains, cpuIndices)}` };
+    cpu = { joules: counters(cpuIndices), method: methods.cpu };
   } else {
     // CPU times from os.cpus()/process.cpuUsage() (no /proc/stat) say so: `+os-cpus`.
     const origin = start.cpu.origin === 'os-cpus' || end.cpu.origin === 'os-cpus' ? `+${OS_CPUS}` : '';
@@ -114,10 +138,9 @@ export function runEnergy(input: {
     };
   }
 
-  const ramIndices = ramEnergyDomains(domains);
   let ram: ComponentEnergy;
   if (ramIndices.length > 0) {
-    ram = { joules: counters(ramIndices), method: `measured:${methodOf(domains, ramIndices)}` };
+    ram = { joules: counters(ramIndices), method: methods.ram };
   } else if (mode === 'process') {
     ram = {
       joules: estimation.ramModelWatts * durationS * Math.min(1, Math.max(0, estimation.processRamShare)),
@@ -127,11 +150,10 @@ export function runEnergy(input: {
     ram = { joules: estimation.ramModelWatts * durationS, method: 'estimated:dimm-model' };
   }
 
-  const gpuIndices = gpuEnergyDomains(domains);
   let gpu: ComponentEnergy;
   if (gpuIndices.length > 0) {
     // GPU energy is never attributed to a process: NVML gives whole-device energy.
-    gpu = { joules: sumDelta(gpuIndices, start.energyUj, end.energyUj), method: `measured:${methodOf(domains, gpuIndices)}` };
+    gpu = { joules: sumDelta(gpuIndices, start.energyUj, end.energyUj), method: methods.gpu };
   } else if (input.unavailable.some((sensor) => sensor.method === 'nvml')) {
     gpu = { joules: 0, method: 'none:nvml-unavailable' };
   } else {

@@ -180,11 +180,12 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     try {
       const endReading = source.read();
       const durationS = (monotonicMs() - this.startPerfMs) / 1000;
+      const availableMemory = source.availableMemoryBytes();
       const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
       const energyAt = (reading: Reading, elapsedS: number) => this.energyBetween(source, startReading, reading, elapsedS, estimation);
       const timeline =
         this.timeline?.finishOrWarn(endReading, energyAt, energy, { durationS, startTime: new Date(this.startWallMs), pue: this.options.pue }) ?? null;
-      return { template, energy, durationS, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000, save, summaryTo, checkpoints };
+      return { template, energy, durationS, availableMemory, status, timeline, groundTruth: this.groundTruth, stopWallMs: this.startWallMs + durationS * 1000, save, summaryTo, checkpoints };
     } finally {
       checkpoints?.close();
       this.checkpoints = null;
@@ -202,7 +203,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
 
   /** Builds, stores and prints the record of an ended run. */
   private completeRun(ended: ReturnType<EnergyTracker['endRun']>, wall: WallEnergy): EmissionsRecord {
-    const record = ended.template.complete(ended.energy, ended.durationS, ended.status, wall);
+    const record = ended.template.complete(ended.energy, ended.durationS, ended.status, wall, ended.availableMemory);
     this.lastRecord = record;
     notifyRunStopped(record);
     if (ended.save) {
@@ -264,7 +265,7 @@ export class EnergyTracker implements Disposable, AsyncDisposable {
     const endReading = source.read();
     const durationS = (monotonicMs() - this.startPerfMs) / 1000;
     const energy = this.energyBetween(source, startReading, endReading, durationS, estimation);
-    return template.complete(energy, durationS, status, NOT_CONFIGURED);
+    return template.complete(energy, durationS, status, NOT_CONFIGURED, source.availableMemoryBytes());
   }
 
   private requireRunning(method: string) {

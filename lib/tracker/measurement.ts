@@ -48,6 +48,8 @@ export interface MeasurementSource {
   latest(): Reading;
   /** Readings taken after `sinceNs` (native: the sampler's ring; fallback: one reading now). */
   samplesSince(sinceNs: number): Reading[];
+  /** The machine's available memory now, bytes, or null (then `os.freemem()` answers). */
+  availableMemoryBytes(): number | null;
 
   /** The native sampler's counters of trouble (read errors, anomalies, wraps); null for the fallback. */
   stats(): SamplerStats | null;
@@ -91,6 +93,9 @@ class FallbackSource implements MeasurementSource {
   stats(): null {
     return null;
   }
+  availableMemoryBytes(): null {
+    return null;
+  }
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -118,9 +123,16 @@ function osCpuTimes(options: MeasurementOptions): CpuTimesProvider | null {
 export function openMeasurement(options: MeasurementOptions): MeasurementSource {
   const loaded = tryLoadNativeBinding();
   if (loaded.binding !== null) {
-    const { trackingMode, live, ...sampler } = options;
+    const { trackingMode, live } = options;
+    // The sampler's options picked one by one: a rest copy of a tracker's whole options costs
+    // more than the rest of opening a pooled sampler.
     return openSamplerSource({
-      ...sampler,
+      hardwareRoot: options.hardwareRoot,
+      nvmlLibrary: options.nvmlLibrary,
+      gpuIds: options.gpuIds,
+      attributionPid: options.attributionPid,
+      includeDescendants: options.includeDescendants,
+      samplingIntervalMs: options.samplingIntervalMs,
       loadModel: CPU_LOAD_MODEL,
       cpuTimes: (domains) => cpuTimesUse(domains, trackingMode, live),
       cpuTimesFallback: (domains) => (cpuEnergyDomains(domains).length === 0 ? osCpuTimes(options) : null),

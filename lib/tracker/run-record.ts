@@ -110,8 +110,11 @@ export class RunRecordTemplate {
     );
   }
 
-  /** The whole record of the run: its energy over `durationS`, how it ended, and the wall plug's figure. */
-  complete(energy: RunEnergy, durationS: number, status: RunStatus, wall: WallEnergy): EmissionsRecord {
+  /**
+   * The whole record of the run: its energy over `durationS`, how it ended, the wall plug's
+   * figure, and the machine's available memory at its end (bytes; null: `os.freemem()` now).
+   */
+  complete(energy: RunEnergy, durationS: number, status: RunStatus, wall: WallEnergy, availableMemoryBytes: number | null = null): EmissionsRecord {
     const { pue, carbon_intensity: gramsPerKwh } = this.fixed;
     const kwh = (joules: number) => (joules * (pue ?? 1)) / JOULES_PER_KWH;
     const cpuEnergy = kwh(energy.cpu.joules);
@@ -121,7 +124,7 @@ export class RunRecordTemplate {
     // As CodeCarbon: kg/kWh (g/kWh ÷ 1000) times kWh.
     const emissions = ((gramsPerKwh ?? 0) / 1000) * energyConsumed;
     const power = (joules: number) => (durationS > 0 ? (joules * (pue ?? 1)) / durationS : 0);
-    const ram = ramInUse();
+    const ram = ramInUse(availableMemoryBytes);
     const f = this.fixed;
     // In the schema's order (JSON output follows it).
     return {

@@ -1,9 +1,12 @@
-// Linux: the sampling thread's timed wait, one futex word and no mutex. A tick that times out
-// costs exactly one system call (FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC deadline);
-// nothing is woken or unlocked when nobody changed anything.
+// Linux: the sampling thread's (and the signal watchdog's) wait, one futex word and no mutex. A
+// tick that times out costs exactly one system call (FUTEX_WAIT_BITSET with an absolute
+// CLOCK_MONOTONIC deadline); nothing is woken or unlocked when nobody changed anything. A wait
+// with no deadline (a parked thread) makes no system call until Notify.
 //
-// Threads: WaitUntil runs on the sampling thread only; Notify on the JavaScript thread (after it
-// changed the sampler's control state under Sampler::ctl_mu_). No lock is held by either.
+// Threads: Wait and WaitUntil run on the waiting thread only (the sampling thread; the signal
+// watchdog's thread); Notify on the JavaScript thread (after it changed the sampler's control
+// state under Sampler::ctl_mu_), or in a signal handler (the watchdog: an atomic add and one
+// system call, both async-signal-safe). No lock is held by any of them.
 #pragma once
 
 #include <linux/futex.h>
@@ -40,7 +43,16 @@ class Waiter {
     }
   }
 
-  // JavaScript thread. Wakes the sampling thread to re-read the control state.
+  // Waiting thread. Sleeps with no deadline (no CPU, no wake-up) until the generation moves
+  // away from `seen` (Notify was called).
+  void Wait(uint32_t seen) {
+    while (gen_.load(std::memory_order_acquire) == seen) {
+      syscall(SYS_futex, reinterpret_cast<uint32_t*>(&gen_), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+      // Woken, spuriously woken, EAGAIN (already moved) or EINTR: the loop condition decides.
+    }
+  }
+
+  // JavaScript thread (or signal context). Wakes the waiting thread to re-read its state.
   void Notify() {
     gen_.fetch_add(1, std::memory_order_acq_rel);
     syscall(SYS_futex, reinterpret_cast<uint32_t*>(&gen_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);

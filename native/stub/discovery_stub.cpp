@@ -20,4 +20,6 @@ Discovered Discover(const SamplerOptions&) { return Discovered(); }
 
 std::unique_ptr<CpuTimesReader> MakeCpuTimesReader(const SamplerOptions&) { return std::make_unique<NoCpuTimes>(); }
 
+std::unique_ptr<MemoryReader> MakeMemoryReader() { return nullptr; }  // os.freemem() answers
+
 }  // namespace let

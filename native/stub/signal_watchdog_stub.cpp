@@ -14,6 +14,7 @@ void RegisterSignalWatchdog(Napi::Env env, Napi::Object exports) {
   exports.Set("signalHandled", Napi::Function::New(env, Nothing, "signalHandled"));
   exports.Set("disarmSignal", Napi::Function::New(env, Nothing, "disarmSignal"));
   exports.Set("disarmSignalWatchdog", Napi::Function::New(env, Nothing, "disarmSignalWatchdog"));
+  exports.Set("setSignalWatchdogIdle", Napi::Function::New(env, Nothing, "setSignalWatchdogIdle"));
 }
 
 }  // namespace let

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { fork } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
@@ -12,8 +13,30 @@ const SCRIPT = fileURLToPath(new URL('../fixtures/sampler-worker.mjs', import.me
 interface Sampling {
   state: string;
   threads: number;
+  parked: number;
   samples: number;
   domains: number;
+}
+
+/** Thread ids of this process. */
+const taskIds = (): Set<string> => new Set(readdirSync('/proc/self/task'));
+
+/** Voluntary context switches of one thread of this process (each wake-up from a wait is one). */
+function voluntarySwitches(tid: string): number {
+  const match = /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'));
+  if (match === null) throw new Error(`no voluntary_ctxt_switches for thread ${tid}`);
+  return Number(match[1]);
+}
+
+async function withIdleMs<T>(ms: string, body: () => Promise<T>): Promise<T> {
+  const previous = process.env.LET_SAMPLER_IDLE_MS;
+  process.env.LET_SAMPLER_IDLE_MS = ms;
+  try {
+    return await body();
+  } finally {
+    if (previous === undefined) delete process.env.LET_SAMPLER_IDLE_MS;
+    else process.env.LET_SAMPLER_IDLE_MS = previous;
+  }
 }
 
 /** The complete options the raw addon takes (the worker loads it without the TypeScript loader). */
@@ -113,7 +136,7 @@ describe('native sampler: lifecycle', function () {
       expect(() => a.read()).to.throw(/released/);
       if (i % 2 === 0) closeIdleSamplers(); // half the cycles reuse the idle sampler, half open a new one
     }
-    expect(pooledSamplerCount()).to.equal(1); // idle, thread stopped, closed after LET_SAMPLER_IDLE_MS
+    expect(pooledSamplerCount()).to.equal(1); // idle, thread not sampling (parked), closed after LET_SAMPLER_IDLE_MS
     expect(b.liveThreads()).to.equal(0);
     closeIdleSamplers();
     expect(pooledSamplerCount()).to.equal(0);
@@ -147,4 +170,93 @@ describe('native sampler: lifecycle', function () {
     s.close();
     expect(b.openFiles()).to.equal(0);
   });
+  it('a pooled sampler parks its thread between runs (no sample, no wake-up) and the next run reuses it', async function () {
+    this.retries(2); // the thread's wake-ups are counted by the kernel; a loaded machine may delay its first park
+    await withIdleMs('60000', async () => {
+      const b = binding();
+      const before = taskIds();
+      const first = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 1 });
+      const started = [...taskIds()].filter((tid) => !before.has(tid));
+      expect(started, 'one new OS thread').to.have.length(1);
+      const tid = started[0]!;
+      await sleep(20);
+      first.release();
+      const { sampler } = first;
+      expect(sampler.stats().threadRunning).to.equal(false);
+      expect(sampler.stats().threadParked).to.equal(true);
+      expect([b.liveThreads(), b.parkedThreads()]).to.deep.equal([0, 1]);
+      await sleep(20); // it parks at its next tick (1 ms)
+      const samples = sampler.stats().samples;
+      const switches = voluntarySwitches(tid);
+      await sleep(200); // 200 ticks if it still ticked
+      expect(sampler.stats().samples, 'no sample while parked').to.equal(samples);
+      expect(voluntarySwitches(tid), 'no wake-up while parked').to.equal(switches);
+      const second = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 1 });
+      expect(second.sampler).to.equal(sampler);
+      expect(sampler.stats().threadRunning).to.equal(true);
+      expect(sampler.stats().threadParked).to.equal(false);
+      expect(sampler.stats().threadStarts, 'the parked thread was reused').to.equal(1);
+      expect([...taskIds()].filter((t) => !before.has(t)), 'no other thread started').to.deep.equal([tid]);
+      for (let i = 0; i < 100 && sampler.stats().samples < samples + 5; i++) await sleep(5);
+      expect(sampler.stats().samples, 'it samples again').to.be.at.least(samples + 5);
+      second.release();
+      closeIdleSamplers();
+      expect([b.liveThreads(), b.parkedThreads()]).to.deep.equal([0, 0]);
+      expect(sampler.stats().threadParked).to.equal(false);
+      for (let i = 0; i < 100 && existsSync(`/proc/self/task/${tid}`); i++) await sleep(10);
+      expect(existsSync(`/proc/self/task/${tid}`), 'joined when the sampler closed').to.equal(false);
+    });
+  });
+
+  it('the parked thread is joined when the idle window closes (LET_SAMPLER_IDLE_MS)', async () => {
+    await withIdleMs('50', async () => {
+      const b = binding();
+      const threads = processThreads();
+      const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 5 });
+      lease.release();
+      expect(lease.sampler.stats().threadRunning).to.equal(false);
+      expect(b.parkedThreads()).to.equal(1);
+      expect(processThreads()).to.equal(threads + 1);
+      for (let i = 0; i < 300 && pooledSamplerCount() > 0; i++) await sleep(10);
+      expect(pooledSamplerCount()).to.equal(0);
+      expect([b.liveThreads(), b.parkedThreads()]).to.deep.equal([0, 0]);
+      expect(lease.sampler.stats().threadParked).to.equal(false);
+      expect(await settleThreads(threads)).to.equal(threads);
+    });
+  });
+
+  for (const then of ['terminate', 'exit'] as const) {
+    it(`a worker ${then === 'terminate' ? 'terminated' : 'that calls process.exit()'} while its thread is parked: the parked thread is joined`, async () => {
+      const base = processThreads();
+      const mode = then === 'terminate' ? 'park-wait' : 'park-exit';
+      const w = new Worker(SCRIPT, { workerData: { options: addonOptions(hw.root), mode } });
+      const msg = await new Promise<Sampling>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      expect(msg).to.include({ state: 'parked', threads: 0, parked: 1 });
+      const code = then === 'terminate' ? await w.terminate() : await new Promise<number>((resolve) => w.once('exit', resolve));
+      expect(code).to.equal(then === 'terminate' ? 1 : 0);
+      expect(await settleThreads(base)).to.be.at.most(base);
+    });
+  }
+
+  for (const mode of ['park-exit', 'park-end'] as const) {
+    it(`a forked child that ${mode === 'park-exit' ? 'calls process.exit()' : 'lets its event loop end'} with its thread parked: code 0, no signal`, async () => {
+      const child = fork(SCRIPT, [JSON.stringify(addonOptions(hw.root)), mode], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000); // a hang fails instead of stalling
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += String(d)));
+      let msg: Sampling | null = null;
+      child.on('message', (m) => (msg = m as Sampling));
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('exit', (c, s) => resolve([c, s])),
+      );
+      clearTimeout(timer);
+      expect(stderr).to.equal('');
+      expect(msg).to.deep.include({ state: 'parked', threads: 0, parked: 1 });
+      expect(signal).to.equal(null);
+      expect(code).to.equal(0);
+    });
+  }
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
@@ -84,7 +84,7 @@ describe('native sampler pool and probe()', () => {
   });
   afterEach(() => hw.cleanup());
 
-  it('shares one sampler per configuration; the last release stops the thread and closes it', () => {
+  it('shares one sampler per configuration; the last release stops the thread sampling (parks it) and closes it', () => {
     const a = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 100 });
     const b = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', samplingIntervalMs: 10 });
     const other = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '', includeDescendants: true });
@@ -100,6 +100,7 @@ describe('native sampler pool and probe()', () => {
     a.release();
     expect(a.released).to.equal(true);
     expect(a.sampler.stats().threadRunning).to.equal(false);
+    expect(a.sampler.stats().threadParked, 'kept parked for the idle window').to.equal(true);
     // Idle: kept open briefly, so the next run reuses it without discovery.
     const reused = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
     expect(reused.sampler).to.equal(a.sampler);
@@ -125,16 +126,60 @@ describe('native sampler pool and probe()', () => {
       const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
       lease.release();
       expect(pooledSamplerCount()).to.equal(1);
+      expect(lease.sampler.stats().threadParked).to.equal(true);
       await new Promise((resolve) => setTimeout(resolve, 80));
       expect(pooledSamplerCount()).to.equal(0);
       expect(() => lease.sampler.read()).to.throw(/closed/);
+      expect(lease.sampler.stats().threadParked, 'the parked thread is joined with the sampler').to.equal(false);
       process.env.LET_SAMPLER_IDLE_MS = '0';
       const immediate = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
       immediate.release();
       expect(pooledSamplerCount()).to.equal(0);
+      expect(immediate.sampler.stats()).to.include({ threadRunning: false, threadParked: false });
     } finally {
       if (previous === undefined) delete process.env.LET_SAMPLER_IDLE_MS;
       else process.env.LET_SAMPLER_IDLE_MS = previous;
+    }
+  });
+
+  it("memAvailable() reads what os.freemem() returns, with one descriptor kept until the sampler closes", () => {
+    const b = loadNativeBinding();
+    const s = new b.Sampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+    try {
+      const files = b.openFiles();
+      const low = freemem();
+      const available = s.memAvailable!();
+      const high = freemem();
+      expect(available).to.be.a('number');
+      // MemAvailable moves between the calls; 256 MiB of slack around the two reads of os.freemem().
+      expect(available!).to.be.within(Math.min(low, high) - 2 ** 28, Math.max(low, high) + 2 ** 28);
+      expect(available! % 1024, 'whole KiB, as /proc/meminfo gives them').to.equal(0);
+      expect(b.openFiles(), 'opened on the first read').to.equal(files + 1);
+      s.memAvailable!();
+      expect(b.openFiles(), 'and kept').to.equal(files + 1);
+    } finally {
+      s.close();
+    }
+    expect(b.openFiles()).to.equal(0);
+    expect(() => s.memAvailable!()).to.throw(/closed/);
+  });
+
+  it("a lease's fresh reading comes through readInto() and equals the Reading the sampler published", () => {
+    const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
+    try {
+      expect(lease.sampler.readInto).to.be.a('function');
+      const fresh = lease.read();
+      expect(fresh).to.deep.equal(lease.sampler.latest());
+      expect(fresh.energyUj).to.have.length(3);
+      expect(fresh.cpu.available).to.equal(true);
+      expect(fresh.cpu.logicalCpus).to.be.above(0);
+      const next = lease.read();
+      expect(next.timestampNs).to.be.above(fresh.timestampNs);
+      expect(next).to.deep.equal(lease.sampler.latest());
+      expect(() => lease.sampler.readInto!(new Float64Array(1 + 2 * 3 + 5))).to.throw(TypeError, /Float64Array of 1 \+ 2 × domains \+ 6/);
+      expect(() => lease.sampler.readInto!(new Float32Array(20) as unknown as Float64Array)).to.throw(TypeError, /Float64Array/);
+    } finally {
+      lease.release();
     }
   });
 

@@ -19,8 +19,8 @@ interface Child {
 
 const children: ChildProcess[] = [];
 
-function startChild(args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(args: string[], env: NodeJS.ProcessEnv = process.env): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.push(child);
   let out = '';
   let err = '';
@@ -139,8 +139,9 @@ describe('interrupted and killed runs are kept', function () {
     });
   }
 
-  for (const when of ['user', 'userlate'] as const) {
-  it(`the watchdog leaves a signal alone when the user has a handler for it (${when === 'user' ? 'added before start()' : 'added after start()'})`, async () => {
+  for (const when of ['user', 'userlate', 'idlelate'] as const) {
+  const added = { user: 'added before start()', userlate: 'added after start()', idlelate: "added in the idle window after a run, the next run started in the same tick" }[when];
+  it(`the watchdog leaves a signal alone when the user has a handler for it (${added})`, async () => {
     const child = startChild(['sync', outputDir, hw.root, '', when]);
     await ready(child);
     writeFileSync(join(outputDir, 'go'), '');
@@ -209,25 +210,134 @@ function sampleRecord() {
   };
 }
 
-describe('signal handlers exist only while a tracker runs', () => {
-  it('adds one handler per signal on start and removes it at stop (nested trackers share them)', async () => {
+async function withIdleMs<T>(ms: string, body: () => Promise<T>): Promise<T> {
+  const previous = process.env.LET_SAMPLER_IDLE_MS;
+  process.env.LET_SAMPLER_IDLE_MS = ms;
+  try {
+    return await body();
+  } finally {
+    if (previous === undefined) delete process.env.LET_SAMPLER_IDLE_MS;
+    else process.env.LET_SAMPLER_IDLE_MS = previous;
+  }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const listenerCounts = () => SIGNALS.map((s) => process.listenerCount(s));
+
+describe('signal handlers exist only while a tracker runs (and its idle window)', () => {
+  it('adds one handler per signal on start and removes it when the idle window after the last stop closes (nested trackers share them)', async () => {
     const { EnergyTracker } = await import('../../lib/tracker/energy-tracker.js');
     const { hw } = intelServer(1, 1);
     try {
-      const before = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s));
-      const options = { hardwareRoot: hw.root, nvmlLibrary: '', save: false, printSummary: false };
-      const outer = new EnergyTracker(options).start();
-      const inner = new EnergyTracker(options).start();
-      expect(['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s))).to.deep.equal(before.map((n) => n + 1));
-      inner.stop();
-      expect(process.listenerCount('SIGINT')).to.equal(before[0]! + 1);
-      outer.stop();
-      expect(['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s))).to.deep.equal(before);
-      const quiet = new EnergyTracker({ ...options, handleSignals: false }).start();
-      expect(process.listenerCount('SIGINT')).to.equal(before[0]);
-      quiet.stop();
+      await withIdleMs('50', async () => {
+        const before = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s));
+        const options = { hardwareRoot: hw.root, nvmlLibrary: '', save: false, printSummary: false };
+        const outer = new EnergyTracker(options).start();
+        const inner = new EnergyTracker(options).start();
+        expect(['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s))).to.deep.equal(before.map((n) => n + 1));
+        inner.stop();
+        expect(process.listenerCount('SIGINT')).to.equal(before[0]! + 1);
+        outer.stop();
+        expect(listenerCounts(), 'kept for the idle window').to.deep.equal(before.map((n) => n + 1));
+        await until('the idle window to close', () => process.listenerCount('SIGINT') === before[0], 5000);
+        expect(['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s))).to.deep.equal(before);
+        const quiet = new EnergyTracker({ ...options, handleSignals: false }).start();
+        expect(process.listenerCount('SIGINT')).to.equal(before[0]);
+        quiet.stop();
+      });
     } finally {
       hw.cleanup();
     }
+  });
+
+  it('with LET_SAMPLER_IDLE_MS=0 the handlers are removed at the last stop; a run in the idle window takes them back', async () => {
+    const { EnergyTracker } = await import('../../lib/tracker/energy-tracker.js');
+    const { hw } = intelServer(1, 1);
+    try {
+      const options = { hardwareRoot: hw.root, nvmlLibrary: '', save: false, printSummary: false };
+      const before = listenerCounts();
+      await withIdleMs('0', async () => {
+        new EnergyTracker(options).start().stop();
+        expect(listenerCounts()).to.deep.equal(before);
+      });
+      await withIdleMs('60000', async () => {
+        new EnergyTracker(options).start().stop();
+        expect(listenerCounts()).to.deep.equal(before.map((n) => n + 1));
+        const again = new EnergyTracker(options).start();
+        expect(listenerCounts(), 'the same handlers, not a second set').to.deep.equal(before.map((n) => n + 1));
+        again.stop();
+        // A listener of someone else's added in the idle window ends it: ours go on the next tick.
+        const mine = (): void => undefined;
+        process.on('SIGHUP', mine);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(listenerCounts()).to.deep.equal([before[0], before[1], before[2]! + 1]);
+        process.off('SIGHUP', mine);
+        expect(listenerCounts()).to.deep.equal(before);
+      });
+    } finally {
+      hw.cleanup();
+    }
+  });
+});
+
+describe('signals during the idle window, with no run active, act as with no handler', function () {
+  this.timeout(120_000);
+  let hw: FakeHardware;
+  let outputDir: string;
+  const env = { ...process.env, LET_SAMPLER_IDLE_MS: '60000' };
+  beforeEach(() => {
+    ({ hw } = intelServer(1, 2));
+    outputDir = mkdtempSync(join(tmpdir(), 'let-idle-'));
+  });
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    hw.cleanup();
+    rmSync(outputDir, { recursive: true, force: true });
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    it(`${signal} with an idle event loop: the process dies of ${signal}; the stopped run stays as it was`, async () => {
+      const child = startChild(['idle', outputDir, hw.root], env);
+      await ready(child);
+      expect(child.stdout(), 'our handler is still installed').to.contain('ready 1');
+      child.process.kill(signal);
+      const { code, signal: died } = await child.exited;
+      expect({ code, died }, child.stdout()).to.deep.equal({ code: null, died: signal });
+      expect(loadResults({ outputDir }).map((row) => row.run_status)).to.deep.equal(['completed']);
+    });
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} during a CPU-bound synchronous workload: the process dies of it at once, not after the watchdog's grace period`, async function () {
+      this.retries(2); // timed against the 1 s grace period: a loaded machine may delay the child
+      const child = startChild(['idlesync', outputDir, hw.root], env);
+      await ready(child);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // inside the busy loop
+      const sent = Date.now();
+      child.process.kill(signal);
+      const { code, signal: died } = await child.exited;
+      const tookMs = Date.now() - sent;
+      expect({ code, died }, child.stdout()).to.deep.equal({ code: null, died: signal });
+      expect(tookMs, 'the default action, as with no handler (the watchdog would wait 1000 ms)').to.be.below(900);
+    });
+  }
+
+  it("a user's SIGINT handler added during the idle window decides (exit 7); ours is gone", async () => {
+    const child = startChild(['idleuser', outputDir, hw.root], env);
+    await ready(child);
+    expect(child.stdout(), "the user's listener and ours, until the next tick").to.contain('ready 2');
+    await until('the next turn of its loop', () => child.stdout().includes('listeners'));
+    expect(child.stdout(), "then only the user's").to.contain('listeners 1');
+    child.process.kill('SIGINT');
+    const { code, signal } = await child.exited;
+    expect({ code, signal }, child.stdout()).to.deep.equal({ code: 7, signal: null });
+    expect(child.stdout()).to.contain('user-handler');
+  });
+
+  it('a process with no active tracker ends by itself during the idle window (nothing keeps it alive)', async () => {
+    const child = startChild(['idleend', outputDir, hw.root], env);
+    const ended = await Promise.race([child.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
+    expect(ended, child.stdout()).to.deep.equal({ code: 0, signal: null });
+    expect(child.stdout()).to.contain('ready 1');
   });
 });
