@@ -256,6 +256,8 @@ export interface NativeBinding {
    * without POSIX signals).
    */
   armSignalWatchdog(signals: number[], graceMs: number): boolean;
+  /** Whether this is Node's main thread (its loop is libuv's default one), where signals reach `process` listeners. */
+  isMainThread?(): boolean;
   /** JavaScript has run its handler for `signal`: the watchdog stands down for this arrival. */
   signalHandled(signal: number): void;
   /** Stop watching one signal (its previous handler is put back). */

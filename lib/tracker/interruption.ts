@@ -134,7 +134,8 @@ function install(): void {
     process.prependListener(signal, handler);
   }
   // Signals reach only the main thread's listeners; the watchdog is armed from there.
-  const loaded = process.getBuiltinModule('node:worker_threads').isMainThread ? tryLoadNativeBinding().binding : null;
+  const binding = tryLoadNativeBinding().binding;
+  const loaded = binding !== null && onMainThread(binding) ? binding : null;
   const watched = INTERRUPT_SIGNALS.filter((signal) => !unwatched.includes(signal)).map(signalNumber);
   if (loaded !== null && typeof loaded.armSignalWatchdog === 'function' && watched.length > 0 && loaded.armSignalWatchdog(watched, SIGNAL_GRACE_MS)) {
     watchdog = loaded;
@@ -178,7 +179,12 @@ function armIdleTimer(ms: number): void {
  * signals never reach `process` listeners (a worker).
  */
 function canIdle(): boolean {
-  return watchdog !== null ? typeof watchdog.setSignalWatchdogIdle === 'function' : !process.getBuiltinModule('node:worker_threads').isMainThread;
+  return watchdog !== null ? typeof watchdog.setSignalWatchdogIdle === 'function' : !onMainThread(tryLoadNativeBinding().binding);
+}
+
+/** Whether this is the main thread: asked of the addon where it can answer (node:worker_threads costs ~1.5 ms to load). */
+function onMainThread(binding: NativeBinding | null): boolean {
+  return typeof binding?.isMainThread === 'function' ? binding.isMainThread() : process.getBuiltinModule('node:worker_threads').isMainThread;
 }
 
 /** A tracker started: make sure the handlers are installed (or taken back from the idle window). */

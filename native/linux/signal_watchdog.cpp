@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "../main_thread.h"
 #include "../signal_watchdog.h"
 #include "futex_waiter.h"
 
@@ -275,6 +276,7 @@ void RegisterSignalWatchdog(Napi::Env env, Napi::Object exports) {
   exports.Set("disarmSignal", Napi::Function::New(env, DisarmSignal, "disarmSignal", data));
   exports.Set("disarmSignalWatchdog", Napi::Function::New(env, DisarmAll, "disarmSignalWatchdog", data));
   exports.Set("setSignalWatchdogIdle", Napi::Function::New(env, SetIdle, "setSignalWatchdogIdle", data));
+  RegisterIsMainThread(env, exports);
 }
 
 }  // namespace let

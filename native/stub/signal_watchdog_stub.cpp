@@ -1,5 +1,6 @@
 // Signal watchdog on platforms without POSIX signals here: the same surface, arming nothing.
 // JavaScript thread only.
+#include "../main_thread.h"
 #include "../signal_watchdog.h"
 
 namespace let {
@@ -15,6 +16,7 @@ void RegisterSignalWatchdog(Napi::Env env, Napi::Object exports) {
   exports.Set("disarmSignal", Napi::Function::New(env, Nothing, "disarmSignal"));
   exports.Set("disarmSignalWatchdog", Napi::Function::New(env, Nothing, "disarmSignalWatchdog"));
   exports.Set("setSignalWatchdogIdle", Napi::Function::New(env, Nothing, "setSignalWatchdogIdle"));
+  RegisterIsMainThread(env, exports);
 }
 
 }  // namespace let

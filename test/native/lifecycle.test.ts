@@ -49,6 +49,26 @@ async function settleThreads(target: number): Promise<number> {
   return processThreads();
 }
 
+describe('native addon: isMainThread', () => {
+  it('is true on the main thread and false in a worker (where signals never reach process listeners)', async () => {
+    expect(binding().isMainThread?.()).to.equal(true);
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const worker = new Worker(
+      `require('node:worker_threads').parentPort.postMessage(require('node-gyp-build')(${JSON.stringify(root)}).isMainThread())`,
+      { eval: true },
+    );
+    try {
+      const answer = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(answer).to.equal(false);
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
+
 describe('native sampler: lifecycle', function () {
   this.timeout(30000);
   let hw: FakeHardware;
