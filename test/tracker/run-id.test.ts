@@ -9,7 +9,7 @@ describe('run ids', () => {
   });
 
   it('differ from each other, and every free bit varies', () => {
-    const ids = Array.from({ length: 2000 }, randomRunId);
+    const ids = Array.from({ length: 2000 }, randomRunId); // many reads of /dev/urandom (64 ids each)
     expect(new Set(ids).size).to.equal(ids.length);
     // Each of the 122 random bits is set in some id and clear in another (all fixed bits aside).
     const hex = ids.map((id) => id.replaceAll('-', ''));
