@@ -32,6 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeHardware, type PowercapCounter } from '../test/fixtures/fake-hardware.js';
 import { buildWakeFloor, samplerThreadCost, wakeFloor, type ThreadCost } from './thread-cpu.js';
 import { loadNativeBinding } from '../lib/native/loader.js';
+import { addonSamplerOptions, resolveSamplerOptions } from '../lib/native/sampler-options.js';
 import type { CpuTimesUse } from '../lib/native/types.js';
 
 const args = process.argv.slice(2);
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   const older = BEFORE !== undefined ? (createRequire(import.meta.url)(BEFORE) as { Sampler: new (o: object) => AnySampler }) : null;
   const open = (includeDescendants: boolean): AnySampler => new binding.Sampler({ hardwareRoot: hw.root, nvmlLibrary: '', includeDescendants });
   const openOlder = (includeDescendants: boolean): AnySampler | null =>
-    older === null ? null : new older.Sampler({ hardwareRoot: hw.root, nvmlLibrary: '', includeDescendants });
+    older === null ? null : new older.Sampler(addonSamplerOptions(resolveSamplerOptions({ hardwareRoot: hw.root, nvmlLibrary: '', includeDescendants })));
   const none: CpuTimesUse = { machine: false, process: false };
   const both: CpuTimesUse = { machine: true, process: true };
   const sleepers: number[] = [];
