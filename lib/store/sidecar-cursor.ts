@@ -11,7 +11,7 @@ import { parseNumber } from './csv.js';
 import { NUMERIC_COLUMNS, TRACKER_COLUMNS } from './schema.js';
 import type { Column } from './schema.js';
 import { holdsAt } from './row-plan.js';
-import { checkEntry } from './sidecar.js';
+import { parseSidecarLine } from './sidecar.js';
 import type { SidecarProblem } from './sidecar.js';
 
 /** Our fields of one entry in TRACKER_COLUMNS order; `undefined` where the entry lacks the key. */
@@ -232,21 +232,13 @@ export class SidecarCursor {
 
   /** `JSON.parse` and the checks of `readSidecar`; false for a skipped line (reported unless blank). */
   private parseSlow(start: number, end: number): boolean {
-    const raw = utf8(this.text.slice(start, end));
-    if (raw.trim() === '') return false;
-    let value: unknown;
-    let problem: string | null;
-    try {
-      value = JSON.parse(raw);
-      problem = checkEntry(value);
-    } catch (err) {
-      problem = `not JSON (${(err as Error).message})`;
-    }
-    if (problem !== null) {
-      this.onProblem({ file: this.file, line: this.line, problem });
+    const parsed = parseSidecarLine(utf8(this.text.slice(start, end)));
+    if (parsed === null) return false;
+    if (typeof parsed === 'string') {
+      this.onProblem({ file: this.file, line: this.line, problem: parsed });
       return false;
     }
-    const entry = value as Record<string, string | number | null | undefined>;
+    const entry = parsed as Record<string, string | number | null | undefined>;
     this.runId = entry.run_id as string;
     TRACKER_COLUMNS.forEach((col, k) => {
       this.values[k] = Object.hasOwn(entry, col) ? entry[col] : undefined;

@@ -87,6 +87,20 @@ export function checkEntry(value: unknown): string | null {
   return null;
 }
 
+/**
+ * One sidecar line through `JSON.parse` and {@link checkEntry}: the entry, the problem with it
+ * (to report), or null for a blank line (skipped silently). Every reader of the sidecar uses it.
+ */
+export function parseSidecarLine(raw: string): Record<string, unknown> | string | null {
+  if (raw.trim() === '') return null;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return checkEntry(value) ?? (value as Record<string, unknown>);
+  } catch (err) {
+    return `not JSON (${(err as Error).message})`;
+  }
+}
+
 /** A sidecar line that could not be used. */
 export interface SidecarProblem {
   file: string;
@@ -115,20 +129,13 @@ export function readSidecarFrom(file: string, from: number, onProblem: (p: Sidec
   let line = 0;
   const take = (raw: string): void => {
     line++;
-    if (raw.trim() === '') return;
-    let value: unknown;
-    let problem: string | null;
-    try {
-      value = JSON.parse(raw);
-      problem = checkEntry(value);
-    } catch (err) {
-      problem = `not JSON (${(err as Error).message})`;
-    }
-    if (problem !== null) {
-      onProblem({ file, line, problem });
+    const parsed = parseSidecarLine(raw);
+    if (parsed === null) return;
+    if (typeof parsed === 'string') {
+      onProblem({ file, line, problem: parsed });
       return;
     }
-    const entry = value as Record<string, unknown>;
+    const entry = parsed;
     // Share repeated text (hosts, users, method labels): a long history repeats a few values.
     for (const col of TRACKER_COLUMNS) {
       const v = entry[col];

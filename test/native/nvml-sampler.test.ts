@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadNativeBinding } from '../../lib/native/loader.js';
 import type { NativeSampler, NativeSamplerOptions, Reading } from '../../lib/native/types.js';
 import { FakeNvml, NVML, nowNs, type FakeGpu } from '../fixtures/fake-nvml.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const H200 = { name: 'NVIDIA H200', uuid: 'GPU-8f3c0a1e-55aa-4b1c-9d2e-0123456789ab' };
 const A100 = { name: 'NVIDIA A100-SXM4-80GB', uuid: 'GPU-8f3c77b0-1111-2222-3333-444455556666' };
@@ -19,17 +20,7 @@ const K80 = { name: 'Tesla K80', uuid: 'GPU-0d1e2f30-aaaa-bbbb-cccc-ddddeeeeffff
 
 const MS = 1_000_000n;
 
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 describe('native sampler: NVML (fake libnvidia-ml.so.1)', function () {
   this.timeout(60000);

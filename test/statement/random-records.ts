@@ -4,18 +4,10 @@
  * on rounding boundaries, projects/users/hosts that differ only in padding.
  */
 import type { AggregateRecord } from '../../lib/statement/index.js';
+import { mulberry32 } from '../helpers/random.js';
 
 /** A small deterministic PRNG (mulberry32), so a failing seed reproduces. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** The seed of this run: `SUMMARY_SEED` when set (to replay a failure), else the clock. */
 export function runSeed(): number {

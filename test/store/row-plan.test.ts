@@ -14,17 +14,9 @@ import type { LoadedRecord } from '../../lib/store/index.js';
 import { decodeCsv } from '../../lib/store/reader.js';
 import { readSidecar } from '../../lib/store/sidecar.js';
 import { tempDir } from './helpers.js';
+import { mulberry32 } from '../helpers/random.js';
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const NUMBERS = ['0', '-0', '+5', '.5', '5.', '007', '1e-5', '1.5E+3', '2e400', '12.5', '0.000012345678901234', '0.00004189606758838662',
   '10.142857142857142', '123456789012345678901234', '9007199254740993', '0.1234567890123456789012345', 'nan', 'NaN', 'inf', '-inf', 'Infinity',

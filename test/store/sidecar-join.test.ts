@@ -14,18 +14,9 @@ import { readCsvFile } from '../../lib/store/reader.js';
 import { readSidecar, sidecarLine } from '../../lib/store/sidecar.js';
 import { MergeJoin } from '../../lib/store/sidecar-join.js';
 import { makeRecord, tempDir } from './helpers.js';
+import { mulberry32 } from '../helpers/random.js';
 
-/** A small seeded generator (mulberry32), so a failure names a case that can be run again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 interface Store {
   csv: string;
