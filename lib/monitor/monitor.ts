@@ -18,29 +18,12 @@ import type { EmissionsRecord } from '../store/schema.js';
 import { registerEnergyMetrics, type EnergyMetrics } from '../metrics/register.js';
 import { rejectUnknownOptions } from '../options-check.js';
 
-const MONITOR_OPTIONS = [
-  'port',
-  'host',
-  'save',
-  'storeEverySeconds',
-  'prefix',
-  'projectName',
-  'outputDir',
-  'countryIsoCode',
-  'carbonIntensity',
-  'pue',
-  'samplingIntervalMs',
-  'gpuIds',
-  'hardwareRoot',
-  'nvmlLibrary',
-] as const;
+/** The tracker's options a monitor passes on to its tracker (one list: the type and the check). */
+const TRACKER_OPTIONS = ['projectName', 'outputDir', 'countryIsoCode', 'carbonIntensity', 'pue', 'samplingIntervalMs', 'gpuIds', 'hardwareRoot', 'nvmlLibrary'] as const;
+const MONITOR_OPTIONS = ['port', 'host', 'save', 'storeEverySeconds', 'prefix', ...TRACKER_OPTIONS] as const;
 
 /** Options of {@link startMonitor}. */
-export interface MonitorOptions
-  extends Pick<
-    EnergyTrackerOptions,
-    'projectName' | 'outputDir' | 'countryIsoCode' | 'carbonIntensity' | 'pue' | 'samplingIntervalMs' | 'gpuIds' | 'hardwareRoot' | 'nvmlLibrary'
-  > {
+export interface MonitorOptions extends Pick<EnergyTrackerOptions, (typeof TRACKER_OPTIONS)[number]> {
   /** TCP port of the metrics endpoint; 0 picks a free one. Default 9464. */
   port?: number;
   /** Address to listen on. Default `127.0.0.1` (loopback only); `0.0.0.0` or `::` to serve the network. */
