@@ -8,23 +8,10 @@ import { SHELLY_GEN1_STEP_KWH, SHELLY_GEN2_STEP_KWH, TASMOTA_STEP_KWH } from '..
 import { belowResolution } from '../../lib/groundtruth/window.js';
 import { FakeHardware, intelServer } from '../fixtures/fake-hardware.js';
 import { FIRMWARES, PlugPool, closedPort, plugOption, pulse, requestsArrived, sleep } from '../fixtures/plugs/index.js';
+import { captureStdout } from '../helpers/process-state.js';
 
 /** The resolution of a difference of two totals: one step of the counter (plus float32 rounding for Tasmota). */
 const RESOLUTION_KWH = { tasmota: TASMOTA_STEP_KWH * 1.5, 'shelly-gen2': SHELLY_GEN2_STEP_KWH, 'shelly-gen1': SHELLY_GEN1_STEP_KWH } as const;
-
-function captureStdout<T>(fn: () => T): { value: T; output: string } {
-  const write = process.stdout.write.bind(process.stdout);
-  let output = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { value: fn(), output };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 describe('EnergyTracker with wall-plug ground truth (simulated plugs)', function () {
   this.timeout(30000);

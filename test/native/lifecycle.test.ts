@@ -7,6 +7,7 @@ import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
 import { binding, processFds, processThreads, sleep } from '../fixtures/native-helpers.js';
 import { acquireSampler, closeIdleSamplers, pooledSamplerCount } from '../../lib/native/sampler-pool.js';
 import { addonSamplerOptions, resolveSamplerOptions } from '../../lib/native/sampler-options.js';
+import { withIdleMs } from '../helpers/process-state.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/sampler-worker.mjs', import.meta.url));
 
@@ -26,17 +27,6 @@ function voluntarySwitches(tid: string): number {
   const match = /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'));
   if (match === null) throw new Error(`no voluntary_ctxt_switches for thread ${tid}`);
   return Number(match[1]);
-}
-
-async function withIdleMs<T>(ms: string, body: () => Promise<T>): Promise<T> {
-  const previous = process.env.LET_SAMPLER_IDLE_MS;
-  process.env.LET_SAMPLER_IDLE_MS = ms;
-  try {
-    return await body();
-  } finally {
-    if (previous === undefined) delete process.env.LET_SAMPLER_IDLE_MS;
-    else process.env.LET_SAMPLER_IDLE_MS = previous;
-  }
 }
 
 /** The complete options the raw addon takes (the worker loads it without the TypeScript loader). */

@@ -8,6 +8,7 @@ import { intelServer, type FakeHardware } from '../fixtures/fake-hardware.js';
 import { loadNativeBinding, packageRoot, tryLoadNativeBinding } from '../../lib/native/loader.js';
 import { acquireSampler, closeIdleSamplers, pooledSamplerCount, resolveSamplerOptions, samplerIdleCloseMs } from '../../lib/native/sampler-pool.js';
 import { probe } from '../../lib/native/probe.js';
+import { withIdleMs } from '../helpers/process-state.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -120,9 +121,7 @@ describe('native sampler pool and probe()', () => {
     expect(samplerIdleCloseMs({})).to.equal(2000);
     expect(samplerIdleCloseMs({ LET_SAMPLER_IDLE_MS: '0' })).to.equal(0);
     expect(samplerIdleCloseMs({ LET_SAMPLER_IDLE_MS: 'soon' })).to.equal(2000);
-    const previous = process.env.LET_SAMPLER_IDLE_MS;
-    try {
-      process.env.LET_SAMPLER_IDLE_MS = '30';
+    await withIdleMs('30', async () => {
       const lease = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
       lease.release();
       expect(pooledSamplerCount()).to.equal(1);
@@ -131,15 +130,13 @@ describe('native sampler pool and probe()', () => {
       expect(pooledSamplerCount()).to.equal(0);
       expect(() => lease.sampler.read()).to.throw(/closed/);
       expect(lease.sampler.stats().threadParked, 'the parked thread is joined with the sampler').to.equal(false);
-      process.env.LET_SAMPLER_IDLE_MS = '0';
+    });
+    await withIdleMs('0', async () => {
       const immediate = acquireSampler({ hardwareRoot: hw.root, nvmlLibrary: '' });
       immediate.release();
       expect(pooledSamplerCount()).to.equal(0);
       expect(immediate.sampler.stats()).to.include({ threadRunning: false, threadParked: false });
-    } finally {
-      if (previous === undefined) delete process.env.LET_SAMPLER_IDLE_MS;
-      else process.env.LET_SAMPLER_IDLE_MS = previous;
-    }
+    });
   });
 
   it("memAvailable() reads what os.freemem() returns, with one descriptor kept until the sampler closes", () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadResults } from '../../lib/store/index.js';
 import { paperStatement, printPaperStatement, statementFromRecords, type PaperStatement } from '../../lib/statement/index.js';
 import { hardwareOf } from './helpers.js';
+import { captureStdout } from '../helpers/process-state.js';
 
 const SAMPLES = join(import.meta.dirname, '..', 'fixtures', 'codecarbon-samples');
 
@@ -73,19 +74,8 @@ describe('paperStatement over stored files', function () {
 
   it('printPaperStatement prints and returns the same text', function () {
     sample('Akialess_nnLandmark.csv');
-    const written: string[] = [];
-    const original = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array): boolean => {
-      written.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    let text: string;
-    try {
-      text = printPaperStatement({ outputDir: dir });
-    } finally {
-      process.stdout.write = original;
-    }
-    expect(written.join('')).to.equal(`${text}\n`);
+    const { value: text, output } = captureStdout(() => printPaperStatement({ outputDir: dir }));
+    expect(output).to.equal(`${text}\n`);
   });
 
   it('mixed files: our rows and CodeCarbon rows in one history name both tools', function () {

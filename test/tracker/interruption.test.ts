@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadResults, appendRecord } from '../../lib/store/index.js';
 import { inflightDirectory, recoverKilledRuns, writeCheckpoint, type InflightCheckpoint } from '../../lib/store/inflight.js';
 import { intelServer, type FakeHardware, type PowercapCounter } from '../fixtures/fake-hardware.js';
+import { withIdleMs } from '../helpers/process-state.js';
 
 const CHILD = join(import.meta.dirname, '..', 'fixtures', 'tracker-child.ts');
 const KWH_UJ = 3.6e12;
@@ -208,17 +209,6 @@ function sampleRecord() {
     gpu_energy_method: 'none:no-gpu' as const, ram_energy_method: 'estimated:dimm-model' as const, carbon_intensity: 380,
     wall_energy: null, wall_energy_method: '' as const, wall_energy_uncertainty: null,
   };
-}
-
-async function withIdleMs<T>(ms: string, body: () => Promise<T>): Promise<T> {
-  const previous = process.env.LET_SAMPLER_IDLE_MS;
-  process.env.LET_SAMPLER_IDLE_MS = ms;
-  try {
-    return await body();
-  } finally {
-    if (previous === undefined) delete process.env.LET_SAMPLER_IDLE_MS;
-    else process.env.LET_SAMPLER_IDLE_MS = previous;
-  }
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

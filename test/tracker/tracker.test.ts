@@ -6,25 +6,12 @@ import { EnergyTracker, RunNotStoredError } from '../../lib/tracker/energy-track
 import { loadResults } from '../../lib/store/index.js';
 import { ALL_COLUMNS, type EmissionsRecord } from '../../lib/store/schema.js';
 import { FakeHardware, intelServer, type PowercapCounter } from '../fixtures/fake-hardware.js';
+import { captureStdout } from '../helpers/process-state.js';
 
 const KWH = 3.6e6;
 
 /** Energy in kWh → µJ, rounded (the store keeps full double precision). */
 const microjoules = (kwh: number | null) => Math.round((kwh ?? 0) * KWH * 1e6);
-
-function captureStdout<T>(fn: () => T): { value: T; output: string } {
-  const write = process.stdout.write.bind(process.stdout);
-  let output = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { value: fn(), output };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 describe('EnergyTracker on simulated hardware', function () {
   this.timeout(30000);
