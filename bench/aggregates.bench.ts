@@ -19,15 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StatementAggregates, statementFromSummary, type AggregateRecord } from '../lib/statement/index.js';
 import { aggregatesFile, fileState, readAggregates, updateAggregates, writeAggregatesAtomic } from '../lib/store/aggregates.js';
+import { countArg, middleSample } from './stats.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? Math.floor(v) : def;
-};
-const ROWS = opt('--rows', 1_000_000);
-const REPEAT = opt('--repeat', 7);
+const ROWS = countArg('--rows', 1_000_000);
+const REPEAT = countArg('--repeat', 7);
 const BYTES_PER_ROW = 512;
 const STORE = 'emissions.csv';
 
@@ -66,10 +62,6 @@ function record(i: number): AggregateRecord {
   };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 /** Median ms of `repeat` runs of `work` after one warm-up. */
 function time(work: () => unknown, repeat = REPEAT): number {
@@ -80,7 +72,7 @@ function time(work: () => unknown, repeat = REPEAT): number {
     work();
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  return median(ms);
+  return middleSample(ms);
 }
 
 interface Figures {

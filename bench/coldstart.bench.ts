@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intelServer } from '../test/fixtures/fake-hardware.js';
+import { middleSample } from './stats.js';
 
 const args = process.argv.slice(2);
 const argValue = (name: string): string | undefined => {
@@ -30,10 +31,6 @@ const RUNS = Number(argValue('--runs') ?? 15) || 15;
 const BEFORE = argValue('--before');
 const here = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 interface Contender {
   name: string;
@@ -81,8 +78,8 @@ try {
   console.log("| process | wall time (ms) | ratio to node -e '' |");
   console.log('|---|---:|---:|');
   for (let i = 0; i < all.length; i++) {
-    const ratio = median(times[i]!.map((t, r) => t / times[0]![r]!));
-    console.log(`| ${all[i]!.name} | ${median(times[i]!).toFixed(1)} | ${i === 0 ? '1.00×' : `**${ratio.toFixed(2)}×**`} |`);
+    const ratio = middleSample(times[i]!.map((t, r) => t / times[0]![r]!));
+    console.log(`| ${all[i]!.name} | ${middleSample(times[i]!).toFixed(1)} | ${i === 0 ? '1.00×' : `**${ratio.toFixed(2)}×**`} |`);
   }
 } finally {
   hw.cleanup();

@@ -14,6 +14,7 @@ import { EnergyTracker } from '../lib/tracker/energy-tracker.js';
 import { SimulatedPlug } from '../lib/groundtruth/simulated-plug.js';
 import { closeHttpThread, requestSequence } from '../lib/groundtruth/http-thread.js';
 import { intelServer } from '../test/fixtures/fake-hardware.js';
+import { middleSample } from './stats.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -55,8 +56,7 @@ for (let round = 0; round < rounds; round++) {
     samples.get(name)!.push(Number(process.hrtime.bigint() - start) / runs / 1000);
   }
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const medians = new Map([...samples].map(([name, values]) => [name, median(values)]));
+const medians = new Map([...samples].map(([name, values]) => [name, middleSample(values)]));
 const get = medians.get('one GET on the HTTP thread (waitSync)')!;
 const plain = medians.get('start()+stop(), no plug')!;
 console.log(`ground-truth bench: ${rounds} rounds × ${runs} runs, medians; Node ${process.version}`);

@@ -21,14 +21,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appendRecords, loadResults } from '../lib/store/index.js';
 import { makeRecord } from '../test/store/helpers.js';
+import { countArg, middleSample } from './stats.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? Math.floor(v) : def;
-};
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const MiB = 1024 * 1024;
 
 if (args[0] === '--child') {
@@ -61,8 +56,8 @@ if (args[0] === '--floor') {
   process.exit(0);
 }
 
-const ROWS = opt('--rows', 100_000);
-const REPEAT = opt('--repeat', 5);
+const ROWS = countArg('--rows', 100_000);
+const REPEAT = countArg('--repeat', 5);
 const dir = mkdtempSync(join(tmpdir(), 'let-load-pandas-'));
 try {
   const batch = 20_000;
@@ -107,14 +102,14 @@ try {
     if (rows !== ours[0]!.rows) throw new Error(`pandas read ${rows} rows, loadResults ${ours[0]!.rows}`);
     pandas.push({ ms, peak });
   }
-  const oursMs = median(ours.map((o) => o.ms));
-  const pandasMs = median(pandas.map((p) => p.ms));
-  const extra = median(ours.map((o) => o.peakExtra - o.records));
+  const oursMs = middleSample(ours.map((o) => o.ms));
+  const pandasMs = middleSample(pandas.map((p) => p.ms));
+  const extra = middleSample(ours.map((o) => o.peakExtra - o.records));
   console.log(`file: ${ROWS} rows, ${(size / MiB).toFixed(1)} MiB (sidecar beside it)`);
-  console.log(`loadResults: median ${oursMs.toFixed(0)} ms; peak RSS +${(median(ours.map((o) => o.peakExtra)) / MiB).toFixed(0)} MiB, records ${(median(ours.map((o) => o.records)) / MiB).toFixed(0)} MiB, extra ${(extra / MiB).toFixed(0)} MiB = ${(extra / size).toFixed(2)} of the file (target <= 0.5)`);
-  console.log(`pandas read_csv: median ${pandasMs.toFixed(0)} ms; peak RSS +${(median(pandas.map((p) => p.peak)) / MiB).toFixed(0)} MiB`);
+  console.log(`loadResults: median ${oursMs.toFixed(0)} ms; peak RSS +${(middleSample(ours.map((o) => o.peakExtra)) / MiB).toFixed(0)} MiB, records ${(middleSample(ours.map((o) => o.records)) / MiB).toFixed(0)} MiB, extra ${(extra / MiB).toFixed(0)} MiB = ${(extra / size).toFixed(2)} of the file (target <= 0.5)`);
+  console.log(`pandas read_csv: median ${pandasMs.toFixed(0)} ms; peak RSS +${(middleSample(pandas.map((p) => p.peak)) / MiB).toFixed(0)} MiB`);
   console.log(`loadResults / pandas = ${(oursMs / pandasMs).toFixed(2)} (target <= 0.33); per pair: ${ours.map((o, i) => (o.ms / pandas[i]!.ms).toFixed(2)).join(' ')}`);
-  const floorMs = median(floor);
+  const floorMs = middleSample(floor);
   console.log(`floor (the same records built from parsed values): median ${floorMs.toFixed(0)} ms = ${(floorMs / pandasMs).toFixed(2)} of pandas; loadResults = ${(oursMs / floorMs).toFixed(1)} x the floor`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

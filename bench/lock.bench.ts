@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNativeBinding } from '../lib/native/loader.js';
 import { LOCK_FILE_SUFFIX, withLock } from '../lib/store/lock.js';
+import { median } from './stats.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {
@@ -26,11 +27,6 @@ const opt = (name: string, def: number): number => {
   return Number.isFinite(v) && v > 0 ? v : def;
 };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 function timeEach(n: number, fn: () => void): number {
   const t0 = process.hrtime.bigint();

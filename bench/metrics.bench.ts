@@ -23,6 +23,7 @@ import { MachineEnergyMeter, registerEnergyMetrics } from '../lib/metrics/index.
 import { startMonitor } from '../lib/monitor/monitor.js';
 import { EnergyTracker } from '../lib/tracker/energy-tracker.js';
 import { closeIdleSamplers } from '../lib/native/sampler-pool.js';
+import { middleSample } from './stats.js';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
@@ -84,8 +85,7 @@ const timings = new Map<string, number[]>(Object.keys(contenders).map((name) => 
 for (let round = 0; round < rounds; round++) {
   for (const [name, operation] of Object.entries(contenders)) timings.get(name)!.push(await timePerScrape(operation));
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const medians = new Map([...timings].map(([name, values]) => [name, median(values)]));
+const medians = new Map([...timings].map(([name, values]) => [name, middleSample(values)]));
 const baseline = medians.get('hand-serialised samples (baseline)')!;
 console.log(`metrics bench: scrape of ${sampleLines.length} samples in ${headerLines.length / 2} metrics (${exposition.length} bytes); ${rounds} rounds × ${scrapes} scrapes, medians; Node ${process.version}`);
 console.log('| operation | µs per scrape | vs by hand |');

@@ -21,6 +21,7 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { FakeHardware, type PowercapCounter } from '../test/fixtures/fake-hardware.js';
 import { loadNativeBinding } from '../lib/native/loader.js';
 import { buildWakeFloor, samplerThreadCost, wakeFloor } from './thread-cpu.js';
+import { middleSample } from './stats.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number): number => {
@@ -33,10 +34,6 @@ const SECONDS = arg('--seconds', 3);
 const JSON_OUT = args.includes('--json');
 const ROUNDS = 7;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 function timePerOp(fn: () => void, n: number): number {
   const t0 = process.hrtime.bigint();
@@ -87,9 +84,9 @@ async function main(): Promise<void> {
     t.latest.push(timePerOp(latest, READS * 5));
     t.noop.push(timePerOp(noop, READS * 5));
   }
-  const ratioFreshN = median(t.fresh.map((x, i) => x / t.rawN[i]!));
-  const ratioFreshAll = median(t.fresh.map((x, i) => x / t.rawAll[i]!));
-  const ratioLatest = median(t.latest.map((x, i) => x / t.noop[i]!));
+  const ratioFreshN = middleSample(t.fresh.map((x, i) => x / t.rawN[i]!));
+  const ratioFreshAll = middleSample(t.fresh.map((x, i) => x / t.rawAll[i]!));
+  const ratioLatest = middleSample(t.latest.map((x, i) => x / t.noop[i]!));
   for (const fd of allFds) closeSync(fd);
 
   // 3. sampling thread CPU
@@ -124,13 +121,13 @@ async function main(): Promise<void> {
   const us = (ns: number): string => (ns / 1000).toFixed(2);
   const result = {
     counters: N,
-    freshReadUs: median(t.fresh) / 1000,
-    rawPreadCountersUs: median(t.rawN) / 1000,
-    rawPreadAllFilesUs: median(t.rawAll) / 1000,
+    freshReadUs: middleSample(t.fresh) / 1000,
+    rawPreadCountersUs: middleSample(t.rawN) / 1000,
+    rawPreadAllFilesUs: middleSample(t.rawAll) / 1000,
     ratioFreshVsRawCounters: ratioFreshN,
     ratioFreshVsRawAllFiles: ratioFreshAll,
-    latestUs: median(t.latest) / 1000,
-    noopUs: median(t.noop) / 1000,
+    latestUs: middleSample(t.latest) / 1000,
+    noopUs: middleSample(t.noop) / 1000,
     ratioLatestVsNoop: ratioLatest,
     threadCpu,
     sink,
@@ -142,11 +139,11 @@ async function main(): Promise<void> {
   console.log(`# native sampler (${N} simulated powercap counters, node ${process.version})\n`);
   console.log('| measure | time per call (µs) | ratio |');
   console.log('|---|---:|---:|');
-  console.log(`| raw pread of the ${N} counter files (fs.readSync) | ${us(median(t.rawN))} | 1.00× |`);
-  console.log(`| raw pread of the ${N} counter files + proc/stat + proc/self/stat | ${us(median(t.rawAll))} | 1.00× |`);
-  console.log(`| sampler.read() (fresh, all ${N} counters + CPU times) | ${us(median(t.fresh))} | ${ratioFreshN.toFixed(2)}× / ${ratioFreshAll.toFixed(2)}× |`);
-  console.log(`| binding.noop() | ${us(median(t.noop))} | 1.00× |`);
-  console.log(`| sampler.latest() | ${us(median(t.latest))} | ${ratioLatest.toFixed(2)}× |`);
+  console.log(`| raw pread of the ${N} counter files (fs.readSync) | ${us(middleSample(t.rawN))} | 1.00× |`);
+  console.log(`| raw pread of the ${N} counter files + proc/stat + proc/self/stat | ${us(middleSample(t.rawAll))} | 1.00× |`);
+  console.log(`| sampler.read() (fresh, all ${N} counters + CPU times) | ${us(middleSample(t.fresh))} | ${ratioFreshN.toFixed(2)}× / ${ratioFreshAll.toFixed(2)}× |`);
+  console.log(`| binding.noop() | ${us(middleSample(t.noop))} | 1.00× |`);
+  console.log(`| sampler.latest() | ${us(middleSample(t.latest))} | ${ratioLatest.toFixed(2)}× |`);
   console.log('\n| sampling interval | samples | thread CPU (% of one core) | CPU per sample (µs) | empty timed wait (% of a core) | per wake-up (µs) | ratio |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of threadCpu) {

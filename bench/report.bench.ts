@@ -22,22 +22,13 @@ import { loadResults } from '../lib/store/index.js';
 import { loadTimeline, type Timeline } from '../lib/timeline/index.js';
 import { writeReport } from '../lib/report/index.js';
 import { syntheticStore, writeSyntheticStore } from '../test/fixtures/synthetic-runs.js';
+import { countArg, median } from './stats.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? Math.floor(v) : def;
-};
-const runs = opt('--runs', 10_000);
-const points = opt('--points', 200);
-const repeat = opt('--repeat', 5);
+const runs = countArg('--runs', 10_000);
+const points = countArg('--points', 200);
+const repeat = countArg('--repeat', 5);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const time = (fn: () => void): number => {
   const t0 = process.hrtime.bigint();
   fn();

@@ -34,6 +34,7 @@ import { buildWakeFloor, samplerThreadCost, wakeFloor, type ThreadCost } from '.
 import { loadNativeBinding } from '../lib/native/loader.js';
 import { addonSamplerOptions, resolveSamplerOptions } from '../lib/native/sampler-options.js';
 import type { CpuTimesUse } from '../lib/native/types.js';
+import { middleSample } from './stats.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number): number => {
@@ -47,10 +48,6 @@ const PROCS = arg('--procs', 500);
 const beforeIndex = args.indexOf('--before');
 const BEFORE = beforeIndex >= 0 ? args[beforeIndex + 1] : undefined;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 interface AnySampler {
   acquire(ms: number, use?: CpuTimesUse): number;
@@ -156,8 +153,8 @@ async function main(): Promise<void> {
       for (const c of children) c.unref();
       const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
       rows.push(
-        `| ${PROCS} ${asChildren ? 'children (descendants)' : 'strangers (not descendants)'} | ${pct(median(r2.machine))} | ${pct(median(r2.tree))} | **${median(r2.ratio).toFixed(2)}×** |` +
-          (older !== null ? ` ${pct(median(r2.older))} |` : ''),
+        `| ${PROCS} ${asChildren ? 'children (descendants)' : 'strangers (not descendants)'} | ${pct(middleSample(r2.machine))} | ${pct(middleSample(r2.tree))} | **${middleSample(r2.ratio).toFixed(2)}×** |` +
+          (older !== null ? ` ${pct(middleSample(r2.older))} |` : ''),
       );
     }
 
@@ -165,10 +162,10 @@ async function main(): Promise<void> {
     console.log(`# sampling thread at 1 kHz (${N} simulated counters under ${tmpdir()}, real /proc, node ${process.version}, ${ROUNDS} rounds of ${SECONDS} s)\n`);
     console.log(`| thread | CPU (% of one core) | ratio to clock_nanosleep | ratio to cv timed wait |`);
     console.log('|---|---:|---:|---:|');
-    console.log(`| C: clock_nanosleep every 1 ms | ${pct(median(r1.sleep))} | 1.00× | |`);
-    console.log(`| C: condition-variable timed wait every 1 ms | ${pct(median(r1.cv))} | | 1.00× |`);
-    console.log(`| sampler, machine mode (${median(r1.tick).toFixed(1)} µs per tick) | ${pct(median(r1.machine))} | **${median(r1.rs).toFixed(2)}×** | **${median(r1.rc).toFixed(2)}×** |`);
-    if (older !== null) console.log(`| older addon (--before), same counters | ${pct(median(r1.older))} | ${(median(r1.older) / median(r1.sleep)).toFixed(2)}× | ${(median(r1.older) / median(r1.cv)).toFixed(2)}× |`);
+    console.log(`| C: clock_nanosleep every 1 ms | ${pct(middleSample(r1.sleep))} | 1.00× | |`);
+    console.log(`| C: condition-variable timed wait every 1 ms | ${pct(middleSample(r1.cv))} | | 1.00× |`);
+    console.log(`| sampler, machine mode (${middleSample(r1.tick).toFixed(1)} µs per tick) | ${pct(middleSample(r1.machine))} | **${middleSample(r1.rs).toFixed(2)}×** | **${middleSample(r1.rc).toFixed(2)}×** |`);
+    if (older !== null) console.log(`| older addon (--before), same counters | ${pct(middleSample(r1.older))} | ${(middleSample(r1.older) / middleSample(r1.sleep)).toFixed(2)}× | ${(middleSample(r1.older) / middleSample(r1.cv)).toFixed(2)}× |`);
     console.log(`\n| processes alive | machine mode | process mode with descendants | ratio |${older !== null ? ' older addon, descendants |' : ''}`);
     console.log(`|---|---:|---:|---:|${older !== null ? '---:|' : ''}`);
     for (const row of rows) console.log(row);

@@ -21,14 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { ALL_COLUMNS, formatHeader, formatRecordRow, loadResults, type EmissionsRecord, type LoadedRecord } from '../lib/store/index.js';
 import { paperStatement, statementFromRecords } from '../lib/statement/index.js';
 import { makeRecord } from '../test/store/helpers.js';
+import { countArg, median } from './stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? Math.floor(v) : def;
-};
 
 const HARDWARE: [string, number, string][] = [
   ['Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz', 0, ''],
@@ -82,11 +78,6 @@ function loaded(i: number): LoadedRecord {
   return { ...r, source_file: '/bench/emissions.csv', source_line: i + 2, written_by: r.tracker_version !== '' ? 'lamarr-energy-tracker' : 'codecarbon' };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 // ---- child mode: one operation on one file, report time and peak memory -------------------
 if (args[0] === '--child') {
@@ -105,8 +96,8 @@ if (args[0] === '--child') {
   process.exit(0);
 }
 
-const rows = opt('--rows', 100_000);
-const repeat = opt('--repeat', 7);
+const rows = countArg('--rows', 100_000);
+const repeat = countArg('--repeat', 7);
 const asJson = args.includes('--json');
 
 // ---- the history: one generated file; the in-memory part uses the records loadResults returns ---

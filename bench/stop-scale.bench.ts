@@ -18,17 +18,11 @@ import { paperStatement } from '../lib/statement/index.js';
 import { printRunSummary } from '../lib/tracker/summary.js';
 import { storeAggregates } from '../lib/store/aggregate-scan.js';
 import { makeRecord } from '../test/store/helpers.js';
+import { countArg, middleSample } from './stats.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? Math.floor(v) : def;
-};
-const ROWS = opt('--rows', 1_000_000);
-const REPEAT = opt('--repeat', 15);
+const ROWS = countArg('--rows', 1_000_000);
+const REPEAT = countArg('--repeat', 15);
 const sink = new Writable({ write: (_c, _e, done) => done() });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 let id = 0;
 const record = () => makeRecord({ run_id: `run-${++id}`, project_name: id % 5 === 0 ? 'other' : 'demo', hostname: 'node1', user: 'alice' });
@@ -73,7 +67,7 @@ for (let i = 0; i < REPEAT; i++) {
   statements.big.push(statement(big));
 }
 const ratios = times.big.map((t, i) => t / times.small[i]!);
-console.log(`stop() (append + summary), median: 1,000 rows ${median(times.small).toFixed(2)} ms; ${ROWS} rows ${median(times.big).toFixed(2)} ms; ratio of medians ${(median(times.big) / median(times.small)).toFixed(2)}x, median of paired ratios ${median(ratios).toFixed(2)}x (target <= 1.2x)`);
-console.log(`paperStatement, median: 1,000 rows ${median(statements.small).toFixed(2)} ms; ${ROWS} rows ${median(statements.big).toFixed(2)} ms (target < 50 ms)`);
+console.log(`stop() (append + summary), median: 1,000 rows ${middleSample(times.small).toFixed(2)} ms; ${ROWS} rows ${middleSample(times.big).toFixed(2)} ms; ratio of medians ${(middleSample(times.big) / middleSample(times.small)).toFixed(2)}x, median of paired ratios ${middleSample(ratios).toFixed(2)}x (target <= 1.2x)`);
+console.log(`paperStatement, median: 1,000 rows ${middleSample(statements.small).toFixed(2)} ms; ${ROWS} rows ${middleSample(statements.big).toFixed(2)} ms (target < 50 ms)`);
 rmSync(small, { recursive: true, force: true });
 rmSync(big, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { CODECARBON_COLUMNS, appendRecord, appendRecords, formatHeader, formatRecordRow, loadResults } from '../lib/store/index.js';
 import type { EmissionsRecord } from '../lib/store/index.js';
 import { makeRecord } from '../test/store/helpers.js';
+import { median } from './stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
@@ -55,11 +56,6 @@ function record(i: number): EmissionsRecord {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 interface ChildResult {
   kind: string;

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { EnergyTracker } from '../lib/tracker/energy-tracker.js';
 import { formatRecordRow } from '../lib/store/index.js';
 import { intelServer } from '../test/fixtures/fake-hardware.js';
+import { middleSample } from './stats.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -84,8 +85,7 @@ const samples = new Map<string, number[]>(Object.keys(contenders).map((name) => 
 for (let round = 0; round < rounds; round++) {
   for (const [name, operation] of Object.entries(contenders)) samples.get(name)!.push(timePerOp(operation));
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const medians = new Map([...samples].map(([name, values]) => [name, median(values)]));
+const medians = new Map([...samples].map(([name, values]) => [name, middleSample(values)]));
 const plain = medians.get('appendFileSync (no lock, no fsync)')!;
 const synced = medians.get('appendFileSync + fsync')!;
 
