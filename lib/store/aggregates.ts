@@ -22,7 +22,8 @@
  * What the aggregates answer: statements over all runs or filtered by project, user and/or
  * host (`StatementAggregates.select`). Filters by time (`since`, `until`) need the rows.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { atomicReplace } from './files.js';
 import { join } from 'node:path';
 import { StatementAggregates, type AggregateRecord } from '../statement/groups.js';
 import { classifyChange, fileState, takeFingerprint, type FileChange, type FileFingerprint, type FileState } from './aggregates-fingerprint.js';
@@ -169,41 +170,12 @@ export function serialiseAggregates(data: AggregatesData): string {
 }
 
 /**
- * Replaces `dir`'s aggregates file atomically: writes a temp file with a unique name in `dir`,
- * fsyncs it, renames it over the old one and fsyncs the directory.
+ * Replaces `dir`'s aggregates file atomically (files.ts `atomicReplace`: a temp file with a
+ * unique name in `dir`, fsync, rename over the old one, fsync of the directory), mode 0644 less
+ * the umask.
  */
 export function writeAggregatesAtomic(dir: string, data: AggregatesData): void {
-  const target = aggregatesFile(dir);
-  const tmp = `${target}.${process.pid}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o644);
-  try {
-    try {
-      const bytes = Buffer.from(serialiseAggregates(data));
-      let offset = 0;
-      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, target);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Already gone (renamed) or never written.
-    }
-    throw err;
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Not every filesystem lets a directory be fsynced; the rename is atomic all the same.
-  }
+  atomicReplace(aggregatesFile(dir), [Buffer.from(serialiseAggregates(data))], null, null, 0o644);
 }
 
 const STRENGTH: Record<FileChange, number> = { unchanged: 0, extended: 1, rewritten: 2 };
