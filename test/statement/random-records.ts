@@ -3,7 +3,7 @@
  * hardware configurations (with GPUs and CodeCarbon spellings), empty and null fields, values
  * on rounding boundaries, projects/users/hosts that differ only in padding.
  */
-import type { AggregateRecord } from '../../lib/statement/index.js';
+import type { AggregateRecord, PaperStatement } from '../../lib/statement/index.js';
 import { mulberry32 } from '../helpers/random.js';
 
 /** A small deterministic PRNG (mulberry32), so a failing seed reproduces. */
@@ -117,4 +117,14 @@ export function randomRecords(random: () => number, n: number, options: RandomRe
     });
   }
   return out;
+}
+
+/** The statement, or the message of the RangeError it throws (zero energy, no intensity): two ways of making it must agree on either. */
+export function attempt(make: () => PaperStatement): PaperStatement | string {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return `RangeError: ${error.message}`;
+  }
 }

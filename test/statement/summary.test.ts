@@ -22,21 +22,11 @@ import {
   type StatementOptions,
 } from '../../lib/statement/index.js';
 import { legacyFacts, legacyWallPlugPart } from './legacy-statement.js';
-import { randomRecords, rng, runSeed } from './random-records.js';
+import { attempt, randomRecords, rng, runSeed } from './random-records.js';
 
 const SEED = runSeed();
 const CASES = 300;
 const FORMATS: StatementFormat[] = ['text', 'latex', 'json'];
-
-/** The statement, or the error message it throws: both paths must agree on either. */
-function attempt(make: () => PaperStatement): PaperStatement | string {
-  try {
-    return make();
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    return `RangeError: ${error.message}`;
-  }
-}
 
 /**
  * `actual` and `expected` give the same statement (or the same error), with and without the

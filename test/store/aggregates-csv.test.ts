@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { statementFromRecords, statementFromSummary, type GroupFilter, type PaperStatement } from '../../lib/statement/index.js';
+import { statementFromRecords, statementFromSummary, type GroupFilter } from '../../lib/statement/index.js';
 import { AGGREGATED_FILES, storeScan } from '../../lib/store/aggregate-scan.js';
 import { fileState, readAggregates, updateAggregates, type AggregateScan, type FileState } from '../../lib/store/aggregates.js';
 import { visitCsv } from '../../lib/store/csv.js';
@@ -19,7 +19,7 @@ import { RecordDecoder } from '../../lib/store/decoder.js';
 import { sidecarFileOf } from '../../lib/store/paths.js';
 import { readSidecar } from '../../lib/store/sidecar.js';
 import { appendRecord, SIDECAR_FILE_NAME, CODECARBON_COLUMNS, deleteResults, EMISSIONS_FILE_NAME, formatHeader, formatRecordRow, loadResults, type EmissionsRecord } from '../../lib/store/index.js';
-import { rng, runSeed } from '../statement/random-records.js';
+import { attempt, rng, runSeed } from '../statement/random-records.js';
 import { makeRecord, tempDir } from './helpers.js';
 
 /** The store's decoder as an {@link AggregateScan}: rows after `from` bytes, end at the last complete record. */
@@ -54,15 +54,6 @@ function csvScan(dir: string): AggregateScan {
     }, offset === 0 ? 1 : 2);
     return { [EMISSIONS_FILE_NAME]: offset + end };
   };
-}
-
-function attempt(make: () => PaperStatement): PaperStatement | string {
-  try {
-    return make();
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    return `RangeError: ${error.message}`;
-  }
 }
 
 const SEED = runSeed();

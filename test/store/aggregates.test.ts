@@ -18,8 +18,8 @@ import {
   type AggregateScan,
   type FileState,
 } from '../../lib/store/aggregates.js';
-import { StatementAggregates, statementFromRecords, statementFromSummary, type AggregateRecord, type GroupFilter, type PaperStatement } from '../../lib/statement/index.js';
-import { randomRecords, rng, runSeed } from '../statement/random-records.js';
+import { StatementAggregates, statementFromRecords, statementFromSummary, type AggregateRecord, type GroupFilter } from '../../lib/statement/index.js';
+import { attempt, randomRecords, rng, runSeed } from '../statement/random-records.js';
 
 const ROWS = 'rows.jsonl';
 const SIDE = 'side.jsonl';
@@ -69,16 +69,6 @@ function editHostInTheMiddle(text: string): string {
 }
 
 const line = (r: AggregateRecord): string => `${JSON.stringify(r)}\n`;
-
-/** The statement, or the message of the RangeError it throws (zero energy, no intensity). */
-function attempt(make: () => PaperStatement): PaperStatement | string {
-  try {
-    return make();
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    return `RangeError: ${error.message}`;
-  }
-}
 
 function expectStatements(aggregates: StatementAggregates, rows: readonly AggregateRecord[], label: string): void {
   expect(aggregates.runs, label).to.equal(rows.length);
