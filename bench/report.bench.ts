@@ -92,14 +92,9 @@ try {
 
   if (!args.includes('--no-browser') && existsSync('/usr/bin/chromium')) {
     writeReport({ outputDir: dir, out: htmlFile });
-    const { chromium } = await import('playwright-core');
+    const { launchChromium } = await import('../test/fixtures/chromium.js');
     const userDataDir = mkdtempSync(join(tmpdir(), 'let-report-bench-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const context = await launchChromium(userDataDir, { width: 1280, height: 900 });
     try {
       const loads: number[] = [];
       for (let i = 0; i < 3; i++) {

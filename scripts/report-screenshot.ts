@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { writeReport } from '../lib/report/index.js';
 import { syntheticStore, writeSyntheticStore } from '../test/fixtures/synthetic-runs.js';
+import { launchChromium } from '../test/fixtures/chromium.js';
 
 const target = resolve(process.argv[2] ?? 'docs/report.png');
 const dir = mkdtempSync(join(tmpdir(), 'let-report-shot-'));
@@ -21,12 +21,7 @@ try {
   // The records themselves (not loadResults): they carry the wall-plug fields.
   const { file } = writeReport({ records: store.records, outputDir: dir, out: join(dir, 'report.html'), title: 'Energy report: my paper', generated: new Date('2026-11-29T10:00:00Z') });
   const shown = [...store.records].reverse().find((record) => typeof record.wall_energy === 'number')!;
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1100, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const context = await launchChromium(userDataDir, { width: 1100, height: 900 });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`file://${file}`);

@@ -7,13 +7,13 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../fixtures/chromium.js';
 import { loadResults } from '../../lib/store/index.js';
 import { writeReport } from '../../lib/report/index.js';
 import { formatEnergy } from '../../lib/format.js';
 import { buildReportFixture, type ReportFixture } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /** The little of the DOM the functions run in the page use (tests compile without the DOM library). */
 interface PageCanvas {
@@ -69,13 +69,7 @@ describe('HTML report in headless Chromium', function () {
     reportFile = join(fixture.outputDir, 'report.html');
     writeReport({ records: fixture.records, outputDir: fixture.outputDir, out: reportFile, title: 'Browser test report' });
     userDataDir = mkdtempSync(join(tmpdir(), 'let-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1200, height: 900 },
-      timeout: 60000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    context = await launchChromium(userDataDir, { width: 1200, height: 900, timeout: 60000 });
     // Anything but the report file itself is a network request the page must not make.
     await context.route('**/*', (route) => (route.request().url().startsWith('file://') ? route.continue() : route.abort()));
     page = context.pages()[0] ?? (await context.newPage());
