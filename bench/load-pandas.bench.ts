@@ -8,7 +8,9 @@
  * Each read is a fresh child process, alternating ours and pandas' (Debian's python3-pandas,
  * run by /usr/bin/python3). Ours: time of loadResults; memory = peak RSS during the call minus
  * RSS before, and the records' own size (heap used after the call and a GC, minus before). The
- * extra is peak − records. Pandas: time of read_csv, peak RSS minus RSS before.
+ * extra is peak − records. Pandas: time of read_csv, peak RSS minus RSS before; then, in the
+ * same process, the time of `df.to_dict('records')` (one dict per row, the kind of result
+ * loadResults returns) and the peak RSS after it.
  *
  * The floor (a third child, alternating too): the same records built again as object literals
  * from values already parsed (loadResults' own result, untimed), i.e. only the objects and
@@ -84,10 +86,12 @@ try {
     'import sys, time, resource, pandas',
     'def rss():\n    return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()',
     'r0 = rss(); t = time.perf_counter(); df = pandas.read_csv(sys.argv[1]); ms = (time.perf_counter() - t) * 1000',
-    'print(ms, len(df), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - r0)',
+    'peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - r0',
+    't = time.perf_counter(); records = df.to_dict("records"); rec_ms = (time.perf_counter() - t) * 1000',
+    'print(ms, len(df), peak, rec_ms, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - r0)',
   ].join('\n');
   const ours: { ms: number; rows: number; peakExtra: number; records: number }[] = [];
-  const pandas: { ms: number; peak: number }[] = [];
+  const pandas: { ms: number; peak: number; recordsMs: number; recordsPeak: number }[] = [];
   const floor: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
     const f = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--floor', dir], { encoding: 'utf8' });
@@ -98,9 +102,9 @@ try {
     ours.push(JSON.parse(o.stdout));
     const p = spawnSync('/usr/bin/python3', ['-c', py, file], { encoding: 'utf8' });
     if (p.status !== 0) throw new Error(p.stderr);
-    const [ms, rows, peak] = p.stdout.trim().split(' ').map(Number) as [number, number, number];
+    const [ms, rows, peak, recordsMs, recordsPeak] = p.stdout.trim().split(' ').map(Number) as [number, number, number, number, number];
     if (rows !== ours[0]!.rows) throw new Error(`pandas read ${rows} rows, loadResults ${ours[0]!.rows}`);
-    pandas.push({ ms, peak });
+    pandas.push({ ms, peak, recordsMs, recordsPeak });
   }
   const oursMs = middleSample(ours.map((o) => o.ms));
   const pandasMs = middleSample(pandas.map((p) => p.ms));
@@ -109,6 +113,8 @@ try {
   console.log(`loadResults: median ${oursMs.toFixed(0)} ms; peak RSS +${(middleSample(ours.map((o) => o.peakExtra)) / MiB).toFixed(0)} MiB, records ${(middleSample(ours.map((o) => o.records)) / MiB).toFixed(0)} MiB, extra ${(extra / MiB).toFixed(0)} MiB = ${(extra / size).toFixed(2)} of the file (target <= 0.5)`);
   console.log(`pandas read_csv: median ${pandasMs.toFixed(0)} ms; peak RSS +${(middleSample(pandas.map((p) => p.peak)) / MiB).toFixed(0)} MiB`);
   console.log(`loadResults / pandas = ${(oursMs / pandasMs).toFixed(2)} (target <= 0.33); per pair: ${ours.map((o, i) => (o.ms / pandas[i]!.ms).toFixed(2)).join(' ')}`);
+  const asRowsMs = middleSample(pandas.map((p) => p.ms + p.recordsMs));
+  console.log(`pandas read_csv + to_dict('records') (rows as dicts, like loadResults' records): median ${asRowsMs.toFixed(0)} ms; peak RSS +${(middleSample(pandas.map((p) => p.recordsPeak)) / MiB).toFixed(0)} MiB; loadResults / that = ${(oursMs / asRowsMs).toFixed(2)}`);
   const floorMs = middleSample(floor);
   console.log(`floor (the same records built from parsed values): median ${floorMs.toFixed(0)} ms = ${(floorMs / pandasMs).toFixed(2)} of pandas; loadResults = ${(oursMs / floorMs).toFixed(1)} x the floor`);
 } finally {
