@@ -15,6 +15,9 @@
  * The floor (a third child, alternating too): the same records built again as object literals
  * from values already parsed (loadResults' own result, untimed), i.e. only the objects and
  * their collection: what any JS reader returning these records pays, however it parses.
+ * The columnar floor (a fourth child): fresh records (new numbers and text) built from the file
+ * already parsed into columns, as a native parser would hand them over: what a reader pays with
+ * parsing made free.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -41,6 +44,68 @@ if (args[0] === '--child') {
   gc();
   const records = process.memoryUsage().heapUsed - heap0;
   process.stdout.write(JSON.stringify({ ms, rows: rows.length, peakExtra: peak - rss0, records }));
+  process.exit(0);
+}
+
+if (args[0] === '--columns-floor') {
+  // The records built fresh from the file already parsed into columns, as a native parser
+  // (another thread, any speed) would hand them over: numbers in Float64Arrays (NaN for null;
+  // a value equal to the previous row's shares its number, as the decoder does), text as
+  // dictionary codes into one latin1 string of the distinct values (each distinct value one
+  // slice of it). Untimed: making the columns. Timed: the string of distinct text and the
+  // records. The least a reader returning fresh records pays with no parsing at all.
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const loaded = loadResults({ outputDir: args[1]! }) as unknown as Record<string, unknown>[];
+  const columns = Object.keys(loaded[0]!);
+  const n = loaded.length;
+  const numeric = columns.map((c) => loaded.every((r) => r[c] === null || typeof r[c] === 'number'));
+  const numbers: (Float64Array | null)[] = [];
+  const texts: ({ codes: Int32Array; starts: Int32Array; ends: Int32Array } | null)[] = [];
+  const distinct: string[] = [];
+  let length = 0;
+  columns.forEach((c, k) => {
+    if (numeric[k]) {
+      numbers.push(Float64Array.from(loaded, (r) => (r[c] === null ? NaN : (r[c] as number))));
+      texts.push(null);
+      return;
+    }
+    const codes = new Int32Array(n);
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const seen = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const v = String(loaded[i]![c]);
+      let code = seen.get(v);
+      if (code === undefined) {
+        code = starts.length;
+        seen.set(v, code);
+        starts.push(length);
+        distinct.push(v);
+        length += v.length;
+        ends.push(length);
+      }
+      codes[i] = code;
+    }
+    numbers.push(null);
+    texts.push({ codes, starts: Int32Array.from(starts), ends: Int32Array.from(ends) });
+  });
+  const bytes = Buffer.from(distinct.join(''), 'latin1');
+  const src = `return function build(n, num, txt, all) {
+    const out = new Array(n);
+    ${columns.map((_, k) => (numeric[k] ? `const n${k} = num[${k}]; let p${k} = -0.5, x${k} = null;` : `const t${k} = txt[${k}]; const v${k} = new Array(t${k}.starts.length); for (let d = 0; d < v${k}.length; d++) v${k}[d] = all.slice(t${k}.starts[d], t${k}.ends[d]);`)).join('\n    ')}
+    for (let i = 0; i < n; i++) {
+      ${columns.map((_, k) => (numeric[k] ? `const r${k} = n${k}[i]; if (r${k} !== p${k}) { p${k} = r${k}; x${k} = r${k} !== r${k} ? null : r${k}; }` : '')).join(' ')}
+      out[i] = { ${columns.map((c, k) => `${JSON.stringify(c)}: ${numeric[k] ? `x${k}` : `v${k}[t${k}.codes[i]]`}`).join(', ')} };
+    }
+    return out;
+  };`;
+  const build = new Function(src)() as (n: number, num: typeof numbers, txt: typeof texts, all: string) => object[];
+  loaded.length = 0;
+  gc();
+  const t = process.hrtime.bigint();
+  const rows = build(n, numbers, texts, bytes.toString('latin1'));
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  process.stdout.write(JSON.stringify({ ms, rows: rows.length }));
   process.exit(0);
 }
 
@@ -93,10 +158,14 @@ try {
   const ours: { ms: number; rows: number; peakExtra: number; records: number }[] = [];
   const pandas: { ms: number; peak: number; recordsMs: number; recordsPeak: number }[] = [];
   const floor: number[] = [];
+  const columnsFloor: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
     const f = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--floor', dir], { encoding: 'utf8' });
     if (f.status !== 0) throw new Error(f.stderr);
     floor.push((JSON.parse(f.stdout) as { ms: number }).ms);
+    const c = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--columns-floor', dir], { encoding: 'utf8' });
+    if (c.status !== 0) throw new Error(c.stderr);
+    columnsFloor.push((JSON.parse(c.stdout) as { ms: number }).ms);
     const o = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir], { encoding: 'utf8' });
     if (o.status !== 0) throw new Error(o.stderr);
     ours.push(JSON.parse(o.stdout));
@@ -117,6 +186,8 @@ try {
   console.log(`pandas read_csv + to_dict('records') (rows as dicts, like loadResults' records): median ${asRowsMs.toFixed(0)} ms; peak RSS +${(middleSample(pandas.map((p) => p.recordsPeak)) / MiB).toFixed(0)} MiB; loadResults / that = ${(oursMs / asRowsMs).toFixed(2)}`);
   const floorMs = middleSample(floor);
   console.log(`floor (the same records built from parsed values): median ${floorMs.toFixed(0)} ms = ${(floorMs / pandasMs).toFixed(2)} of pandas; loadResults = ${(oursMs / floorMs).toFixed(1)} x the floor`);
+  const columnsMs = middleSample(columnsFloor);
+  console.log(`columnar floor (fresh records from the file already parsed into columns, no parsing): median ${columnsMs.toFixed(0)} ms = ${(columnsMs / pandasMs).toFixed(2)} of pandas (per read: ${columnsFloor.map((m) => m.toFixed(0)).join(' ')} ms)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
