@@ -20,6 +20,7 @@
  * error names the file's real line, as loadResults' would).
  */
 import { closeSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { StatementAggregates } from '../statement/groups.js';
 import { RescanNeeded, updateAggregates, type AggregateScan, type FileState } from './aggregates.js';
@@ -31,6 +32,9 @@ import { recoverKilledRunsQuietly } from './inflight.js';
 import { EMISSIONS_FILE_NAME, SIDECAR_FILE_NAME, emissionsFile } from './paths.js';
 import { listBackups } from './reader.js';
 import { readSidecarFrom } from './sidecar.js';
+import { SidecarCursor } from './sidecar-cursor.js';
+import { MergeJoin } from './sidecar-join.js';
+import type { LoadedRecord } from './schema.js';
 
 /** The store files the aggregates are computed from (and fingerprinted). */
 export const AGGREGATED_FILES: readonly string[] = [EMISSIONS_FILE_NAME, SIDECAR_FILE_NAME];
@@ -56,6 +60,43 @@ function readHeaderInto(fd: number, size: number, decoder: RecordDecoder): void 
   if (decoder.plan === null) throw new RescanNeeded('header');
 }
 
+/** The sidecar's offset after its last whole line (0 when there is none). */
+function sidecarEnd(sideFile: string): number {
+  const side = openForRead(sideFile);
+  if (!side) return 0;
+  try {
+    const cursor = new SidecarCursor({ fd: side.fd, size: side.stats.size, file: sideFile, onProblem: quiet });
+    while (!cursor.done) cursor.advance();
+    return cursor.complete;
+  } finally {
+    closeSync(side.fd);
+  }
+}
+
+/**
+ * The scan from the first row: the main file (open, up to its size when opened) merge-joined
+ * with the sidecar read forward (opened after the main file's size was taken: a writer writes a
+ * run's sidecar line before its row, so every row read has its line), as loadResults reads a
+ * store without backups: memory does not grow with the store.
+ *
+ * A run whose entries are not one per row (rows removed while their entries stayed, a crash
+ * between the two writes, an entry whose row is not written yet): later rows of it cannot be
+ * joined from new bytes alone, so the sidecar is recorded as not covered (0) and every later
+ * update rebuilds.
+ */
+function fullScan(csvFile: string, opened: { fd: number; stats: Stats }, sideFile: string, add: (record: LoadedRecord) => void): Record<string, number> {
+  const side = openForRead(sideFile);
+  try {
+    const join = side ? new MergeJoin({ fd: side.fd, size: side.stats.size, file: sideFile, onProblem: quiet }, true) : null;
+    const torn = drain(decodeChunks(opened.fd, opened.stats.size, new RecordDecoder(csvFile, join), 1 << 20, add));
+    join?.finish();
+    const covered = join === null ? 0 : join.oneEntryPerRow() ? join.end : 0;
+    return { [EMISSIONS_FILE_NAME]: opened.stats.size - torn, [SIDECAR_FILE_NAME]: covered };
+  } finally {
+    if (side) closeSync(side.fd);
+  }
+}
+
 /**
  * The store's {@link AggregateScan} for the store in `dir`: the records loadResults would
  * return from the main file (its torn last record apart), in file order.
@@ -70,25 +111,11 @@ export function storeScan(dir: string): AggregateScan {
     // before its row, so every row read has its line.
     const opened = openForRead(csvFile);
     try {
-      const side = readSidecarFrom(sideFile, incremental ? (from?.[SIDECAR_FILE_NAME] ?? 0) : 0, quiet);
+      if (!incremental) return opened ? fullScan(csvFile, opened, sideFile, add) : { [EMISSIONS_FILE_NAME]: 0, [SIDECAR_FILE_NAME]: sidecarEnd(sideFile) };
+      const side = readSidecarFrom(sideFile, from?.[SIDECAR_FILE_NAME] ?? 0, quiet);
       if (!opened) return { [EMISSIONS_FILE_NAME]: 0, [SIDECAR_FILE_NAME]: side.end };
       const size = opened.stats.size;
       const decoder = new RecordDecoder(csvFile, side.index);
-      if (!incremental) {
-        const rowsOf = new Map<string, number>();
-        const torn = drain(
-          decodeChunks(opened.fd, size, decoder, 1 << 20, (record) => {
-            rowsOf.set(record.run_id, (rowsOf.get(record.run_id) ?? 0) + 1);
-            add(record);
-          }),
-        );
-        // A run whose entries are not one per row (rows removed while their entries stayed, a
-        // crash between the two writes): later rows of it cannot be joined from new bytes alone,
-        // so the sidecar is recorded as not covered and every later update rebuilds.
-        let regular = true;
-        for (const [runId, entries] of side.index) if ((rowsOf.get(runId) ?? 0) !== entries.length) regular = false;
-        return { [EMISSIONS_FILE_NAME]: size - torn, [SIDECAR_FILE_NAME]: regular ? side.end : 0 };
-      }
       if ((from?.[SIDECAR_FILE_NAME] ?? 0) === 0) throw new RescanNeeded('the sidecar is not one entry per row');
       readHeaderInto(opened.fd, size, decoder);
       const rows: Parameters<typeof add>[0][] = [];

@@ -82,7 +82,11 @@ export class SidecarCursor {
   readonly values: SidecarValues = new Array<string | number | null | undefined>(TRACKER_COLUMNS.length).fill(undefined);
   /** No entry left. */
   done = false;
+  /** Once {@link done}: the offset after the last whole line (a torn last line is not covered). */
+  complete = 0;
   private pos = 0;
+  /** File offset where the text ends. */
+  private textEnd = 0;
   private text = '';
   private at = 0;
   /** Position of the next backslash in text at or after `at` (text.length: none), once searched. */
@@ -120,6 +124,7 @@ export class SidecarCursor {
       let nl = this.text.indexOf('\n', this.at);
       while (nl < 0) {
         if (this.pos >= this.size) {
+          this.complete = this.textEnd - (this.text.length - this.at);
           this.done = true;
           this.runId = '';
           this.text = '';
@@ -139,6 +144,7 @@ export class SidecarCursor {
           continue;
         }
         this.pos += n;
+        this.textEnd = this.pos;
         this.text = this.buf.toString('latin1', 0, carry + n);
         this.at = 0;
         this.backslash = -1;

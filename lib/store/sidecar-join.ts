@@ -36,19 +36,31 @@ export class IndexJoin implements SidecarJoin {
   /**
    * @param index entries by run_id, each run's in sidecar order.
    * @param occurrences rows already joined, by run_id (for a join taken over mid-file).
+   * @param countEveryRun count the rows of every run with entries, for {@link oneEntryPerRow}.
    */
   constructor(
     private readonly index: SidecarIndex,
     private readonly occurrences = new Map<string, number>(),
+    private readonly countEveryRun = false,
   ) {}
+
+  /**
+   * Whether every run with entries had exactly as many rows as entries (counted with
+   * `countEveryRun` only; false otherwise).
+   */
+  oneEntryPerRow(): boolean {
+    if (!this.countEveryRun) return false;
+    for (const [runId, entries] of this.index) if ((this.occurrences.get(runId) ?? 0) !== entries.length) return false;
+    return true;
+  }
 
   entryFor(runId: string): SidecarValues | undefined {
     const entries = this.index.get(runId);
     if (entries === undefined) return undefined;
     let k = 0;
     // Rows are counted only for runs with several entries (one entry goes to all its rows), so
-    // a long file of runs stored once keeps no count per run.
-    if (entries.length > 1) {
+    // a long file of runs stored once keeps no count per run (unless asked to count every run).
+    if (entries.length > 1 || this.countEveryRun) {
       k = this.occurrences.get(runId) ?? 0;
       this.occurrences.set(runId, k + 1);
     }
@@ -66,8 +78,16 @@ export class MergeJoin implements SidecarJoin {
   private hashes: Float64Array | null = null;
   private fallback: IndexJoin | null = null;
 
-  /** @param opts the sidecar, open (closed by the caller), its size, and where unusable lines are reported. */
-  constructor(private readonly opts: SidecarCursorOptions) {
+  private left = 0;
+
+  /**
+   * @param opts the sidecar, open (closed by the caller), its size, and where unusable lines are reported.
+   * @param countEveryRun count rows per run after a fallback too, for {@link oneEntryPerRow}.
+   */
+  constructor(
+    private readonly opts: SidecarCursorOptions,
+    private readonly countEveryRun = false,
+  ) {
     this.cursor = new SidecarCursor(opts);
   }
 
@@ -111,11 +131,30 @@ export class MergeJoin implements SidecarJoin {
       if (n < this.consumed) occurrences.set(all.runId, (occurrences.get(all.runId) ?? 0) + 1);
     }
     this.hashes = null;
-    return new IndexJoin(index, occurrences);
+    return new IndexJoin(index, occurrences, this.countEveryRun);
   }
 
   /** Read the rest of the sidecar, so every unusable line is reported (call after the last row). */
   finish(): void {
-    while (!this.cursor.done) this.cursor.advance();
+    if (this.pending) {
+      this.cursor.advance();
+      this.pending = false;
+    }
+    for (; !this.cursor.done; this.cursor.advance()) this.left++;
+  }
+
+  /**
+   * After {@link finish}: whether every run with entries had exactly as many rows as entries
+   * (no entry left over, none short), as an appender that writes one entry per row leaves it.
+   * Without a fallback, every entry was taken by one row in order; after one, the index join
+   * counted (with `countEveryRun`; false without).
+   */
+  oneEntryPerRow(): boolean {
+    return this.fallback !== null ? this.fallback.oneEntryPerRow() : this.left === 0;
+  }
+
+  /** After {@link finish}: the sidecar's offset after its last whole line (what was read). */
+  get end(): number {
+    return this.cursor.complete;
   }
 }

@@ -11,7 +11,8 @@ import { RecordDecoder } from '../../lib/store/decoder.js';
 import { CODECARBON_COLUMNS, formatHeader, formatRecordRow, loadResults, streamResults } from '../../lib/store/index.js';
 import type { EmissionsRecord, LoadedRecord, StoreWarning } from '../../lib/store/index.js';
 import { readCsvFile } from '../../lib/store/reader.js';
-import { readSidecar, sidecarLine } from '../../lib/store/sidecar.js';
+import { readSidecar, readSidecarFrom, sidecarLine } from '../../lib/store/sidecar.js';
+import { storeScan } from '../../lib/store/aggregate-scan.js';
 import { MergeJoin } from '../../lib/store/sidecar-join.js';
 import { makeRecord, tempDir } from './helpers.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -149,6 +150,38 @@ describe('store: the sidecar merge join', () => {
     // Both paths were exercised.
     expect(inOrder).to.be.greaterThan(250);
     expect(fellBack).to.be.greaterThan(100);
+  });
+
+  it("the aggregates' full scan: the same rows, and the sidecar covered exactly when every run has one entry per row (600 cases)", () => {
+    const counts = { covered: 0, notCovered: 0, fellBack: 0, coveredAfterFallback: 0 };
+    for (let seed = 1; seed <= 600; seed++) {
+      const store = randomStore(random(seed), seed % 2 === 0);
+      const sideFile = join(dir, 'emissions.let.jsonl');
+      writeFileSync(join(dir, 'emissions.csv'), store.csv);
+      writeFileSync(sideFile, store.sidecar);
+      // The rule as the index states it: every run with entries has exactly as many rows.
+      const expected = byIndex(dir);
+      const index = readSidecar(sideFile, () => undefined);
+      const rowsOf = new Map<string, number>();
+      for (const r of expected) rowsOf.set(r.run_id, (rowsOf.get(r.run_id) ?? 0) + 1);
+      const regular = [...index].every(([runId, entries]) => (rowsOf.get(runId) ?? 0) === entries.length);
+      const whole = readSidecarFrom(sideFile, 0, () => undefined).end;
+      const added: LoadedRecord[] = [];
+      const covered = storeScan(dir)(null, (r) => added.push(r as LoadedRecord));
+      expect(added, `seed ${seed}: rows`).to.deep.equal(expected);
+      expect(covered, `seed ${seed}: covered`).to.deep.equal({ 'emissions.csv': Buffer.byteLength(store.csv), 'emissions.let.jsonl': regular ? whole : 0 });
+      const merged = byMerge(dir);
+      if (regular) counts.covered++;
+      else counts.notCovered++;
+      if (merged.fellBack) {
+        counts.fellBack++;
+        if (regular) counts.coveredAfterFallback++;
+      }
+    }
+    // Every branch was taken: covered and not, after a merge to the end and after a fallback.
+    expect(counts.covered).to.be.greaterThan(250);
+    expect(counts.notCovered).to.be.greaterThan(50);
+    expect(counts.coveredAfterFallback).to.be.greaterThan(5);
   });
 
   it('joins a large store of ours written in order without falling back (no index held)', () => {
