@@ -17,7 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildTdpIndex, type TdpIndexSource } from '../lib/estimate/cpu-tdp-index.js';
+import { buildTdpIndex, type TdpIndexSource } from '../lib/estimate/cpu-tdp-index-build.js';
 import type { TdpEntry } from '../lib/estimate/cpu-tdp.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');

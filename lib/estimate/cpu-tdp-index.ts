@@ -1,6 +1,7 @@
 /**
  * The packaged CPU TDP table with the index its lookup uses: `data/cpu-tdp-index.txt`, written
- * by scripts/build-tdp-table.ts (with {@link buildTdpIndex}) from CodeCarbon's `cpu_power.csv`.
+ * by scripts/build-tdp-table.ts (with `buildTdpIndex`, cpu-tdp-index-build.ts) from CodeCarbon's
+ * `cpu_power.csv`.
  *
  * Why an index: a process that estimates its CPU's energy looks its CPU up once. Parsing the
  * whole table (~4,900 rows) and running the matching steps over every row, before the JIT has
@@ -45,7 +46,7 @@ import type { CpuMatch, CpuMatchKind, TdpEntry } from './cpu-tdp.js';
 /** First line of an index file. */
 export const TDP_INDEX_FORMAT = 'lamarr-energy-tracker cpu-tdp-index 1';
 
-const PARTS = [
+export const PARTS = [
   'metadata',
   'word-counts',
   'row-offsets',
@@ -57,116 +58,17 @@ const PARTS = [
   'words-buckets',
   'words',
 ] as const;
-type Part = (typeof PARTS)[number];
+export type Part = (typeof PARTS)[number];
 /** Numbers of the layout line before the part starts: W, R, rows, and the three bucket counts. */
-const LAYOUT_NUMBERS = 6;
+export const LAYOUT_NUMBERS = 6;
 /** Word counts are stored as one character from '0' on, kept ASCII (one byte in UTF-8). */
-const MAX_WORDS_PER_NAME = 'z'.charCodeAt(0) - '0'.charCodeAt(0);
-/** Keys per bucket, on average, of the hash tables. */
-const LOAD_FACTOR = 2;
-
-/** The table an index is built from. */
-export interface TdpIndexSource {
-  source: string;
-  license: string;
-  /** Rows whose source TDP was unusable, as `name,value` (kept in the header for the record). */
-  unparsableTdp?: readonly string[];
-  entries: readonly TdpEntry[];
-}
+export const MAX_WORDS_PER_NAME = 'z'.charCodeAt(0) - '0'.charCodeAt(0);
 
 /** FNV-1a, 32 bits, of `bytes[start, end)`. */
-function fnv1a(bytes: Uint8Array, start = 0, end = bytes.length): number {
+export function fnv1a(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   return hash >>> 0;
-}
-
-function checkLineText(what: string, text: string): void {
-  if (/[\t\n\r]/.test(text)) throw new Error(`TDP index: ${what} ${JSON.stringify(text)} holds a tab, line feed or carriage return`);
-}
-
-/** Digits of `n` in base 36. */
-const base36Width = (n: number): number => Math.max(1, n.toString(36).length);
-const fixed = (n: number, width: number): string => n.toString(36).padStart(width, '0');
-
-/** The hash table of `keys` (in insertion order) as bucket contents, each entry made by `entry`. */
-function hashTable<V>(keys: ReadonlyMap<string, V>, entry: (key: string, value: V) => string): string[] {
-  const buckets: string[][] = Array.from({ length: Math.max(1, Math.ceil(keys.size / LOAD_FACTOR)) }, () => []);
-  for (const [key, value] of keys) buckets[fnv1a(Buffer.from(key, 'utf8')) % buckets.length]!.push(entry(key, value));
-  return buckets.map((bucket) => bucket.join(''));
-}
-
-/** The text of the index file of a table (see the module comment). Throws on a name the format cannot hold. */
-export function buildTdpIndex(table: TdpIndexSource): string {
-  checkLineText('source', table.source);
-  checkLineText('license', table.license);
-  const count = table.entries.length;
-  const rowWidth = base36Width(Math.max(0, count - 1));
-  const rows: string[] = [];
-  const wordCounts: string[] = [];
-  const wordSets: Array<Set<string>> = [];
-  const postings = new Map<string, number[]>();
-  const normalised = new Map<string, number>();
-  const lower = new Map<string, number>();
-  table.entries.forEach(([name, tdpWatts], row) => {
-    if (name === '') throw new Error(`TDP index: row ${row} has an empty name`);
-    checkLineText(`row ${row}'s name`, name);
-    if (tdpWatts !== null && !Number.isFinite(tdpWatts)) throw new Error(`TDP index: row ${row} (${name}) has TDP ${tdpWatts}`);
-    rows.push(`${name}\t${tdpWatts === null ? '-' : String(tdpWatts)}\n`);
-    const words = cpuModelWords(name);
-    if (words.size > MAX_WORDS_PER_NAME) throw new Error(`TDP index: row ${row} (${name}) has more than ${MAX_WORDS_PER_NAME} words`);
-    wordCounts.push(String.fromCharCode(48 + words.size));
-    wordSets.push(words);
-    for (const word of words) {
-      const list = postings.get(word);
-      if (list) list.push(row);
-      else postings.set(word, [row]);
-    }
-    const norm = normalizeCpuModel(name);
-    if (norm !== '' && !normalised.has(norm)) normalised.set(norm, row);
-    const low = name.toLowerCase();
-    if (!lower.has(low)) lower.set(low, row);
-  });
-  const anchored = new Map<string, number[]>();
-  wordSets.forEach((words, row) => {
-    let anchor: string | undefined;
-    for (const word of words) if (anchor === undefined || postings.get(word)!.length < postings.get(anchor)!.length) anchor = word;
-    if (anchor === undefined) return; // no words: never matches in step 4
-    const list = anchored.get(anchor);
-    if (list) list.push(row);
-    else anchored.set(anchor, [row]);
-  });
-  const rowList = (list: readonly number[]): string => list.map((row) => fixed(row, rowWidth)).join('');
-  const tables = [
-    hashTable(lower, (_key, row) => fixed(row, rowWidth)),
-    hashTable(normalised, (_key, row) => fixed(row, rowWidth)),
-    hashTable(postings, (word, list) => `${word}\t${rowList(list)}\t${rowList(anchored.get(word) ?? [])}\n`),
-  ];
-  const rowsText = rows.join('');
-  const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
-  // One width for every offset: enough for the longest part the offsets point into.
-  const width = base36Width(Math.max(bytes(rowsText), ...tables.map((buckets) => bytes(buckets.join('')))));
-  const offsets = (lengths: number[]): string => {
-    let at = 0;
-    const out = [fixed(0, width)];
-    for (const length of lengths) out.push(fixed((at += length), width));
-    return out.join('');
-  };
-  // Each part ends with one line feed (the multi-line parts end with their last line's).
-  const parts: string[] = [
-    `source\t${table.source}\nlicense\t${table.license}\nunparsable-tdp\t${JSON.stringify(table.unparsableTdp ?? [])}\n`,
-    `${wordCounts.join('')}\n`,
-    `${offsets(rows.map(bytes))}\n`,
-    rowsText === '' ? '\n' : rowsText,
-    ...tables.flatMap((buckets) => {
-      const content = buckets.join('');
-      return [`${offsets(buckets.map(bytes))}\n`, content.endsWith('\n') ? content : `${content}\n`];
-    }),
-  ];
-  const starts: number[] = [0];
-  for (const part of parts) starts.push(starts[starts.length - 1]! + bytes(part));
-  const layout = [width, rowWidth, count, ...tables.map((buckets) => buckets.length), ...starts];
-  return `${TDP_INDEX_FORMAT}\nlayout\t${layout.join(',')}\n${parts.join('')}`;
 }
 
 /** Where a word's lists lie: `n` rows from `at`, `anchoredN` rows from `anchoredAt`. */
