@@ -46,6 +46,7 @@ import type { CpuMatch, CpuMatchKind, TdpEntry } from './cpu-tdp.js';
 /** First line of an index file. */
 export const TDP_INDEX_FORMAT = 'lamarr-energy-tracker cpu-tdp-index 1';
 
+/** The parts of an index file after its layout line, in file order (see the module comment). */
 export const PARTS = [
   'metadata',
   'word-counts',
@@ -58,16 +59,17 @@ export const PARTS = [
   'words-buckets',
   'words',
 ] as const;
+/** The name of a part of an index file. */
 export type Part = (typeof PARTS)[number];
 /** Numbers of the layout line before the part starts: W, R, rows, and the three bucket counts. */
 export const LAYOUT_NUMBERS = 6;
 /** Word counts are stored as one character from '0' on, kept ASCII (one byte in UTF-8). */
 export const MAX_WORDS_PER_NAME = 'z'.charCodeAt(0) - '0'.charCodeAt(0);
 
-/** FNV-1a, 32 bits, of `bytes[start, end)`. */
-export function fnv1a(bytes: Uint8Array, start = 0, end = bytes.length): number {
+/** FNV-1a, 32 bits, of `bytes`: the hash that puts a key in its bucket. */
+export function fnv1a(bytes: Uint8Array): number {
   let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   return hash >>> 0;
 }
 
