@@ -1,11 +1,14 @@
 /**
- * Regenerate `data/cpu-tdp.json` from CodeCarbon's `cpu_power.csv` (columns `Name,TDP`).
+ * Regenerate `data/cpu-tdp-index.txt`, the CPU TDP table with its lookup index
+ * (lib/estimate/cpu-tdp-index.ts describes the format), from CodeCarbon's `cpu_power.csv`
+ * (columns `Name,TDP`).
  *
  * Usage: `node --import tsx scripts/build-tdp-table.ts [--csv PATH] [--out PATH] [--check]`
  *
  * Defaults: `--csv ../shared/data/codecarbon/cpu_power.csv` (relative to the repository root),
- * `--out data/cpu-tdp.json`. `--check` writes nothing and exits 1 when the file on disk differs
- * from what would be generated (for CI).
+ * `--out data/cpu-tdp-index.txt`. `--check` writes nothing and exits 1 when the file on disk
+ * differs from what would be generated (for CI). Run it again whenever the CSV or the name
+ * transformations of lib/estimate/cpu-model-name.ts change: the index holds their results.
  *
  * The table keeps CodeCarbon's row order and every row, duplicates included, because the
  * matcher reproduces CodeCarbon's tie-breaking, which depends on order. The data is MIT-licensed
@@ -14,6 +17,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildTdpIndex, type TdpIndexSource } from '../lib/estimate/cpu-tdp-index-build.js';
+import type { TdpEntry } from '../lib/estimate/cpu-tdp.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,15 +57,15 @@ export function parseCsv(text: string): string[][] {
   return rows.filter((r) => !(r.length === 1 && r[0] === ''));
 }
 
-/** Build the JSON text of the table from the CSV text. */
-export function buildTdpTable(csvText: string): string {
+/** The table of CodeCarbon's CSV text: every row in order, a null TDP where the value is unusable. */
+export function tdpTableFromCsv(csvText: string): TdpIndexSource & { entries: TdpEntry[] } {
   const rows = parseCsv(csvText);
   const unparsable: string[] = [];
   const header = rows.shift();
   if (!header || header[0]?.trim() !== 'Name' || header[1]?.trim() !== 'TDP') {
     throw new Error(`unexpected header: ${JSON.stringify(header)} (want Name,TDP)`);
   }
-  const entries: Array<[string, number | null]> = [];
+  const entries: TdpEntry[] = [];
   rows.forEach((r, i) => {
     if (r.length !== 2) throw new Error(`row ${i + 2}: ${r.length} fields, want 2`);
     const name = r[0]!;
@@ -73,24 +78,22 @@ export function buildTdpTable(csvText: string): string {
     if (tdp === null) unparsable.push(`${name},${raw}`);
     entries.push([name, tdp]);
   });
-  const lines = entries.map((e) => `    ${JSON.stringify(e)}`);
-  return (
-    '{\n' +
-    '  "source": "CodeCarbon codecarbon/data/hardware/cpu_power.csv (https://github.com/mlco2/codecarbon)",\n' +
-    '  "license": "MIT, Copyright (c) Mila, BCG Gamma, CometML, Haverford College; see LICENSE-codecarbon",\n' +
-    '  "generatedBy": "scripts/build-tdp-table.ts",\n' +
-    '  "columns": ["name", "tdpWatts"],\n' +
-    `  "unparsableTdp": ${JSON.stringify(unparsable)},\n` +
-    `  "count": ${entries.length},\n` +
-    '  "entries": [\n' +
-    lines.join(',\n') +
-    '\n  ]\n}\n'
-  );
+  return {
+    source: 'CodeCarbon codecarbon/data/hardware/cpu_power.csv (https://github.com/mlco2/codecarbon), by scripts/build-tdp-table.ts',
+    license: 'MIT, Copyright (c) Mila, BCG Gamma, CometML, Haverford College; see LICENSE-codecarbon',
+    unparsableTdp: unparsable,
+    entries,
+  };
+}
+
+/** The text of `data/cpu-tdp-index.txt` from the CSV text. */
+export function buildTdpTable(csvText: string): string {
+  return buildTdpIndex(tdpTableFromCsv(csvText));
 }
 
 function main(argv: string[]): number {
   let csv = resolve(repoRoot, '../shared/data/codecarbon/cpu_power.csv');
-  let out = resolve(repoRoot, 'data/cpu-tdp.json');
+  let out = resolve(repoRoot, 'data/cpu-tdp-index.txt');
   let check = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -102,7 +105,7 @@ function main(argv: string[]): number {
       return 2;
     }
   }
-  const json = buildTdpTable(readFileSync(csv, 'utf8'));
+  const text = buildTdpTable(readFileSync(csv, 'utf8'));
   if (check) {
     let current = '';
     try {
@@ -110,15 +113,15 @@ function main(argv: string[]): number {
     } catch {
       // missing counts as different
     }
-    if (current !== json) {
+    if (current !== text) {
       process.stderr.write(`${out} is out of date; run scripts/build-tdp-table.ts\n`);
       return 1;
     }
     process.stdout.write(`${out} is up to date\n`);
     return 0;
   }
-  writeFileSync(out, json);
-  process.stdout.write(`wrote ${out} (${JSON.parse(json).count} entries)\n`);
+  writeFileSync(out, text);
+  process.stdout.write(`wrote ${out} (${tdpTableFromCsv(readFileSync(csv, 'utf8')).entries.length} rows)\n`);
   return 0;
 }
 

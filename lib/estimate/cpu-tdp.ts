@@ -1,6 +1,7 @@
 /**
- * CPU TDP lookup in CodeCarbon's table (`data/cpu-tdp.json`, generated from CodeCarbon's
- * `cpu_power.csv`, MIT licence in `data/LICENSE-codecarbon`).
+ * CPU TDP lookup in CodeCarbon's table (`data/cpu-tdp-index.txt`, generated from CodeCarbon's
+ * `cpu_power.csv` with a lookup index, see cpu-tdp-index.ts; MIT licence in
+ * `data/LICENSE-codecarbon`).
  *
  * The matcher reproduces CodeCarbon 3.x `TDP._get_matching_cpu` (codecarbon/core/cpu.py),
  * non-greedy, in this order:
@@ -20,7 +21,7 @@
  * - step 3 is an addition: it can only turn a name CodeCarbon would have resolved by step 4,
  *   or found ambiguous in step 4, into the table row that is equal to it apart from `(TM)`,
  *   spacing and case;
- * - rows whose TDP is unusable in the source (`27.29.5`, `0.0`: `unparsableTdp` in the JSON)
+ * - rows whose TDP is unusable in the source (`27.29.5`, `0.0`: `unparsable-tdp` in the index's header)
  *   are matched like any row but give the unknown-CPU default (CodeCarbon's `float()` would
  *   raise on the first kind and treat `0.0` as "no power" and use the default);
  * - unknown CPUs get 4 W per logical CPU as CodeCarbon does, but we take the CPU count given by
@@ -29,6 +30,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../version.js';
+import { codecarbonStripCpuModel, cpuModelWords as tokenSet, normalizeCpuModel } from './cpu-model-name.js';
+import { TDP_INDEX_FORMAT, TdpIndex } from './cpu-tdp-index.js';
+
+export { codecarbonStripCpuModel, normalizeCpuModel } from './cpu-model-name.js';
 
 /** CodeCarbon's `DEFAULT_POWER_PER_CORE`: watts per logical CPU (thread) for an unknown CPU. */
 export const DEFAULT_WATTS_PER_THREAD = 4;
@@ -36,7 +41,7 @@ export const DEFAULT_WATTS_PER_THREAD = 4;
 /** One row of the TDP table: the CPU name as written in CodeCarbon's CSV and its TDP (W), null when unusable. */
 export type TdpEntry = readonly [name: string, tdpWatts: number | null];
 
-/** The TDP table as stored in `data/cpu-tdp.json`. */
+/** A TDP table: its rows in the source's order, duplicates included (ties depend on the order). */
 export interface TdpTable {
   source: string;
   license: string;
@@ -69,63 +74,47 @@ export interface CpuTdpLookup {
   matchKind: CpuMatchKind | null;
 }
 
-const TABLE_PATH = join(PACKAGE_ROOT, 'data', 'cpu-tdp.json');
-let cachedTable: TdpTable | null = null;
+const INDEX_PATH = join(PACKAGE_ROOT, 'data', 'cpu-tdp-index.txt');
+let packagedIndex: TdpIndex | null = null;
+let packagedTable: TdpTable | null = null;
+/** The index each table read from an index file was built from: {@link matchCpuModel} searches it. */
+const indexOfTable = new WeakMap<TdpTable, TdpIndex>();
+
+/** The packaged table's index, `data/cpu-tdp-index.txt` (read once per process). */
+function packaged(): TdpIndex {
+  return (packagedIndex ??= TdpIndex.fromFile(INDEX_PATH));
+}
+
+function tableOfIndex(index: TdpIndex): TdpTable {
+  const metadata = index.metadata();
+  const table: TdpTable = { source: metadata.get('source') ?? '', license: metadata.get('license') ?? '', count: index.count, entries: index.entries() };
+  indexOfTable.set(table, index);
+  return table;
+}
 
 /**
- * Load the TDP table. Without a path, `data/cpu-tdp.json` of this package (cached after the
- * first call). Throws if the file is missing or malformed.
+ * Load a TDP table. Without a path, the table packaged with this module
+ * (`data/cpu-tdp-index.txt`, cached after the first call). With a path, either such an index
+ * file (scripts/build-tdp-table.ts writes one) or a JSON file `{"source", "license",
+ * "entries": [[name, tdpWatts | null], …]}`. Throws if the file is missing or malformed.
+ *
+ * The lookups ({@link matchCpuModel}, {@link lookupCpuTdp}) do not need the table loaded: without
+ * a table they search the packaged index directly.
  */
 export function loadTdpTable(path?: string): TdpTable {
-  if (path === undefined && cachedTable) return cachedTable;
-  const text = readFileSync(path ?? TABLE_PATH, 'utf8');
-  const parsed = JSON.parse(text) as Partial<TdpTable>;
-  if (!Array.isArray(parsed.entries)) throw new Error(`TDP table ${path ?? TABLE_PATH} has no entries array`);
-  const table: TdpTable = {
+  if (path === undefined) return (packagedTable ??= tableOfIndex(packaged()));
+  const bytes = readFileSync(path);
+  if (bytes.subarray(0, TDP_INDEX_FORMAT.length + 1).toString('latin1') === `${TDP_INDEX_FORMAT}\n`) {
+    return tableOfIndex(new TdpIndex(bytes, path));
+  }
+  const parsed = JSON.parse(bytes.toString('utf8')) as Partial<TdpTable>;
+  if (!Array.isArray(parsed.entries)) throw new Error(`TDP table ${path} has no entries array`);
+  return {
     source: String(parsed.source ?? ''),
     license: String(parsed.license ?? ''),
     count: parsed.entries.length,
     entries: parsed.entries,
   };
-  if (path === undefined) cachedTable = table;
-  return table;
-}
-
-/**
- * CodeCarbon's stripping of a raw model name (step 2): remove `(R)`, cut at ` CPU @ `, remove
- * ` CPU`, remove ` @ N.NNGHz`. Case and `(TM)` are left as they are.
- */
-export function codecarbonStripCpuModel(raw: string): string {
-  let model = raw.replaceAll('(R)', '');
-  const cut = model.indexOf(' CPU @ ');
-  if (cut > 0) model = model.slice(0, cut);
-  model = model.replaceAll(' CPU', '');
-  return model.replace(/ @\s*\d+\.\d+GHz/g, '');
-}
-
-/**
- * Normalise a CPU model name for comparison: remove `(R)`, `(TM)` (any case), the word `CPU`,
- * the clock speed (`@ 2.60GHz`), collapse white space, trim and lower-case.
- *
- * @example normalizeCpuModel('Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz') === 'intel core i7-10610u'
- */
-export function normalizeCpuModel(name: string): string {
-  // Each removal only where its text can be (most table rows have none of them): a lookup
-  // normalises a few hundred rows once per process, before the JIT has compiled the regexes.
-  let text = name;
-  if (text.includes('(')) text = text.replace(/\((?:r|tm)\)/gi, ' ');
-  if (text.includes('@')) text = text.replace(/@\s*\d+(?:\.\d+)?\s*[gm]hz/gi, ' ');
-  if (text.toLowerCase().includes('cpu')) text = text.replace(/\bcpu\b/gi, ' ');
-  return text.replace(/\s+/g, ' ').trim().toLowerCase();
-}
-
-/** rapidfuzz `utils.default_process` then whitespace split: the word set used by `token_set_ratio`. */
-function tokenSet(text: string): Set<string> {
-  // Same result for ASCII text without the Unicode-property regex, which is several times slower
-  // to run the first few hundred times (the table's names are ASCII).
-  const nonAlnum = /^[\x00-\x7f]*$/.test(text) ? /[^A-Za-z0-9]/g : /[^\p{L}\p{N}]/gu;
-  const processed = text.replace(nonAlnum, ' ').toLowerCase().trim();
-  return new Set(processed.split(/\s+/).filter((t) => t !== ''));
 }
 
 // The row loops below run once over the ~4,900 rows in a process, mostly before the JIT has
@@ -211,12 +200,19 @@ export interface MatchOptions {
  * Match a raw CPU model name (as in `/proc/cpuinfo` or `os.cpus()[0].model`) to a table row
  * with CodeCarbon's rules (see the module comment). Returns null when nothing matches or
  * the token-set step finds several rows.
+ *
+ * @param table The table to search; default: the packaged one. The packaged table and tables
+ *   read from index files are searched through their index (cpu-tdp-index.ts), other tables
+ *   by a scan of their rows; both give the same results.
  */
-export function matchCpuModel(
-  modelName: string,
-  table: TdpTable = loadTdpTable(),
-  options: MatchOptions = {},
-): CpuMatch | null {
+export function matchCpuModel(modelName: string, table?: TdpTable, options: MatchOptions = {}): CpuMatch | null {
+  const index = table === undefined ? packaged() : indexOfTable.get(table);
+  if (index !== undefined) return index.match(modelName, options.codecarbonOnly === true);
+  return scanCpuModel(modelName, table!, options);
+}
+
+/** {@link matchCpuModel} by a scan of the table's rows, prepared on demand (see PreparedTable). */
+function scanCpuModel(modelName: string, table: TdpTable, options: MatchOptions): CpuMatch | null {
   const entries = table.entries;
   if (modelName.trim() === '' || entries.length === 0) return null;
   const p = prepare(entries);
@@ -271,10 +267,10 @@ export function matchCpuModel(
  *
  * @param modelName Raw model name, e.g. `Intel(R) Core(TM) i7-10610U CPU @ 1.80GHz`.
  * @param logicalCpus Logical CPUs (threads) of the machine; values below 1 count as 1.
- * @param table The table to search; default: the packaged `data/cpu-tdp.json`.
+ * @param table The table to search; default: the packaged one (`data/cpu-tdp-index.txt`).
  */
 export function lookupCpuTdp(modelName: string, logicalCpus: number, table?: TdpTable): CpuTdpLookup {
-  const match = matchCpuModel(modelName, table ?? loadTdpTable());
+  const match = matchCpuModel(modelName, table);
   if (match && match.tdpWatts !== null && match.tdpWatts > 0) {
     return { tdpWatts: match.tdpWatts, matchedName: match.name, source: 'table', matchKind: match.kind };
   }

@@ -58,7 +58,7 @@ describe('the npm tarball, installed with install scripts disabled', function ()
       'dist/cli/bin.js',
       'native/sampler.cpp',
       'data/carbon-intensity.json',
-      'data/cpu-tdp.json',
+      'data/cpu-tdp-index.txt',
       'data/LICENSE-codecarbon',
       'scripts/rapl-access.sh',
       'scripts/install.cjs',
