@@ -11,7 +11,7 @@ import { RecordDecoder, decodeText } from './decoder.js';
 import type { LoadedRecord } from './schema.js';
 
 /** Whether the first line end in bytes[0, len) is a lone CR (old Mac); null while undecided. */
-function lineEndIsCrOnly(bytes: Buffer, len: number): boolean | null {
+export function lineEndIsCrOnly(bytes: Buffer, len: number): boolean | null {
   for (let i = 0; i < len; i++) {
     const c = bytes[i];
     if (c === 10) return false;
@@ -26,25 +26,23 @@ function crAsLf(bytes: Buffer, from: number, to: number): void {
 }
 
 /**
- * Decode the first `size` bytes of an open file, `chunkSize` bytes at a time, handing each
- * data record to `onRecord`; yields after each part, returns the torn last record (if any).
- * `start` > 0 (a record boundary) decodes from there with a decoder that already has the
- * header's plan; line numbers then count from `start`'s line as 1.
- *
- * The bytes not yet decoded (a record cut by the chunk's end) move to the buffer's start and
- * the next read follows them; each part (up to the last line break outside quotes) is one flat
- * latin1 string, and its bytes stay in the buffer while it is decoded (text values are copied
- * from them, never sliced from the part's text).
- * @throws {@link StoreError} when a malformed record is reached (the records before it were handed on).
+ * One part of a file: `text` (latin1, one character per byte) is `bytes[0, text.length)`, whose
+ * first byte is at `offset` in the file and whose first line is line `line` (1-based). Returns
+ * the torn last record (only the last part can have one).
  */
-export function* decodeChunks(
-  fd: number,
-  size: number,
-  decoder: RecordDecoder,
-  chunkSize: number,
-  onRecord: (record: LoadedRecord) => void,
-  start = 0,
-): Generator<void, TornTail | null, undefined> {
+export type PartVisitor = (text: string, bytes: Buffer, line: number, offset: number) => TornTail | null;
+
+/**
+ * Read the first `size` bytes of an open file, `chunkSize` bytes at a time, and hand each part
+ * (up to the last line break outside quotes) to `visit`; yields after each part, returns the
+ * torn last record (if any). `start` > 0 (a record boundary) reads from there.
+ *
+ * The bytes not yet visited (a record cut by the chunk's end) move to the buffer's start and
+ * the next read follows them; each part is one flat latin1 string, and its bytes stay in the
+ * buffer while it is visited (copy what must outlive the call). A file whose lines end in CR
+ * only is handed over with its CRs as LFs (the same offsets).
+ */
+export function* visitParts(fd: number, size: number, chunkSize: number, visit: PartVisitor, start = 0): Generator<void, TornTail | null, undefined> {
   let buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size - start, 1)));
   let len = 0; // bytes in buf: the carried part, then what was read
   let pos = start;
@@ -55,8 +53,7 @@ export function* decodeChunks(
   let line = 1; // line number of buf's first line
   const parse = (end: number): TornTail | null => {
     const part = buf.toString('latin1', 0, end);
-    decoder.ascii = isAscii(buf.subarray(0, end));
-    const torn = decodeText(part, decoder, (r) => onRecord(decoder.record(r.fields, r.line)), line, onRecord, buf);
+    const torn = visit(part, buf, line, pos - len);
     for (let i = part.indexOf('\n'); i >= 0; i = part.indexOf('\n', i + 1)) line++;
     return torn;
   };
@@ -105,6 +102,34 @@ export function* decodeChunks(
     yield;
   }
   return len > 0 ? parse(len) : null;
+}
+
+/**
+ * Decode the first `size` bytes of an open file, `chunkSize` bytes at a time (see
+ * {@link visitParts}), handing each data record to `onRecord`; yields after each part, returns
+ * the torn last record (if any). `start` > 0 (a record boundary) decodes from there with a
+ * decoder that already has the header's plan; line numbers then count from `start`'s line as 1.
+ * Text values are copied from the bytes, never sliced from the part's text.
+ * @throws {@link StoreError} when a malformed record is reached (the records before it were handed on).
+ */
+export function decodeChunks(
+  fd: number,
+  size: number,
+  decoder: RecordDecoder,
+  chunkSize: number,
+  onRecord: (record: LoadedRecord) => void,
+  start = 0,
+): Generator<void, TornTail | null, undefined> {
+  return visitParts(
+    fd,
+    size,
+    chunkSize,
+    (part, bytes, line) => {
+      decoder.ascii = isAscii(bytes.subarray(0, part.length));
+      return decodeText(part, decoder, (r) => onRecord(decoder.record(r.fields, r.line)), line, onRecord, bytes);
+    },
+    start,
+  );
 }
 
 /** Decode the first `size` bytes of an open file at once: its records and torn last record. */

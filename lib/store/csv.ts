@@ -38,6 +38,7 @@ export type StoreErrorCode =
   | 'LET_CSV_BAD_TIMESTAMP'
   | 'LET_CSV_CR_ONLY'
   | 'LET_NOT_A_FILE'
+  | 'LET_FILE_CHANGED'
   | 'LET_SYMLINK'
   | 'LET_LOCK_TIMEOUT'
   | 'LET_LOCK_FAILED';

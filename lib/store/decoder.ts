@@ -191,6 +191,14 @@ export class RecordDecoder {
     return rec;
   }
 
+  /** The run_id of a data record's fields, as {@link record} reads it (after the header). */
+  runIdOf(fields: readonly string[]): string {
+    const at = (this.plan as ColumnPlan).index[RUN_ID] as number;
+    if (at < 0) return '';
+    const v = fields[at] as string;
+    return this.ascii ? v : decodeField(v);
+  }
+
   /** Our fields from the sidecar over the CSV's (absent keys keep the CSV's). */
   private join(runId: string): void {
     const entry = (this.sidecar as SidecarJoin).entryFor(runId);

@@ -209,18 +209,20 @@ function copyOwnership(fd: number, like: Stats): void {
 /**
  * Replace `file` atomically with `parts` (temp file beside it with a unique name, fsync,
  * rename, fsync of the directory). The new file keeps the owner, group (as root) and mode of
- * `like`, the file it replaces; without it, it gets `mode` less the umask. On any failure the
- * temp file is removed and `file` is as before.
+ * `like`, the file it replaces; without it, it gets `mode` less the umask. On any failure (an
+ * error thrown by `parts` too: a generator may make them as they are written, and stop the
+ * replacement by throwing) the temp file is removed and `file` is as before.
  */
-export function atomicReplace(file: string, parts: readonly Buffer[], like: Stats | null, lock: Refreshable | null, mode = 0o666): void {
+export function atomicReplace(file: string, parts: Iterable<Buffer>, like: Stats | null, lock: Refreshable | null, mode = 0o666): void {
   const tmp = join(dirname(file), `.${basename(uniqueName(file, 'tmp'))}`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, like ? like.mode & 0o777 : mode);
   try {
     if (like) copyOwnership(fd, like);
-    parts.forEach((part, i) => {
+    let i = 0;
+    for (const part of parts) {
       writeAll(fd, part);
-      if (lock && (i & 0xfff) === 0xfff) lock.refresh();
-    });
+      if (lock && (i++ & 0xfff) === 0xfff) lock.refresh();
+    }
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -55,10 +55,10 @@ export interface LoadOptions extends LockOptions, WarningOptions {}
 /** The filters every query takes (ResultFilters). */
 const FILTER_KEYS = ['outputDir', 'projectName', 'user', 'hostname', 'since', 'until'] as const;
 /** The options of loadResults and deleteResults (lock and warning options). */
-const LOAD_OPTION_KEYS = ['lockTimeoutMs', 'lockStaleMs', 'lockMethod', 'onWarning'] as const;
+export const LOAD_OPTION_KEYS = ['lockTimeoutMs', 'lockStaleMs', 'lockMethod', 'onWarning'] as const;
 
 /** A mistyped filter or option is an error (as in `new EnergyTracker()`), never silently ignored. */
-function checkQueryOptions(where: string, filters: unknown, options: unknown, optionKeys: readonly string[]): void {
+export function checkQueryOptions(where: string, filters: unknown, options: unknown, optionKeys: readonly string[]): void {
   rejectUnknownOptions(`${where} filters`, filters, FILTER_KEYS);
   rejectUnknownOptions(where, options, optionKeys);
 }
@@ -81,7 +81,7 @@ interface MainFile {
  * reported as they are passed, the rest after the last row (or before a malformed row's error
  * is thrown; not when a stream is stopped early). `onRecord` gets each record.
  */
-function decodeMerged(
+export function decodeMerged(
   file: string,
   opened: { fd: number; stats: Stats },
   chunkSize: number,
@@ -193,6 +193,41 @@ export function loadResults(filters?: ResultFilters, options: LoadOptions = {}):
   return f.selective ? rows.filter((r) => matches(r, f)) : rows;
 }
 
+/**
+ * Visit the records {@link loadResults} returns, in its order, without holding them: without
+ * backups the main file is read a part at a time with the sidecar alongside (memory does not
+ * grow with the store); with backups, loadResults' array is visited. A torn last line is
+ * reported as found (not read again under the lock). For counting and for collecting a few
+ * fields of a large store synchronously.
+ */
+export function forEachResult(filters: ResultFilters | undefined, visit: (record: LoadedRecord) => void, options: LoadOptions = {}): void {
+  checkQueryOptions('forEachResult', filters, options, LOAD_OPTION_KEYS);
+  const f = checkFilters(filters);
+  const file = emissionsFile(f.outputDir);
+  if (listBackups(file).length > 0) {
+    for (const r of loadResults(filters, options)) visit(r);
+    return;
+  }
+  recoverKilledRunsQuietly(f.outputDir); // runs killed without stopping become rows first
+  const opened = openForRead(file);
+  if (!opened) return;
+  try {
+    let complete = 0;
+    const parts = decodeMerged(file, opened, 1 << 20, options, (r) => {
+      complete++;
+      if (!f.selective || matches(r, f)) visit(r);
+    });
+    for (;;) {
+      const step = parts.next();
+      if (!step.done) continue;
+      if (step.value) report(tornWarning(file, step.value, complete), options);
+      return;
+    }
+  } finally {
+    closeSync(opened.fd);
+  }
+}
+
 /** Options of {@link streamResults}. */
 export interface StreamOptions extends LoadOptions {
   /** Bytes read at a time (default 1 MiB). */
@@ -276,96 +311,4 @@ export async function* streamResults(filters?: ResultFilters, options: StreamOpt
   const kept = dedupeNewestFirst(reads.map((r) => r.rows), seen);
   for (const rows of kept) for (const rec of rows) if (!f.selective || matches(rec, f)) yield rec;
   reportBackups(file, reads, kept, options);
-}
-
-/** A file to delete from, read under the lock. */
-interface Target {
-  read: ReadFile;
-  stats: Stats;
-  fd: number;
-}
-
-/**
- * Delete the matching rows from `<outputDir>/emissions.csv` and from CodeCarbon's backups
- * beside it, and their runs' sidecar entries; return how many rows were deleted among those
- * {@link loadResults} returns. With no row filter (only `outputDir`, or nothing) the files
- * themselves (main, backups, sidecar) are deleted. Missing files return 0. Works under the
- * lock; every file is parsed before any is changed; a selective delete rewrites each file
- * concerned atomically (temp file, fsync, rename; owner and mode kept), copying kept rows byte
- * for byte. A torn last line is moved aside to `emissions.csv.torn-<pid>-<random>` first.
- *
- * @throws {@link StoreError} for a malformed file (as {@link loadResults}), leaving every file unchanged.
- */
-export function deleteResults(filters?: ResultFilters, options: StoreOptions = {}): number {
-  checkQueryOptions('deleteResults', filters, options, LOAD_OPTION_KEYS);
-  const f = checkFilters(filters);
-  const file = emissionsFile(f.outputDir);
-  const sideFile = sidecarFileOf(file);
-  const probe = openForRead(file);
-  if (probe) closeSync(probe.fd);
-  else if (listBackups(file).length === 0) return 0;
-  checkDirectory(dirname(file), options);
-  return withLock(
-    file,
-    (lock) => {
-      const sidecar = loadSidecar(file, options);
-      const targets: Target[] = [];
-      try {
-        // Parse everything before changing anything: a malformed file leaves all as they are.
-        for (const name of [file, ...listBackups(file).reverse().map((b) => b.file)]) {
-          const opened = openForWrite(name, false);
-          if (!opened) continue;
-          targets.push({ fd: opened.fd, stats: opened.stats, read: null as unknown as ReadFile });
-          const read = readCsvFile(name, sidecar, () => lock.refresh(), true);
-          if (!read) throw new StoreError(name, null, 'LET_NOT_A_FILE', 'disappeared while the lock was held');
-          (targets[targets.length - 1] as Target).read = read;
-        }
-        lock.refresh();
-        const visible = dedupeNewestFirst(targets.map((t) => t.read.rows));
-        const count = visible.reduce((n, rows) => n + (f.selective ? rows.filter((r) => matches(r, f)).length : rows.length), 0);
-        if (!f.selective) {
-          for (const t of targets) unlinkSync(t.read.file);
-          try {
-            unlinkSync(sideFile);
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-          }
-          return count;
-        }
-        // Which sidecar entries go: a run's entries belong to its rows in order (see sidecar.ts).
-        const dropped = new Map<string, Set<number>>();
-        const remaining = new Set<string>();
-        const plans = targets.map((t) => {
-          const drop = new Set<number>();
-          const occurrence = new Map<string, number>();
-          for (const r of t.read.rows) {
-            const k = occurrence.get(r.run_id) ?? 0;
-            occurrence.set(r.run_id, k + 1);
-            if (matches(r, f)) {
-              drop.add(r.source_line);
-              if (r.run_id !== '') dropped.set(r.run_id, (dropped.get(r.run_id) ?? new Set<number>()).add(k));
-            } else if (r.run_id !== '') remaining.add(r.run_id);
-          }
-          return drop;
-        });
-        targets.forEach((t, i) => {
-          const drop = plans[i] as Set<number>;
-          if (drop.size === 0) return;
-          const { buf, raw, torn } = t.read;
-          if (torn) moveTailAside(t.read.file, t.fd, torn.start, buf.length);
-          const header = raw[0];
-          const parts: Buffer[] = header ? [buf.subarray(0, header.next)] : [];
-          for (let k = 1; k < raw.length; k++) if (!drop.has(raw[k]!.line)) parts.push(buf.subarray(raw[k]!.start, raw[k]!.next));
-          atomicReplace(t.read.file, parts, t.stats, lock);
-        });
-        const drop = new Map<string, Set<number> | 'all'>();
-        for (const [id, at] of dropped) drop.set(id, remaining.has(id) ? at : 'all');
-        if (drop.size > 0) dropSidecarEntries(sideFile, drop, lock);
-        return count;
-      } finally {
-        for (const t of targets) closeSync(t.fd);
-      }
-    },
-    options,
-  );
 }

@@ -17,7 +17,7 @@
 import { fstatSync, ftruncateSync, fsyncSync, closeSync, readSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { formatNumber, parseNumber } from './csv.js';
-import { appendOrRollBack, atomicReplace, openForRead, openForWrite, readAll, readRange } from './files.js';
+import { appendOrRollBack, atomicReplace, openForRead, openForWrite, readRange } from './files.js';
 import type { Refreshable } from './files.js';
 import { NUMERIC_COLUMNS, TRACKER_COLUMNS } from './schema.js';
 import type { Column, EmissionsRecord, TrackerColumn } from './schema.js';
@@ -226,46 +226,82 @@ export function rollBackSidecar(side: OpenSidecar): void {
   }
 }
 
+/** Thrown by a rewrite's parts to leave the file as it is (nothing to drop after all). */
+class NothingDropped extends Error {}
+
+const RUN_ID_PREFIX = Buffer.from('{"run_id":"', 'latin1');
+
+/**
+ * A sidecar line's run_id as `JSON.parse` gives it (undefined when the line does not parse or
+ * has no string run_id), parsed only where it can matter: a line in our writer's shape whose
+ * run_id (no escape in it) is in no drop is not parsed (whatever the rest holds, it is kept).
+ */
+function lineRunId(line: Buffer, drop: ReadonlyMap<string, unknown>): string | undefined {
+  if (line.subarray(0, RUN_ID_PREFIX.length).equals(RUN_ID_PREFIX)) {
+    const end = line.indexOf(0x22, RUN_ID_PREFIX.length);
+    if (end > 0 && line.subarray(RUN_ID_PREFIX.length, end).indexOf(0x5c) < 0 && !drop.has(line.toString('utf8', RUN_ID_PREFIX.length, end))) return undefined;
+  }
+  try {
+    const id = (JSON.parse(line.toString('utf8')) as { run_id?: unknown }).run_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Rewrite the sidecar atomically without some entries, copying every other line byte for
  * byte: for each run in `drop`, all its entries (`'all'`) or those at the given positions among
- * its entries (0 = its first). Returns how many lines were dropped.
+ * its entries (0 = its first; every line whose JSON has that run_id counts). Read and written
+ * 1 MiB at a time, so memory does not grow with the file; the file is left as it is when no
+ * line is dropped (a torn last line goes with a rewrite). Returns how many lines were dropped.
  */
 export function dropSidecarEntries(file: string, drop: ReadonlyMap<string, ReadonlySet<number> | 'all'>, lock: Refreshable): number {
   const opened = openForWrite(file, false);
   if (!opened) return 0;
-  try {
-    const buf = readAll(opened.fd, fstatSync(opened.fd).size);
-    const kept: Buffer[] = [];
+  let dropped = 0;
+  const fd = opened.fd;
+  const size = fstatSync(fd).size;
+  function* kept(): Generator<Buffer, void, undefined> {
     const seen = new Map<string, number>();
-    let dropped = 0;
-    let pos = 0;
-    while (pos < buf.length) {
-      const nl = buf.indexOf(0x0a, pos);
-      const end = nl < 0 ? buf.length : nl + 1;
-      const slice = buf.subarray(pos, end);
-      pos = end;
-      if (nl < 0) continue; // a torn last line: dropped with the rewrite
-      let id: unknown;
-      try {
-        id = (JSON.parse(slice.toString('utf8')) as { run_id?: unknown }).run_id;
-      } catch {
-        id = undefined;
-      }
-      if (typeof id === 'string') {
-        const k = seen.get(id) ?? 0;
-        seen.set(id, k + 1);
-        const which = drop.get(id);
-        if (which === 'all' || which?.has(k)) {
-          dropped++;
-          continue;
+    let carry: Buffer = Buffer.alloc(0);
+    for (let pos = 0; pos < size; ) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, size - pos));
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      if (n === 0) break;
+      pos += n;
+      const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      // Kept lines next to each other are written as one part.
+      let keepFrom = 0;
+      let at = 0;
+      for (let nl = bytes.indexOf(0x0a, at); nl >= 0; nl = bytes.indexOf(0x0a, at)) {
+        const line = bytes.subarray(at, nl + 1);
+        const id = lineRunId(line, drop);
+        const which = id === undefined ? undefined : drop.get(id);
+        if (which !== undefined) {
+          const k = seen.get(id as string) ?? 0;
+          seen.set(id as string, k + 1);
+          if (which === 'all' || which.has(k)) {
+            if (at > keepFrom) yield bytes.subarray(keepFrom, at);
+            keepFrom = nl + 1;
+            dropped++;
+          }
         }
+        at = nl + 1;
       }
-      kept.push(slice);
+      if (at > keepFrom) yield bytes.subarray(keepFrom, at);
+      carry = Buffer.from(bytes.subarray(at)); // a torn last line stays out
+      lock.refresh();
     }
-    if (dropped > 0) atomicReplace(file, kept, opened.stats, lock);
+    if (dropped === 0) throw new NothingDropped();
+  }
+  try {
+    atomicReplace(file, kept(), opened.stats, lock);
     return dropped;
+  } catch (err) {
+    if (err instanceof NothingDropped) return 0;
+    throw err;
   } finally {
-    closeSync(opened.fd);
+    closeSync(fd);
   }
 }

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultOutputDir, loadResults, makeDirectory } from '../store/index.js';
+import { defaultOutputDir, makeDirectory } from '../store/index.js';
+import { forEachResult } from '../store/query.js';
 import { TIMELINE_FORMAT, TIMELINE_VERSION, validateTimeline, type Timeline, type TimelineData } from './format.js';
 
 /** Name of the directory (under the output directory) that holds the timelines. */
@@ -126,7 +127,12 @@ export function deleteTimeline(runId: string, options: TimelineStoreOptions = {}
 export function pruneTimelines(options: TimelineStoreOptions = {}): number {
   const candidates = listTimelines(options);
   if (candidates.length === 0) return 0;
-  const stored = new Set(loadResults(options.outputDir !== undefined ? { outputDir: options.outputDir } : {}).map((record) => record.run_id));
+  // The store read a part at a time, keeping only the ids of runs that have a timeline.
+  const wanted = new Set(candidates);
+  const stored = new Set<string>();
+  forEachResult(options.outputDir !== undefined ? { outputDir: options.outputDir } : {}, (record) => {
+    if (wanted.has(record.run_id)) stored.add(record.run_id);
+  });
   let removed = 0;
   for (const runId of candidates) if (!stored.has(runId) && deleteTimeline(runId, options)) removed++;
   return removed;

@@ -13,6 +13,7 @@ import type { EmissionsRecord, LoadedRecord, StoreWarning } from '../../lib/stor
 import { readCsvFile } from '../../lib/store/reader.js';
 import { readSidecar, readSidecarFrom, sidecarLine } from '../../lib/store/sidecar.js';
 import { storeScan } from '../../lib/store/aggregate-scan.js';
+import { forEachResult } from '../../lib/store/query.js';
 import { MergeJoin } from '../../lib/store/sidecar-join.js';
 import { makeRecord, tempDir } from './helpers.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -142,6 +143,9 @@ describe('store: the sidecar merge join', () => {
       const streamWarned: StoreWarning[] = [];
       for await (const r of streamResults({ outputDir: dir }, { chunkSize: 97, onWarning: (w) => streamWarned.push(w) })) streamed.push(r);
       expect(streamed, `seed ${seed}: streamResults`).to.deep.equal(expected);
+      const visited: LoadedRecord[] = [];
+      forEachResult({ outputDir: dir }, (r) => visited.push(r), { onWarning: () => undefined });
+      expect(visited, `seed ${seed}: forEachResult`).to.deep.equal(expected);
       const reference: number[] = [];
       readSidecar(join(dir, 'emissions.let.jsonl'), (p) => reference.push(p.line));
       expect(warned.filter((w) => w.code === 'LET_SIDECAR_BAD_LINE').map((w) => w.line), `seed ${seed}: warnings`).to.deep.equal(reference);

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
-import { emissionsFile, loadResults } from '../../store/index.js';
+import { emissionsFile } from '../../store/index.js';
+import { forEachResult } from '../../store/query.js';
 import { deleteRunsAndTimelines } from '../../timeline/delete-results.js';
 import { filtersFrom, type FilterFlags } from '../arguments.js';
 import { addFilterOptions } from './filters.js';
@@ -33,7 +34,8 @@ export function registerDeleteCommand(program: Command): void {
     .action(async (flags: DeleteFlags) => {
       const json = chosenFormat(flags, 'text') === 'json';
       const filters = filtersFrom(flags);
-      const matching = loadResults(filters).length;
+      let matching = 0; // counted a part at a time: a store of any size
+      forEachResult(filters, () => void matching++);
       const file = emissionsFile(flags.outputDir);
       const report = (deleted: number, text: string, timelines = 0): Promise<void> =>
         writeOut(json ? `${toJson({ file, matched: matching, deleted, timelines })}\n` : forStdout(text));
