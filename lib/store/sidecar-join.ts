@@ -3,7 +3,8 @@
  * A run's entries go to its rows in this file in order; rows beyond its entries take its last
  * entry; rows of runs without an entry get none (see `sidecar.ts`).
  *
- * - {@link IndexJoin}: from the whole index by run_id (backups, deletes, repairs, aggregates).
+ * - {@link IndexJoin}: from the whole index by run_id (backups, repairs, the aggregates' new lines,
+ *   deletes beside backups).
  * - {@link MergeJoin}: the main file against the sidecar read forward at the same time. Our
  *   appender writes a run's sidecar line just before its row, so a store we wrote lists its
  *   entries in the order of its rows: each row whose run_id is the next entry's takes it, and

@@ -285,12 +285,15 @@ describe('measureEnergy with a fixed batch size', function () {
 });
 
 describe('measureEnergy interval coverage under noise', function () {
-  this.timeout(60000);
-  it('contains the true energy per call in at least 8 of 10 noisy runs (nominal 95%)', async () => {
+  this.timeout(120000);
+  // 40 runs, at least 33 covered: with the interval's real coverage (~95%, measured over 150
+  // runs) this fails once in ~1,000 suites (8 of 10 failed once in ~75), and an interval that
+  // covers only 80% passes it less than half the time (8 of 10: two times in three).
+  it('contains the true energy per call in at least 33 of 40 noisy runs (nominal 95%)', async () => {
     const perCallUj = 5;
     let covered = 0;
     const misses: string[] = [];
-    for (let run = 0; run < 10; run++) {
+    for (let run = 0; run < 40; run++) {
       // random energy per call (uniform 0…10 µJ) and an idle power that jumps within ±2 W every 5 ms
       const src = new SimSource([{ domain: domain(), idleW: 4, perCallUj, jitter: true, noiseW: 2 }]);
       const m = await measureEnergy(() => src.call(), { source: src, batches: 6, minBatchMs: 20, warmupMs: 20 });
@@ -298,7 +301,7 @@ describe('measureEnergy interval coverage under noise', function () {
       if (m.quality === 'measured' && ci && ci.low <= perCallUj / 1e6 && ci.high >= perCallUj / 1e6) covered++;
       else misses.push(`${m.quality} ${JSON.stringify(ci)} ${m.message}`);
     }
-    if (process.env.LET_TEST_VERBOSE) console.log(`covered ${covered}/10`, misses);
-    expect(covered, misses.join('\n')).to.be.at.least(8);
+    if (process.env.LET_TEST_VERBOSE) console.log(`covered ${covered}/40`, misses);
+    expect(covered, misses.join('\n')).to.be.at.least(33);
   });
 });
