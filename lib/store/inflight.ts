@@ -27,7 +27,7 @@ import type { EmissionsRecord } from './schema.js';
 import { emissionsFile } from './paths.js';
 import { withLock } from './lock.js';
 import { appendRecord } from './append.js';
-import { loadResults } from './query.js';
+import { forEachResult } from './query.js';
 
 /** Name of the folder of in-flight checkpoints inside the output directory. */
 export const INFLIGHT_DIR_NAME = 'inflight';
@@ -216,7 +216,11 @@ export function recoverKilledRuns(outputDir?: string): EmissionsRecord[] {
       withLock(join(directory, RECOVERY_LOCK_NAME), () => {
         if (!existsSync(path)) return; // another recoverer stored it
         const runId = checkpoint.record.run_id;
-        const stored = loadResults({ outputDir: dirname(directory) }).some((row) => row.run_id === runId);
+        // The store read a part at a time: a large store is not held to look for one run.
+        let stored = false;
+        forEachResult({ outputDir: dirname(directory) }, (row) => {
+          if (row.run_id === runId) stored = true;
+        });
         if (!stored) {
           const record: EmissionsRecord = { ...checkpoint.record, run_status: 'killed' };
           appendRecord(record, dirname(directory));
