@@ -5,6 +5,8 @@ import { storeAggregates } from '../store/aggregate-scan.js';
 import { rejectUnknownOptions } from '../options-check.js';
 import { formatStatement, statementFromRecords, statementFromSummary, type PaperStatement, type StatementOptions } from './statement.js';
 import { calibrate } from '../groundtruth/calibration.js';
+import { forEachResult } from '../store/query.js';
+import { StatementSummary } from './summary.js';
 
 /**
  * Filters selecting the runs, plus the statement's options. `outputDir` may name several
@@ -50,6 +52,8 @@ export function loadStatement(options: PaperStatementOptions = {}): PaperStateme
   const [filters, statementOptions] = split(options);
   const fromAggregates = statementFromAggregates(filters, statementOptions);
   if (fromAggregates !== null) return fromAggregates;
+  const fromRows = statementFromStoredRows(filters, statementOptions);
+  if (fromRows !== null) return fromRows;
   const records = loadResultsFromStores(filters);
   if (records.length === 0) {
     throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
@@ -73,6 +77,23 @@ function statementFromAggregates(filters: StoresFilters, statementOptions: State
   if (aggregates === null) return null;
   const summary = aggregates.select({ projectName: filters.projectName, user: filters.user, hostname: filters.hostname });
   if (summary === null) throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
+  return statementFromSummary(summary, statementOptions);
+}
+
+/**
+ * The statement over one store's matching rows, summed as the store is read a part at a time
+ * (no array of records: time filters over a store of any size), or null where the rows must be
+ * held: a calibrated statement (each run gets its host's ratio), several stores (a run found in
+ * several is deduplicated). The same statement as {@link statementFromRecords} over those rows.
+ */
+function statementFromStoredRows(filters: StoresFilters, statementOptions: StatementOptions): PaperStatement | null {
+  if (statementOptions.calibrated === true) return null;
+  const { outputDir, ...rowFilters } = filters;
+  const dirs = resolveStoreDirs(outputDir ?? defaultOutputDir());
+  if (dirs.length !== 1) return null;
+  const summary = new StatementSummary({ exactSums: false });
+  forEachResult({ ...rowFilters, outputDir: dirs[0] }, (record) => void summary.add(record));
+  if (summary.runs === 0) throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
   return statementFromSummary(summary, statementOptions);
 }
 
