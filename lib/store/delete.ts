@@ -163,8 +163,7 @@ export function deleteStreamed(file: string, f: CheckedFilters, lock: Refreshabl
     const before = fstatSync(opened.fd);
     const dropped = new Map<string, Set<number>>();
     const remaining = new Set<string>();
-    const kept = keptRecords(file, opened.fd, cut, lock, (runId, deleted, k) => {
-      if (!runs.has(runId)) return;
+    const kept = keptRecords(file, opened.fd, cut, lock, runs, (runId, deleted, k) => {
       if (deleted) {
         let at = dropped.get(runId);
         if (!at) dropped.set(runId, (at = new Set<number>()));
@@ -184,14 +183,16 @@ export function deleteStreamed(file: string, f: CheckedFilters, lock: Refreshabl
  * The bytes of a file's first `size` bytes without the records on `deleted` lines, as parts to
  * write (the header with whatever precedes it, then each kept record from its first byte to
  * the start of the next line: blank lines between records are not kept, as in
- * {@link deleteWhole}). `onRow` gets each data record's run_id, whether it is deleted and how
- * many rows of its run came before it in the file.
+ * {@link deleteWhole}). `onRow` gets each data record of the `runs` given: its run_id, whether
+ * it is deleted and how many rows of its run came before it in the file (rows of other runs are
+ * not counted: memory grows with those runs only).
  */
 function* keptRecords(
   file: string,
   fd: number,
   size: number,
   lock: Refreshable,
+  runs: ReadonlySet<string>,
   onRow: (runId: string, deleted: boolean, k: number) => void,
   deleted: LineSet,
 ): Generator<Buffer, void, undefined> {
@@ -221,7 +222,7 @@ function* keptRecords(
         decoder.check(r.fields, r.line);
         const runId = decoder.runIdOf(r.fields);
         const gone = deleted.has(r.line);
-        if (runId !== '') {
+        if (runs.has(runId)) {
           const k = occurrence.get(runId) ?? 0;
           occurrence.set(runId, k + 1);
           onRow(runId, gone, k);
