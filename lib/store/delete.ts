@@ -133,13 +133,15 @@ export function deleteStreamed(file: string, f: CheckedFilters, lock: Refreshabl
   if (!opened) return 0;
   try {
     const lines = new LineSet();
-    const runs = new Set<string>();
+    // run_id to itself: the first reading's strings are flat copies; the second reading's are
+    // slices of a part's text, which a kept key would hold alive (a part per deleted run).
+    const runs = new Map<string, string>();
     let count = 0;
     const parts = decodeMerged(file, opened, 1 << 20, options, (r) => {
       if (f.selective && !matches(r, f)) return;
       count++;
       lines.add(r.source_line);
-      if (r.run_id !== '') runs.add(r.run_id);
+      if (r.run_id !== '') runs.set(r.run_id, r.run_id);
     });
     let torn: TornTail | null;
     for (;;) {
@@ -192,7 +194,7 @@ function* keptRecords(
   fd: number,
   size: number,
   lock: Refreshable,
-  runs: ReadonlySet<string>,
+  runs: ReadonlyMap<string, string>,
   onRow: (runId: string, deleted: boolean, k: number) => void,
   deleted: LineSet,
 ): Generator<Buffer, void, undefined> {
@@ -220,9 +222,9 @@ function* keptRecords(
           return;
         }
         decoder.check(r.fields, r.line);
-        const runId = decoder.runIdOf(r.fields);
+        const runId = runs.get(decoder.runIdOf(r.fields));
         const gone = deleted.has(r.line);
-        if (runs.has(runId)) {
+        if (runId !== undefined) {
           const k = occurrence.get(runId) ?? 0;
           occurrence.set(runId, k + 1);
           onRow(runId, gone, k);
