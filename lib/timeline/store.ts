@@ -127,13 +127,10 @@ export function deleteTimeline(runId: string, options: TimelineStoreOptions = {}
 export function pruneTimelines(options: TimelineStoreOptions = {}): number {
   const candidates = listTimelines(options);
   if (candidates.length === 0) return 0;
-  // The store read a part at a time, keeping only the ids of runs that have a timeline.
-  const wanted = new Set(candidates);
-  const stored = new Set<string>();
-  forEachResult(options.outputDir !== undefined ? { outputDir: options.outputDir } : {}, (record) => {
-    if (wanted.has(record.run_id)) stored.add(record.run_id);
-  });
+  // The store read a part at a time: what is left of the timelines' run ids is stored nowhere.
+  const unstored = new Set(candidates);
+  forEachResult(options.outputDir !== undefined ? { outputDir: options.outputDir } : {}, (record) => void unstored.delete(record.run_id));
   let removed = 0;
-  for (const runId of candidates) if (!stored.has(runId) && deleteTimeline(runId, options)) removed++;
+  for (const runId of unstored) if (deleteTimeline(runId, options)) removed++;
   return removed;
 }
