@@ -1,12 +1,11 @@
 /** Queries: loadResults, streamResults and deleteResults over `emissions.csv`, its backups and the sidecar. */
-import { closeSync, unlinkSync } from 'node:fs';
+import { closeSync, statSync } from 'node:fs';
 import { decodeAll, decodeChunks } from './chunks.js';
 import type { Stats } from 'node:fs';
-import { dirname } from 'node:path';
 import { StoreError } from './csv.js';
 import type { TornTail } from './csv.js';
 import { RecordDecoder } from './decoder.js';
-import { atomicReplace, moveTailAside, openForRead, openForWrite } from './files.js';
+import { openForRead } from './files.js';
 import { checkFilters, matches } from './filters.js';
 import { recoverKilledRunsQuietly } from './inflight.js';
 import { withLock } from './lock.js';
@@ -15,11 +14,9 @@ import { emissionsFile, sidecarFileOf } from './paths.js';
 import { backupsWarning, dedupeNewestFirst, listBackups, loadSidecar, readCsvFile, sidecarProblemReporter, tornWarning } from './reader.js';
 import type { Backup, ReadFile } from './reader.js';
 import type { LoadedRecord, ResultFilters } from './schema.js';
-import { dropSidecarEntries } from './sidecar.js';
 import type { SidecarIndex } from './sidecar.js';
 import { MergeJoin } from './sidecar-join.js';
-import type { StoreOptions } from './append.js';
-import { checkDirectory, report } from './warnings.js';
+import { report } from './warnings.js';
 import { rejectUnknownOptions } from '../options-check.js';
 import type { WarningOptions } from './warnings.js';
 
@@ -197,8 +194,8 @@ export function loadResults(filters?: ResultFilters, options: LoadOptions = {}):
  * Visit the records {@link loadResults} returns, in its order, without holding them: without
  * backups the main file is read a part at a time with the sidecar alongside (memory does not
  * grow with the store); with backups, loadResults' array is visited. A torn last line is
- * reported as found (not read again under the lock). For counting and for collecting a few
- * fields of a large store synchronously.
+ * reported unless the lock shows a writer was appending it (the records are those of the file
+ * as it was opened). For counting and for collecting a few fields of a large store synchronously.
  */
 export function forEachResult(filters: ResultFilters | undefined, visit: (record: LoadedRecord) => void, options: LoadOptions = {}): void {
   checkQueryOptions('forEachResult', filters, options, LOAD_OPTION_KEYS);
@@ -220,11 +217,24 @@ export function forEachResult(filters: ResultFilters | undefined, visit: (record
     for (;;) {
       const step = parts.next();
       if (!step.done) continue;
-      if (step.value) report(tornWarning(file, step.value, complete), options);
+      if (step.value && stillTorn(file, opened.stats.size, options)) report(tornWarning(file, step.value, complete), options);
       return;
     }
   } finally {
     closeSync(opened.fd);
+  }
+}
+
+/**
+ * Whether a file read up to `size` with a torn last line still ends there once the lock is
+ * taken: a writer holds the lock while it appends, so a line it was writing is complete by then
+ * (the file grew) and is not reported.
+ */
+function stillTorn(file: string, size: number, options: LoadOptions): boolean {
+  try {
+    return withLock(file, () => statSync(file).size === size, { ...options, lockTimeoutMs: options.lockTimeoutMs ?? 5000 });
+  } catch {
+    return true; // no lock to be had (busy, read-only directory) or the file gone: as found
   }
 }
 
