@@ -1,4 +1,4 @@
-/** Queries: loadResults, streamResults and deleteResults over `emissions.csv`, its backups and the sidecar. */
+/** Queries: loadResults, forEachResult and streamResults over `emissions.csv`, its backups and the sidecar (deleteResults: delete.ts). */
 import { closeSync, statSync } from 'node:fs';
 import { decodeAll, decodeChunks } from './chunks.js';
 import type { Stats } from 'node:fs';
