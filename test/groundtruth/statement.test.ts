@@ -94,6 +94,14 @@ describe('calibration', () => {
     expect([ws28!.min, ws28!.max]).to.deep.equal([1.28, 1.32]);
   });
 
+  it('a host with 200,000 plug-measured runs: its extremes found without spreading the ratios into arguments', () => {
+    const ratios = Array.from({ length: 200_000 }, (_, i) => 1.2 + ((i * 7919) % 1000) / 10_000);
+    const [host] = calibrate(measured('busy', ratios));
+    expect(host!.runs).to.equal(200_000);
+    expect(host!.min).to.be.closeTo(1.2, 1e-12);
+    expect(host!.max).to.be.closeTo(1.2999, 1e-12);
+  });
+
   it('--calibrated: runs without a plug get the host ratio, labelled a calibrated estimate (exact wording)', () => {
     const records = [...measured('ws28', [1.3, 1.3, 1.3, 1.3, 1.3]), run(0.1, null, 'ws28'), run(0.05, null, 'other')];
     const plainText = statementFromRecords(records).text;
