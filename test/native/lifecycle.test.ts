@@ -19,6 +19,22 @@ interface Sampling {
   domains: number;
 }
 
+/**
+ * Run the sampler worker script in a forked child in `mode` and wait for it to end (killed after
+ * 20 s: a hang fails instead of stalling): its exit code, signal, stderr and last message.
+ */
+async function forkSamplerChild(root: string, mode: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; msg: Sampling | null }> {
+  const child = fork(SCRIPT, [JSON.stringify(addonOptions(root)), mode], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  let msg: Sampling | null = null;
+  child.on('message', (m) => (msg = m as Sampling));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, sig) => resolve([c, sig])));
+  clearTimeout(timer);
+  return { code, signal, stderr, msg };
+}
+
 /** Thread ids of this process. */
 const taskIds = (): Set<string> => new Set(readdirSync('/proc/self/task'));
 
@@ -108,14 +124,7 @@ describe('native sampler: lifecycle', function () {
 
   for (const mode of ['exit', 'end'] as const) {
     it(`a forked child that ${mode === 'exit' ? 'calls process.exit()' : 'lets its event loop end'} while sampling: code 0, no signal`, async () => {
-      const child = fork(SCRIPT, [JSON.stringify(addonOptions(hw.root)), mode], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += String(d)));
-      let msg: Sampling | null = null;
-      child.on('message', (m) => (msg = m as Sampling));
-      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-        child.once('exit', (c, s) => resolve([c, s])),
-      );
+      const { code, signal, stderr, msg } = await forkSamplerChild(hw.root, mode);
       expect(stderr).to.equal('');
       expect(msg).to.not.equal(null);
       expect(msg!.threads).to.equal(1);
@@ -253,16 +262,7 @@ describe('native sampler: lifecycle', function () {
 
   for (const mode of ['park-exit', 'park-end'] as const) {
     it(`a forked child that ${mode === 'park-exit' ? 'calls process.exit()' : 'lets its event loop end'} with its thread parked: code 0, no signal`, async () => {
-      const child = fork(SCRIPT, [JSON.stringify(addonOptions(hw.root)), mode], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000); // a hang fails instead of stalling
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += String(d)));
-      let msg: Sampling | null = null;
-      child.on('message', (m) => (msg = m as Sampling));
-      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-        child.once('exit', (c, s) => resolve([c, s])),
-      );
-      clearTimeout(timer);
+      const { code, signal, stderr, msg } = await forkSamplerChild(hw.root, mode);
       expect(stderr).to.equal('');
       expect(msg).to.deep.include({ state: 'parked', threads: 0, parked: 1 });
       expect(signal).to.equal(null);
