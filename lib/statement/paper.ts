@@ -50,10 +50,12 @@ export function paperStatement(options: PaperStatementOptions = {}): string {
  */
 export function loadStatement(options: PaperStatementOptions = {}): PaperStatement {
   const [filters, statementOptions] = split(options);
-  const fromAggregates = statementFromAggregates(filters, statementOptions);
-  if (fromAggregates !== null) return fromAggregates;
-  const fromRows = statementFromStoredRows(filters, statementOptions);
-  if (fromRows !== null) return fromRows;
+  // One store, not calibrated (a calibrated estimate applies each host's ratio run by run): no
+  // array of rows.
+  if (statementOptions.calibrated !== true) {
+    const dirs = resolveStoreDirs(filters.outputDir ?? defaultOutputDir());
+    if (dirs.length === 1) return statementFromStore(dirs[0]!, filters, statementOptions);
+  }
   const records = loadResultsFromStores(filters);
   if (records.length === 0) {
     throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
@@ -66,34 +68,23 @@ export function loadStatement(options: PaperStatementOptions = {}): PaperStateme
 }
 
 /**
- * The statement from the store's aggregates (no row read again), or null where they cannot
- * answer: time filters, a calibrated statement, several stores, backups beside the store.
+ * The statement over the one store in `dir`: from its aggregates (no row read again) where they
+ * can answer, else (time filters, backups beside the store) from its matching rows summed as
+ * the store is read a part at a time. The same statement as {@link statementFromRecords} over
+ * those rows.
  */
-function statementFromAggregates(filters: StoresFilters, statementOptions: StatementOptions): PaperStatement | null {
-  if (filters.since !== undefined || filters.until !== undefined || statementOptions.calibrated === true) return null;
-  const dirs = resolveStoreDirs(filters.outputDir ?? defaultOutputDir());
-  if (dirs.length !== 1) return null;
-  const aggregates = storeAggregates(dirs[0]);
-  if (aggregates === null) return null;
-  const summary = aggregates.select({ projectName: filters.projectName, user: filters.user, hostname: filters.hostname });
-  if (summary === null) throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
-  return statementFromSummary(summary, statementOptions);
-}
-
-/**
- * The statement over one store's matching rows, summed as the store is read a part at a time
- * (no array of records: time filters over a store of any size), or null where the rows must be
- * held: a calibrated statement (each run gets its host's ratio), several stores (a run found in
- * several is deduplicated). The same statement as {@link statementFromRecords} over those rows.
- */
-function statementFromStoredRows(filters: StoresFilters, statementOptions: StatementOptions): PaperStatement | null {
-  if (statementOptions.calibrated === true) return null;
-  const { outputDir, ...rowFilters } = filters;
-  const dirs = resolveStoreDirs(outputDir ?? defaultOutputDir());
-  if (dirs.length !== 1) return null;
+function statementFromStore(dir: string, filters: StoresFilters, statementOptions: StatementOptions): PaperStatement {
+  const noMatch = (): RangeError => new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
+  const aggregates = filters.since === undefined && filters.until === undefined ? storeAggregates(dir) : null;
+  if (aggregates !== null) {
+    const summary = aggregates.select({ projectName: filters.projectName, user: filters.user, hostname: filters.hostname });
+    if (summary === null) throw noMatch();
+    return statementFromSummary(summary, statementOptions);
+  }
+  const { outputDir: _dir, ...rowFilters } = filters;
   const summary = new StatementSummary({ exactSums: false });
-  forEachResult({ ...rowFilters, outputDir: dirs[0] }, (record) => void summary.add(record));
-  if (summary.runs === 0) throw new RangeError(`No tracked runs match (${describeFilters(filters)}); nothing to summarise.`);
+  forEachResult({ ...rowFilters, outputDir: dir }, (record) => void summary.add(record));
+  if (summary.runs === 0) throw noMatch();
   return statementFromSummary(summary, statementOptions);
 }
 
