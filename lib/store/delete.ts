@@ -19,7 +19,7 @@ import { lineEndIsCrOnly, visitParts } from './chunks.js';
 import { StoreError, visitCsv } from './csv.js';
 import type { TornTail } from './csv.js';
 import { RecordDecoder } from './decoder.js';
-import { atomicReplace, moveTailAside, openForRead, openForWrite, readRange } from './files.js';
+import { atomicReplace, moveTailAside, openForRead, openForWrite, readRange, unlinkIfThere } from './files.js';
 import type { Refreshable } from './files.js';
 import { checkFilters, matches } from './filters.js';
 import type { CheckedFilters } from './filters.js';
@@ -66,15 +66,6 @@ function crOnly(file: string): boolean {
     return lineEndIsCrOnly(head, head.length) !== false;
   } finally {
     closeSync(opened.fd);
-  }
-}
-
-/** Unlink a file that may be absent. */
-function unlinkIfThere(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 

@@ -206,6 +206,15 @@ function copyOwnership(fd: number, like: Stats): void {
   fchmodSync(fd, like.mode & 0o7777);
 }
 
+/** Unlink a file that may be absent (other errors are thrown). */
+export function unlinkIfThere(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 /**
  * Replace `file` atomically with `parts` (temp file beside it with a unique name, fsync,
  * rename, fsync of the directory). The new file keeps the owner, group (as root) and mode of

@@ -20,7 +20,7 @@
  *   row is appended, then the file removed.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { makeDirectory } from './files.js';
+import { makeDirectory, unlinkIfThere } from './files.js';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { EmissionsRecord } from './schema.js';
@@ -117,11 +117,7 @@ export function writeCheckpoint(checkpoint: InflightCheckpoint, outputDir?: stri
 
 /** Remove the checkpoint of `runId` (no error when there is none). */
 export function removeCheckpoint(runId: string, outputDir?: string): void {
-  try {
-    unlinkSync(checkpointPath(outputDir, runId));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  unlinkIfThere(checkpointPath(outputDir, runId));
 }
 
 function parseCheckpoint(text: string): InflightCheckpoint | null {
