@@ -148,30 +148,41 @@ export function readSidecarFrom(file: string, from: number, onProblem: (p: Sidec
     if (list) list.push(entry as SidecarEntry);
     else index.set(entry.run_id as string, [entry as SidecarEntry]);
   };
-  // Read in 1 MiB chunks, each line decoded on its own (a line break is never inside a UTF-8
-  // sequence): no string or Buffer of the whole file, whatever its size.
-  const size = opened.stats.size;
+  // Each line decoded on its own (a line break is never inside a UTF-8 sequence).
   let end = from;
   try {
-    let carry: Buffer = Buffer.alloc(0);
-    const chunk = Buffer.allocUnsafe(1 << 20);
-    for (let pos = from; pos < size; ) {
-      const n = readSync(opened.fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
-      if (n === 0) break;
-      pos += n;
-      const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+    for (const bytes of wholeLines(opened.fd, from, opened.stats.size)) {
+      end += bytes.length;
       let at = 0;
       for (let nl = bytes.indexOf(10, at); nl >= 0; nl = bytes.indexOf(10, at)) {
         take(bytes.toString('utf8', at, nl));
         at = nl + 1;
       }
-      end = pos - (bytes.length - at);
-      carry = Buffer.from(bytes.subarray(at)); // a copy: chunk is reused; a torn last line stays out
     }
   } finally {
     closeSync(opened.fd);
   }
   return { index, end };
+}
+
+/**
+ * The bytes [from, size) of an open file read 1 MiB at a time, each part holding whole lines
+ * only (each ending in a line feed; a line cut by the read is carried into the next part, and a
+ * torn last line is never handed out): no Buffer of the whole file, whatever its size. A part
+ * is valid until the next is taken.
+ */
+function* wholeLines(fd: number, from: number, size: number): Generator<Buffer, void, undefined> {
+  let carry: Buffer = Buffer.alloc(0);
+  const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(1 << 20, size - from)));
+  for (let pos = from; pos < size; ) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
+    if (n === 0) break;
+    pos += n;
+    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+    const whole = bytes.lastIndexOf(10) + 1;
+    carry = Buffer.from(bytes.subarray(whole)); // a copy: chunk is reused
+    if (whole > 0) yield bytes.subarray(0, whole);
+  }
 }
 
 /** The sidecar opened for appending under the lock, its torn tail (if any) cut off. */
@@ -264,14 +275,8 @@ export function dropSidecarEntries(file: string, drop: ReadonlyMap<string, Reado
   const size = fstatSync(fd).size;
   function* kept(): Generator<Buffer, void, undefined> {
     const seen = new Map<string, number>();
-    let carry: Buffer = Buffer.alloc(0);
-    for (let pos = 0; pos < size; ) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, size - pos));
-      const n = readSync(fd, chunk, 0, chunk.length, pos);
-      if (n === 0) break;
-      pos += n;
-      const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      // Kept lines next to each other are written as one part.
+    for (const bytes of wholeLines(fd, 0, size)) {
+      // Kept lines next to each other are written as one part (before the next part is read).
       let keepFrom = 0;
       let at = 0;
       for (let nl = bytes.indexOf(0x0a, at); nl >= 0; nl = bytes.indexOf(0x0a, at)) {
@@ -290,7 +295,6 @@ export function dropSidecarEntries(file: string, drop: ReadonlyMap<string, Reado
         at = nl + 1;
       }
       if (at > keepFrom) yield bytes.subarray(keepFrom, at);
-      carry = Buffer.from(bytes.subarray(at)); // a torn last line stays out
       lock.refresh();
     }
     if (dropped === 0) throw new NothingDropped();
