@@ -31,8 +31,7 @@ import { openForRead, readRange } from './files.js';
 import { recoverKilledRunsQuietly } from './inflight.js';
 import { EMISSIONS_FILE_NAME, SIDECAR_FILE_NAME, emissionsFile } from './paths.js';
 import { listBackups } from './reader.js';
-import { readSidecarFrom } from './sidecar.js';
-import { SidecarCursor } from './sidecar-cursor.js';
+import { readSidecarFrom, wholeLines } from './sidecar.js';
 import { MergeJoin } from './sidecar-join.js';
 import type { LoadedRecord } from './schema.js';
 
@@ -65,9 +64,9 @@ function sidecarEnd(sideFile: string): number {
   const side = openForRead(sideFile);
   if (!side) return 0;
   try {
-    const cursor = new SidecarCursor({ fd: side.fd, size: side.stats.size, file: sideFile, onProblem: quiet });
-    while (!cursor.done) cursor.advance();
-    return cursor.complete;
+    let end = 0;
+    for (const lines of wholeLines(side.fd, 0, side.stats.size)) end += lines.length;
+    return end;
   } finally {
     closeSync(side.fd);
   }

@@ -171,7 +171,7 @@ export function readSidecarFrom(file: string, from: number, onProblem: (p: Sidec
  * torn last line is never handed out): no Buffer of the whole file, whatever its size. A part
  * is valid until the next is taken.
  */
-function* wholeLines(fd: number, from: number, size: number): Generator<Buffer, void, undefined> {
+export function* wholeLines(fd: number, from: number, size: number): Generator<Buffer, void, undefined> {
   let carry: Buffer = Buffer.alloc(0);
   const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(1 << 20, size - from)));
   for (let pos = from; pos < size; ) {
